@@ -1,0 +1,54 @@
+# The two commands a fresh clone needs: `make run` and `make test`. Everything else is set up on demand.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+SAM_VENV := .venv-sam
+SAM := $(SAM_VENV)/bin/sam
+# sam build needs the Lambda runtime's Python (3.13) on PATH; pyenv machines keep it out of PATH.
+PY313_DIR := $(shell dirname "$$(command -v python3.13 || ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.13*/bin/python3.13 2>/dev/null | tail -n 1)")
+export SAM_CLI_TELEMETRY := 0
+
+.PHONY: install run test unit integration e2e check lint format invoke clean
+
+install: $(VENV)/.installed $(SAM_VENV)/.installed
+
+$(VENV)/.installed: requirements-dev.txt layers/onair/requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+# aws-sam-cli pins its own pydantic and boto3, so it lives in a venv of its own.
+$(SAM_VENV)/.installed: requirements-sam.txt
+	$(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install -q --disable-pip-version-check -r requirements-sam.txt
+	touch $@
+
+run: $(VENV)/.installed
+	$(PY) -m local
+
+test: install lint check
+	$(PY) -m pytest
+
+unit integration e2e: $(VENV)/.installed
+	$(PY) -m pytest tests/$@
+
+check: $(SAM_VENV)/.installed
+	$(SAM) validate --lint
+	PATH="$(PY313_DIR):$$PATH" $(SAM) build --build-dir .aws-sam/build --cache-dir .aws-sam/cache
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(VENV)/.installed
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+# Runs a handler in-process with an event file, as `sam local invoke` would in a container:
+#   make invoke FN=ImportFunction EVENT=events/api-import-schedule.json
+invoke: $(VENV)/.installed
+	$(PY) -m local.invoke $(FN) $(EVENT)
+
+clean:
+	rm -rf $(VENV) $(SAM_VENV) .aws-sam .pytest_cache
