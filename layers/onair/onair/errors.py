@@ -1,0 +1,81 @@
+"""Domain errors with a stable `code`; the HTTP mapping lives in one place (functions/import/app.py)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem found in a document: what, where (line/column/element path) and how bad."""
+
+    code: str
+    message: str
+    line: int | None = None
+    column: int | None = None
+    path: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class OnAirError(Exception):
+    """Base of every error a client can act on. `status` is the HTTP status it maps to."""
+
+    status = 400
+    code = "bad_request"
+
+    def __init__(
+        self, message: str, *, code: str | None = None, details: list[Finding] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        if code:
+            self.code = code
+        self.details = details or []
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "error": {
+                "code": self.code,
+                "message": self.message,
+                "details": [finding.to_dict() for finding in self.details],
+            }
+        }
+
+
+class BadRequest(OnAirError):
+    """The request itself is wrong (parameters, body shape)."""
+
+
+class NotFound(OnAirError):
+    status = 404
+    code = "not_found"
+
+
+class DocumentRejected(OnAirError):
+    """An XML document that cannot be imported. Permanent: retrying the same bytes gives the same answer."""
+
+
+class NotWellFormed(DocumentRejected):
+    code = "not_well_formed"
+
+
+class NotASchedule(DocumentRejected):
+    code = "not_a_schedule"
+
+
+class InvalidSchedule(DocumentRejected):
+    status = 422
+    code = "invalid_schedule"
+
+
+class TooLarge(DocumentRejected):
+    status = 413
+    code = "too_large"
+
+
+class UnsupportedMediaType(DocumentRejected):
+    status = 415
+    code = "unsupported_media_type"

@@ -1,0 +1,1 @@
+"""Document formats: hardened XML reading, the XMLTV and OnAir schedule readers, and the writers."""

@@ -1,0 +1,43 @@
+"""One entry point for every schedule document: hardened parse, then the reader for its root element."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from onair.errors import Finding, NotASchedule, NotWellFormed
+from onair.formats.onair import read_onair
+from onair.formats.xml import iterparse, local_name, read_body, refuse_internal_subset
+from onair.formats.xmltv import read_xmltv
+from onair.models import OnAirSchedule, XmltvListing
+
+
+@dataclass(frozen=True)
+class ParsedSchedule:
+    source: bytes  # the document as received, after gunzip
+    schedule: XmltvListing | OnAirSchedule
+    warnings: list[Finding]
+
+
+def parse_schedule(data: bytes, *, max_bytes: int, strict: bool = False) -> ParsedSchedule:
+    """Validate and normalize an XMLTV or OnAir document, or raise a DocumentRejected with findings."""
+    source = read_body(data, max_bytes)
+    if not source.strip():
+        raise NotWellFormed("the document is empty")
+    refuse_internal_subset(source)
+    events = iterparse(source)
+    root = next((element for event, element in events if event == "start"), None)
+    if root is None:
+        raise NotWellFormed("the document has no root element")
+    name = local_name(root)
+    if name == "tv":
+        listing, warnings = read_xmltv(root, events, strict=strict)
+        return ParsedSchedule(source, listing, warnings)
+    if name == "schedule":
+        schedule, warnings = read_onair(root, events, strict=strict)
+        return ParsedSchedule(source, schedule, warnings)
+    for _ in events:  # a document that is not even well-formed says so before "not a schedule"
+        pass
+    raise NotASchedule(
+        f"<{name}> is not a schedule document: expected an XMLTV <tv> or an OnAir <schedule> root",
+        details=[Finding("not_a_schedule", f"root element <{name}>", root.sourceline, None, f"/{name}")],
+    )

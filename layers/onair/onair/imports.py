@@ -1,0 +1,110 @@
+"""Importing documents: from the API body or from an S3 upload. Both paths apply the same rules."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from onair import keys
+from onair.errors import DocumentRejected, NotFound, TooLarge
+from onair.formats.schedule import ParsedSchedule, parse_schedule
+from onair.models import StoredSchedule, findings_to_dicts
+from onair.services import Services
+
+REJECTION_ATTRIBUTES = ("error_code", "error_message", "upload_id")
+
+
+def import_document(services: Services, body: bytes, *, strict: bool) -> dict[str, Any]:
+    parsed = parse_schedule(body, max_bytes=services.settings.max_import_bytes, strict=strict)
+    return store_schedule(services, keys.new_id(), parsed)
+
+
+def store_schedule(services: Services, schedule_id: str, parsed: ParsedSchedule) -> dict[str, Any]:
+    """Write source, model, then summary; the summary is the commit marker that makes the schedule exist."""
+    storage = services.storage
+    stored = StoredSchedule(
+        id=schedule_id,
+        created_at=services.clock(),
+        warnings=findings_to_dicts(parsed.warnings),
+        schedule=parsed.schedule,
+    )
+    summary = {
+        "id": schedule_id,
+        "format": parsed.schedule.format,
+        "created_at": stored.created_at.isoformat(),
+        "source_bytes": len(parsed.source),
+        **parsed.schedule.counts(),
+        "warnings": stored.warnings,
+    }
+    storage.put_bytes(keys.schedule_file(schedule_id, "source.xml"), parsed.source, "application/xml")
+    storage.put_bytes(
+        keys.schedule_file(schedule_id, "schedule.json"),
+        stored.model_dump_json().encode(),
+        "application/json",
+    )
+    storage.put_json(keys.schedule_file(schedule_id, "summary.json"), summary)
+    return summary
+
+
+def get_schedule_summary(services: Services, schedule_id: str) -> dict[str, Any]:
+    keys.checked_id(schedule_id, "schedule")
+    return services.storage.get_json(keys.schedule_file(schedule_id, "summary.json"))
+
+
+def load_schedule(services: Services, schedule_id: str) -> StoredSchedule:
+    data = services.storage.get_bytes(keys.schedule_file(schedule_id, "schedule.json"))
+    return StoredSchedule.model_validate_json(data)
+
+
+def import_upload(services: Services, key: str) -> dict[str, Any] | None:
+    """Import the object an S3 notification names. Returns the upload's final status, or None to ignore.
+
+    A document that cannot be imported is a permanent failure: it is recorded (rejected/{id}.json, the upload
+    status, a message in ImportDLQ with the reason) and not retried. Storage and queue errors propagate, so
+    the message is retried.
+    """
+    upload_id = keys.upload_id_of(key)
+    if upload_id is None:
+        return None
+    status_key = keys.upload_status(upload_id)
+    storage = services.storage
+    current = _existing(services, status_key)
+    if current and current.get("status") in ("imported", "rejected"):
+        return current  # a duplicate delivery: the first one already decided
+    limit = services.settings.max_upload_bytes
+    try:
+        size = storage.size(key)
+        if size > limit:
+            raise TooLarge(f"the upload is {size} bytes; the limit is {limit}")
+        parsed = parse_schedule(storage.get_bytes(key), max_bytes=limit, strict=False)
+    except DocumentRejected as rejection:
+        return _reject(services, upload_id, rejection, current)
+    summary = store_schedule(
+        services, upload_id, parsed
+    )  # the upload id names its schedule: retries are safe
+    status = {**(current or {}), "id": upload_id, "status": "imported", "schedule_id": upload_id}
+    status["summary"] = summary
+    storage.put_json(status_key, status)
+    return status
+
+
+def _reject(
+    services: Services, upload_id: str, rejection: DocumentRejected, current: dict[str, Any] | None
+) -> dict[str, Any]:
+    report = {"id": upload_id, "status": "rejected", "rejected_at": services.clock().isoformat()}
+    report |= rejection.to_dict()
+    services.storage.put_json(keys.rejected(upload_id), report)
+    services.queues.send(
+        services.settings.import_dlq_url,
+        {"upload_id": upload_id, "key": keys.incoming(upload_id), **rejection.to_dict()},
+        dict(zip(REJECTION_ATTRIBUTES, (rejection.code, rejection.message, upload_id), strict=True)),
+    )
+    status = {**(current or {}), "id": upload_id, "status": "rejected", **rejection.to_dict()}
+    services.storage.put_json(keys.upload_status(upload_id), status)
+    return status
+
+
+def _existing(services: Services, key: str) -> dict[str, Any] | None:
+    try:
+        return services.storage.get_json(key)
+    except NotFound:
+        return None

@@ -1,0 +1,75 @@
+"""The S3 adapter: the only module that talks to S3. The client is injected (moto in tests)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from onair.errors import NotFound
+
+
+class ObjectExists(Exception):
+    """A conditional write (If-None-Match: *) found the key already written."""
+
+
+class Storage:
+    def __init__(self, s3_client: Any, bucket: str) -> None:
+        self._s3 = s3_client
+        self.bucket = bucket
+
+    @classmethod
+    def from_bucket(cls, bucket: str) -> Storage:
+        import boto3  # created lazily so moto (mock_aws or a server via AWS_ENDPOINT_URL) is in place first
+
+        return cls(boto3.client("s3"), bucket)
+
+    def get_bytes(self, key: str) -> bytes:
+        try:
+            return self._s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+        except ClientError as error:
+            if error.response["Error"]["Code"] in ("NoSuchKey", "404"):
+                raise NotFound(f"{key} does not exist") from error
+            raise
+
+    def get_json(self, key: str) -> Any:
+        return json.loads(self.get_bytes(key))
+
+    def size(self, key: str) -> int:
+        try:
+            return int(self._s3.head_object(Bucket=self.bucket, Key=key)["ContentLength"])
+        except ClientError as error:
+            if error.response["Error"]["Code"] in ("NoSuchKey", "404"):
+                raise NotFound(f"{key} does not exist") from error
+            raise
+
+    def put_bytes(
+        self, key: str, data: bytes, content_type: str = "application/octet-stream", *, only_new: bool = False
+    ) -> None:
+        """Write `data` at `key`; with `only_new` the write fails with ObjectExists instead of clobbering."""
+        extra = {"IfNoneMatch": "*"} if only_new else {}
+        try:
+            self._s3.put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=content_type, **extra)
+        except ClientError as error:
+            if error.response["Error"]["Code"] in ("PreconditionFailed", "ConditionalRequestConflict"):
+                raise ObjectExists(key) from error
+            raise
+
+    def put_json(self, key: str, value: Any, *, only_new: bool = False) -> None:
+        data = json.dumps(value, ensure_ascii=False, sort_keys=True).encode()
+        self.put_bytes(key, data, "application/json", only_new=only_new)
+
+    def keys(self, prefix: str) -> list[str]:
+        pages = self._s3.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix)
+        return [item["Key"] for page in pages for item in page.get("Contents", [])]
+
+    def presigned_put(self, key: str, seconds: int) -> str:
+        return self._s3.generate_presigned_url(
+            "put_object", Params={"Bucket": self.bucket, "Key": key}, ExpiresIn=seconds, HttpMethod="PUT"
+        )
+
+    def presigned_get(self, key: str, seconds: int) -> str:
+        return self._s3.generate_presigned_url(
+            "get_object", Params={"Bucket": self.bucket, "Key": key}, ExpiresIn=seconds
+        )

@@ -1,0 +1,102 @@
+"""Handlers with moto's in-process AWS, provisioned from template.yaml exactly as the local stack does."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from local.apigw import http_event, match_route
+from local.provision import DUMMY_CREDENTIALS, Resources, function_environment, provision
+from local.runtime import load_handler, new_context
+from local.sqs import sqs_record
+from local.template import REGION, App, load_template
+from onair.config import settings
+from onair.services import default_services
+
+
+@dataclass
+class Reply:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+@dataclass
+class Stack:
+    app: App
+    resources: Resources
+    s3: Any
+    sqs: Any
+
+    def api(self, method: str, path: str, body: bytes | str | None = None, **kwargs: Any) -> Reply:
+        """Call ImportFunction with the API Gateway event the deployed HTTP API would send."""
+        match = match_route(self.app.routes, method, path)
+        assert match is not None, f"{method} {path} is not a route in template.yaml"
+        data = body.encode() if isinstance(body, str) else body
+        event = http_event(
+            method, path, route=match.route, path_parameters=match.path_parameters, body=data, **kwargs
+        )
+        result = self.invoke("ImportFunction", event)
+        raw = result.get("body") or ""
+        payload = base64.b64decode(raw) if result.get("isBase64Encoded") else raw.encode()
+        headers = {k.lower(): v for k, v in (result.get("headers") or {}).items()}
+        return Reply(result["statusCode"], headers, payload)
+
+    def invoke(self, function_id: str, event: dict[str, Any]) -> Any:
+        return load_handler(self.app, function_id)(event, new_context(self.app, function_id))
+
+    def receive(self, queue_id: str, wait: int = 0) -> list[dict[str, Any]]:
+        answer = self.sqs.receive_message(
+            QueueUrl=self.resources.queue_urls[queue_id],
+            MaxNumberOfMessages=10,
+            WaitTimeSeconds=wait,
+            AttributeNames=["All"],
+            MessageAttributeNames=["All"],
+        )
+        return answer.get("Messages", [])
+
+    def deliver(self, queue_id: str, function_id: str) -> Any:
+        """One event-source-mapping step: the queue's messages to the function, successes deleted."""
+        messages = self.receive(queue_id)
+        arn = self.resources.queue_arns[queue_id]
+        result = self.invoke(function_id, {"Records": [sqs_record(m, arn) for m in messages]})
+        failed = {f["itemIdentifier"] for f in result["batchItemFailures"]}
+        for message in messages:
+            if message["MessageId"] not in failed:
+                self.sqs.delete_message(
+                    QueueUrl=self.resources.queue_urls[queue_id], ReceiptHandle=message["ReceiptHandle"]
+                )
+        return result
+
+    def keys(self, prefix: str = "") -> list[str]:
+        listing = self.s3.list_objects_v2(Bucket=self.resources.bucket, Prefix=prefix)
+        return [item["Key"] for item in listing.get("Contents", [])]
+
+
+@pytest.fixture
+def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
+    for name, value in DUMMY_CREDENTIALS.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    with mock_aws():
+        app = load_template()
+        s3, sqs = boto3.client("s3", region_name=REGION), boto3.client("sqs", region_name=REGION)
+        resources = provision(app, s3, sqs)
+        for function_id in app.functions:
+            for name, value in function_environment(app, function_id, resources).items():
+                monkeypatch.setenv(name, value)
+        settings.cache_clear()
+        default_services.cache_clear()
+        yield Stack(app, resources, s3, sqs)
+        settings.cache_clear()
+        default_services.cache_clear()

@@ -1,0 +1,78 @@
+"""Presigned upload -> S3 notification on ImportQueue -> ImportFunction, with moto doing S3's part."""
+
+from __future__ import annotations
+
+import json
+
+from tests.conftest import SAMPLE_XMLTV
+
+
+def upload(stack, body: bytes) -> str:
+    created = stack.api("POST", "/uploads")
+    assert created.status == 201, created.body
+    answer = created.json()
+    assert answer["method"] == "PUT" and f"incoming/{answer['id']}.xml" in answer["url"]
+    assert stack.api("GET", f"/uploads/{answer['id']}").json()["status"] == "pending"
+    # The client's PUT lands the object; moto sends the S3 event to ImportQueue as S3 would.
+    stack.s3.put_object(Bucket=stack.resources.bucket, Key=f"incoming/{answer['id']}.xml", Body=body)
+    return answer["id"]
+
+
+def test_uploaded_listing_is_imported(stack):
+    upload_id = upload(stack, SAMPLE_XMLTV)
+    # S3's s3:TestEvent (sent when the notification was set up) is in the same queue and is ignored
+    assert stack.deliver("ImportQueue", "ImportFunction") == {"batchItemFailures": []}
+    status = stack.api("GET", f"/uploads/{upload_id}").json()
+    assert status["status"] == "imported", status
+    summary = stack.api("GET", f"/schedules/{status['schedule_id']}").json()
+    assert summary["programmes"] == 3
+    assert stack.receive("ImportDLQ") == []
+
+
+def test_malformed_upload_is_rejected_with_the_reason_in_the_dlq(stack):
+    upload_id = upload(stack, b"<tv><programme></tv>")
+    assert stack.deliver("ImportQueue", "ImportFunction") == {"batchItemFailures": []}
+    status = stack.api("GET", f"/uploads/{upload_id}").json()
+    assert status["status"] == "rejected"
+    assert status["error"]["code"] == "not_well_formed" and status["error"]["details"][0]["line"] == 1
+    report = json.loads(
+        stack.s3.get_object(Bucket=stack.resources.bucket, Key=f"rejected/{upload_id}.json")["Body"].read()
+    )
+    assert report["error"] == status["error"]
+    [message] = stack.receive("ImportDLQ")
+    attributes = {name: value["StringValue"] for name, value in message["MessageAttributes"].items()}
+    assert attributes["error_code"] == "not_well_formed" and attributes["upload_id"] == upload_id
+    assert "not well-formed" in attributes["error_message"]
+    assert stack.keys("schedules/") == []
+    # the record is done, not retried: nothing is left on ImportQueue
+    assert stack.receive("ImportQueue") == []
+
+
+def test_duplicate_notification_imports_once(stack):
+    upload_id = upload(stack, SAMPLE_XMLTV)
+    messages = stack.receive("ImportQueue")
+    arn = stack.resources.queue_arns["ImportQueue"]
+    from local.sqs import sqs_record
+
+    event = {"Records": [sqs_record(m, arn) for m in messages]}
+    stack.invoke("ImportFunction", event)
+    first = stack.api("GET", f"/uploads/{upload_id}").json()
+    stack.invoke("ImportFunction", event)
+    assert stack.api("GET", f"/uploads/{upload_id}").json() == first
+    assert len(stack.keys("schedules/")) == 3
+
+
+def test_transient_storage_failure_fails_only_that_record(stack):
+    good = upload(stack, SAMPLE_XMLTV)
+    messages = stack.receive("ImportQueue")
+    arn = stack.resources.queue_arns["ImportQueue"]
+    from local.sqs import sqs_record
+
+    missing = dict(messages[-1], MessageId="missing-object")
+    body = json.loads(missing["Body"])
+    body["Records"][0]["s3"]["object"]["key"] = "incoming/00000000-0000-4000-8000-000000000000.xml"
+    missing["Body"] = json.dumps(body)
+    result = stack.invoke("ImportFunction", {"Records": [sqs_record(m, arn) for m in [*messages, missing]]})
+    # the object is not there (yet): a failure to retry, while the good upload is imported
+    assert result == {"batchItemFailures": [{"itemIdentifier": "missing-object"}]}
+    assert stack.api("GET", f"/uploads/{good}").json()["status"] == "imported"

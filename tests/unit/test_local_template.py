@@ -1,0 +1,105 @@
+"""local/template.py: the local stack reads names, routes and limits from template.yaml and nowhere else."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import yaml
+
+from local.template import ROOT, CfnLoader, load_template
+
+
+@pytest.fixture(scope="module")
+def app():
+    return load_template()
+
+
+def test_short_tags_become_intrinsic_functions():
+    doc = yaml.load(
+        "a: !Ref X\nb: !GetAtt Q.Arn\nc: !Sub 'x-${Y}'\nd: !Join [',', [a, b]]\n", Loader=CfnLoader
+    )
+    assert doc == {
+        "a": {"Ref": "X"},
+        "b": {"Fn::GetAtt": ["Q", "Arn"]},
+        "c": {"Fn::Sub": "x-${Y}"},
+        "d": {"Fn::Join": [",", ["a", "b"]]},
+    }
+
+
+def test_bucket_name_is_resolved_from_its_sub(app):
+    assert (app.bucket_id, app.bucket_name) == ("DataBucket", "onair-local-123456789012-data")
+
+
+def test_queues_carry_visibility_and_redrive_from_parameters(app):
+    assert set(app.queues) == {"JobQueue", "JobDLQ", "ImportQueue", "ImportDLQ"}
+    max_receive = int(app.parameters["MaxReceiveCount"])
+    job, imports = app.queues["JobQueue"], app.queues["ImportQueue"]
+    assert (job.dlq, job.max_receive_count, job.visibility_timeout) == ("JobDLQ", max_receive, 720)
+    assert (imports.dlq, imports.max_receive_count, imports.visibility_timeout) == (
+        "ImportDLQ",
+        max_receive,
+        180,
+    )
+    assert job.arn == "arn:aws:sqs:us-east-1:123456789012:JobQueue"
+
+
+def test_functions_merge_globals_and_resolve_environment(app):
+    run = app.functions["RunFunction"]
+    assert run.code_uri == ROOT / "functions" / "run"
+    assert (run.handler, run.timeout, run.memory_size) == ("app.lambda_handler", 120, 1024)
+    assert run.reserved_concurrency == int(app.parameters["RunConcurrency"])
+    env = app.resolve(dict(app.functions["ImportFunction"].environment), {"JobQueue": "http://moto/JobQueue"})
+    assert env["BUCKET_NAME"] == app.bucket_name
+    assert env["POWERTOOLS_SERVICE_NAME"] == "onair-import"  # the function's value over Globals
+    assert env["JOB_QUEUE_URL"] == "http://moto/JobQueue"
+    assert env["IMPORT_DLQ_URL"].endswith("/123456789012/ImportDLQ")
+    assert env["RUN_CONCURRENCY_LIMIT"] == app.parameters["RunConcurrency"]
+
+
+def test_http_routes_all_go_to_the_import_function(app):
+    keys = {route.route_key for route in app.routes}
+    assert {
+        "GET /health",
+        "POST /schedules",
+        "POST /schedules/{schedule_id}/runs",
+        "GET /runs/{run_id}",
+    } <= keys
+    assert {route.function for route in app.routes} == {"ImportFunction"}
+
+
+def test_sqs_sources_and_their_caps(app):
+    sources = {source.function: source for source in app.sqs_sources}
+    run, uploads = sources["RunFunction"], sources["ImportFunction"]
+    assert (run.queue, run.batch_size, run.report_batch_item_failures) == ("JobQueue", 1, True)
+    assert run.maximum_concurrency == int(app.parameters["RunConcurrency"])
+    assert app.pollers(run) == int(app.parameters["RunConcurrency"])
+    assert (uploads.queue, uploads.batch_size, app.pollers(uploads)) == ("ImportQueue", 5, 2)
+
+
+def test_bucket_notification_and_layers(app):
+    (notification,) = app.notifications
+    assert (notification.queue, notification.event, notification.prefix) == (
+        "ImportQueue",
+        "s3:ObjectCreated:*",
+        "incoming/",
+    )
+    assert app.layers == (ROOT / "layers" / "onair",)
+
+
+def test_local_run_cap_follows_the_template(tmp_path):
+    # Given a copy of template.yaml whose RunFunction event caps concurrency at 2 (and nothing else changed)
+    text = (ROOT / "template.yaml").read_text()
+    jobs = text.index("BatchSize: 1")  # RunFunction's Jobs event
+    changed = text[:jobs] + re.sub(
+        r"MaximumConcurrency: !Ref RunConcurrency", "MaximumConcurrency: 2", text[jobs:], count=1
+    )
+    assert changed != text
+    copy = tmp_path / "template.yaml"
+    copy.write_text(changed)
+    # When the local stack reads it
+    app = load_template(copy)
+    # Then RunFunction gets two pollers, while the real template's cap is untouched
+    (run,) = app.sources_for("RunFunction")
+    assert (run.maximum_concurrency, app.pollers(run)) == (2, 2)
+    assert app.functions["RunFunction"].code_uri == ROOT / "functions" / "run"  # paths stay the repo's
