@@ -17,11 +17,12 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import ValidationError
+
 from onair import api, imports, runs
 from onair.errors import OnAirError, UnsupportedMediaType
 from onair.observability import logger, tracer
 from onair.services import default_services
-from pydantic import ValidationError
 
 app = APIGatewayHttpResolver(enable_validation=True)
 uploads = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
