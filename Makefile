@@ -5,8 +5,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 SAM_VENV := .venv-sam
 SAM := $(SAM_VENV)/bin/sam
-# sam build needs the Lambda runtime's Python (3.13) on PATH; pyenv machines keep it out of PATH.
-PY313_DIR := $(shell dirname "$$(command -v python3.13 || ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.13*/bin/python3.13 2>/dev/null | tail -n 1)")
+# sam build needs the Lambda runtime's Python (3.13) on PATH. pyenv's shim for it fails unless 3.13 is
+# the selected version, so a pyenv install is looked for first.
+PY313_DIR := $(shell dirname "$$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.13*/bin/python3.13 2>/dev/null | tail -n 1 | grep . || command -v python3.13)")
 export SAM_CLI_TELEMETRY := 0
 
 .PHONY: install run test unit integration e2e check lint format invoke clean
