@@ -1,0 +1,112 @@
+"""Creates what template.yaml declares (bucket, queues, notification) through injected boto3 clients, so the
+same code provisions a moto server (the local stack) and moto's in-process `mock_aws` (tests)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from local.template import ACCOUNT_ID, REGION, App
+
+# Credentials moto accepts; real ones must never reach the local stack.
+DUMMY_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+}
+
+
+@dataclass(frozen=True)
+class Resources:
+    bucket: str
+    queue_urls: Mapping[str, str]  # logical id -> URL
+    queue_arns: Mapping[str, str]
+
+
+def _queue_order(app: App) -> list[str]:
+    """Dead-letter queues before the queues that redrive to them (SQS checks the target exists)."""
+    order: list[str] = []
+
+    def visit(queue_id: str) -> None:
+        if queue_id in order:
+            return
+        dlq = app.queues[queue_id].dlq
+        if dlq:
+            visit(dlq)
+        order.append(queue_id)
+
+    for queue_id in app.queues:
+        visit(queue_id)
+    return order
+
+
+def provision(app: App, s3_client: Any, sqs_client: Any) -> Resources:
+    s3_client.create_bucket(Bucket=app.bucket_name)  # us-east-1 takes no LocationConstraint
+    s3_client.put_bucket_versioning(Bucket=app.bucket_name, VersioningConfiguration={"Status": "Enabled"})
+
+    urls: dict[str, str] = {}
+    for queue_id in _queue_order(app):
+        queue = app.queues[queue_id]
+        attributes: dict[str, str] = {}
+        if queue.visibility_timeout is not None:
+            attributes["VisibilityTimeout"] = str(queue.visibility_timeout)
+        if queue.message_retention_period is not None:
+            attributes["MessageRetentionPeriod"] = str(queue.message_retention_period)
+        if queue.dlq:
+            attributes["RedrivePolicy"] = json.dumps(
+                {"deadLetterTargetArn": app.queues[queue.dlq].arn, "maxReceiveCount": queue.max_receive_count}
+            )
+        urls[queue_id] = sqs_client.create_queue(QueueName=queue.name, Attributes=attributes)["QueueUrl"]
+
+    configurations = []
+    for notification in app.notifications:
+        rules = [
+            {"Name": name, "Value": value}
+            for name, value in (("prefix", notification.prefix), ("suffix", notification.suffix))
+            if value
+        ]
+        configuration: dict[str, Any] = {
+            "QueueArn": app.queues[notification.queue].arn,
+            "Events": [notification.event],
+        }
+        if rules:
+            configuration["Filter"] = {"Key": {"FilterRules": rules}}
+        configurations.append(configuration)
+    if configurations:
+        s3_client.put_bucket_notification_configuration(
+            Bucket=app.bucket_name, NotificationConfiguration={"QueueConfigurations": configurations}
+        )
+    return Resources(app.bucket_name, urls, {q: app.queues[q].arn for q in urls})
+
+
+def lookup(app: App, sqs_client: Any) -> Resources:
+    """The resources of an already provisioned stack (e.g. a running `make run`)."""
+    urls = {q: sqs_client.get_queue_url(QueueName=app.queues[q].name)["QueueUrl"] for q in app.queues}
+    return Resources(app.bucket_name, urls, {q: app.queues[q].arn for q in urls})
+
+
+def function_environment(app: App, function_id: str, resources: Resources) -> dict[str, str]:
+    """The environment Lambda would give the function: the template's variables, resolved, plus the
+    variables the runtime sets (region, function name) and credentials moto accepts."""
+    function = app.functions[function_id]
+    env = {
+        name: str(app.resolve(value, resources.queue_urls)) for name, value in function.environment.items()
+    }
+    env.update(DUMMY_CREDENTIALS)
+    env.update(
+        {
+            "AWS_REGION": REGION,
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_LAMBDA_FUNCTION_NAME": function_id,
+            "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(function.memory_size),
+            "POWERTOOLS_TRACE_DISABLED": "true",
+        }
+    )
+    return env
+
+
+def function_arn(function_id: str) -> str:
+    return f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{function_id}"

@@ -1,0 +1,306 @@
+"""template.yaml as a typed, frozen description of the app: the local stack's only source of names and limits."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATE = ROOT / "template.yaml"
+
+# The pseudo parameters of the local "deployment".
+STACK_NAME = "onair-local"
+ACCOUNT_ID = "123456789012"
+REGION = "us-east-1"
+PSEUDO = {
+    "AWS::StackName": STACK_NAME,
+    "AWS::AccountId": ACCOUNT_ID,
+    "AWS::Region": REGION,
+    "AWS::Partition": "aws",
+    "AWS::URLSuffix": "amazonaws.com",
+}
+
+
+class CfnLoader(yaml.SafeLoader):
+    """SafeLoader that reads CloudFormation short tags (!Ref X -> {"Ref": "X"}, !GetAtt A.B -> {...})."""
+
+
+def _construct(tag: str, node: yaml.Node, loader: CfnLoader) -> dict[str, Any]:
+    if isinstance(node, yaml.ScalarNode):
+        value: Any = loader.construct_scalar(node)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)
+    if tag == "Ref":
+        return {"Ref": value}
+    if tag == "GetAtt" and isinstance(value, str):
+        value = value.split(".", 1)
+    return {f"Fn::{tag}": value}
+
+
+for _tag in ("Ref", "GetAtt", "Sub", "Join", "Select", "Split", "If", "Equals", "Not", "And", "Or"):
+    CfnLoader.add_constructor(f"!{_tag}", lambda loader, node, _t=_tag: _construct(_t, node, loader))
+for _tag in ("FindInMap", "ImportValue", "Base64", "Cidr", "GetAZs"):
+    CfnLoader.add_constructor(f"!{_tag}", lambda loader, node, _t=_tag: _construct(_t, node, loader))
+CfnLoader.add_constructor("!Condition", lambda loader, node: {"Condition": loader.construct_scalar(node)})
+
+
+@dataclass(frozen=True)
+class Queue:
+    logical_id: str
+    name: str
+    visibility_timeout: int | None
+    message_retention_period: int | None
+    dlq: str | None  # logical id of the redrive target
+    max_receive_count: int | None
+
+    @property
+    def arn(self) -> str:
+        return f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:{self.name}"
+
+
+@dataclass(frozen=True)
+class Function:
+    logical_id: str
+    code_uri: Path
+    handler: str
+    timeout: int
+    memory_size: int
+    environment: Mapping[str, Any]  # raw CloudFormation values, resolved by App.resolve
+    reserved_concurrency: int | None
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str
+    function: str
+
+    @property
+    def route_key(self) -> str:
+        return f"{self.method} {self.path}"
+
+
+@dataclass(frozen=True)
+class SqsSource:
+    function: str
+    queue: str  # logical id
+    batch_size: int
+    maximum_concurrency: int | None
+    function_response_types: tuple[str, ...]
+
+    @property
+    def report_batch_item_failures(self) -> bool:
+        return "ReportBatchItemFailures" in self.function_response_types
+
+
+@dataclass(frozen=True)
+class QueueNotification:
+    queue: str  # logical id
+    event: str
+    prefix: str | None
+    suffix: str | None
+
+
+@dataclass(frozen=True)
+class App:
+    path: Path
+    parameters: Mapping[str, str]  # name -> default, as CloudFormation passes parameters: strings
+    bucket_id: str
+    bucket_name: str
+    queues: Mapping[str, Queue]
+    functions: Mapping[str, Function]
+    routes: tuple[Route, ...]
+    sqs_sources: tuple[SqsSource, ...]
+    notifications: tuple[QueueNotification, ...]
+    layers: tuple[Path, ...]
+    raw: Mapping[str, Any] = field(repr=False)
+
+    def queue_url(self, logical_id: str, endpoint: str | None = None) -> str:
+        base = endpoint.rstrip("/") if endpoint else f"https://sqs.{REGION}.amazonaws.com"
+        return f"{base}/{ACCOUNT_ID}/{self.queues[logical_id].name}"
+
+    def resolve(self, value: Any, queue_urls: Mapping[str, str] | None = None) -> Any:
+        """Turns !Ref / !GetAtt / !Sub into local values; queue URLs come from the provisioned queues."""
+        if isinstance(value, list):
+            return [self.resolve(v, queue_urls) for v in value]
+        if not isinstance(value, dict):
+            return value
+        if set(value) == {"Ref"}:
+            return self._ref(value["Ref"], queue_urls)
+        if set(value) == {"Fn::GetAtt"}:
+            logical_id, attribute = value["Fn::GetAtt"]
+            return self._get_att(logical_id, attribute)
+        if set(value) == {"Fn::Sub"}:
+            text, variables = (
+                (value["Fn::Sub"], {}) if isinstance(value["Fn::Sub"], str) else tuple(value["Fn::Sub"])
+            )
+            return self._sub(text, {k: self.resolve(v, queue_urls) for k, v in variables.items()}, queue_urls)
+        return {k: self.resolve(v, queue_urls) for k, v in value.items()}
+
+    def _ref(self, name: str, queue_urls: Mapping[str, str] | None) -> str:
+        if name in PSEUDO:
+            return PSEUDO[name]
+        if name in self.parameters:
+            return self.parameters[name]
+        if name == self.bucket_id:
+            return self.bucket_name
+        if name in self.queues:
+            return (queue_urls or {}).get(name) or self.queue_url(name)
+        if name in self.raw.get("Resources", {}):
+            return name  # no local meaning (API id, layer): the logical id is a stable stand-in
+        raise KeyError(f"!Ref {name}: not in {self.path}")
+
+    def _get_att(self, logical_id: str, attribute: str) -> str:
+        if logical_id in self.queues and attribute == "Arn":
+            return self.queues[logical_id].arn
+        if logical_id in self.queues and attribute == "QueueName":
+            return self.queues[logical_id].name
+        if logical_id == self.bucket_id and attribute == "Arn":
+            return f"arn:aws:s3:::{self.bucket_name}"
+        raise KeyError(f"!GetAtt {logical_id}.{attribute}: not supported locally")
+
+    def _sub(self, text: str, variables: Mapping[str, Any], queue_urls: Mapping[str, str] | None) -> str:
+        def replace(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name in variables:
+                return str(variables[name])
+            if "." in name and not name.startswith("AWS::"):
+                return self._get_att(*name.split(".", 1))
+            return str(self._ref(name, queue_urls))
+
+        return re.sub(r"\$\{([^!}][^}]*)\}", replace, text)
+
+    def sources_for(self, function_id: str) -> tuple[SqsSource, ...]:
+        return tuple(s for s in self.sqs_sources if s.function == function_id)
+
+    def pollers(self, source: SqsSource) -> int:
+        """Concurrent invocations the local event source mapping allows: ScalingConfig first, then the
+        function's reserved concurrency; Lambda's floor for MaximumConcurrency is 2."""
+        reserved = self.functions[source.function].reserved_concurrency
+        caps = [c for c in (source.maximum_concurrency, reserved) if c]
+        return min(caps) if caps else 2
+
+
+def _int(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
+def _local_path(template: Path, relative: str) -> Path:
+    """Relative to the template, as SAM does; a copied template (tests, experiments) falls back to the
+    project's code."""
+    beside = (template.parent / relative).resolve()
+    return beside if beside.exists() else (ROOT / relative).resolve()
+
+
+def load_template(path: Path | str = TEMPLATE) -> App:
+    path = Path(path).resolve()
+    raw = yaml.load(path.read_text(encoding="utf-8"), Loader=CfnLoader)
+    resources: dict[str, Any] = raw.get("Resources", {})
+    parameters = {
+        name: str(spec["Default"]) for name, spec in raw.get("Parameters", {}).items() if "Default" in spec
+    }
+    buckets = [rid for rid, r in resources.items() if r["Type"] == "AWS::S3::Bucket"]
+    if len(buckets) != 1:
+        raise ValueError(f"{path}: expected exactly one AWS::S3::Bucket, found {buckets}")
+    bucket_id = buckets[0]
+    bucket_props = resources[bucket_id].get("Properties", {})
+
+    # A first pass with an empty App resolves parameters and pseudo parameters (names, numbers).
+    shell = App(path, parameters, bucket_id, "", {}, {}, (), (), (), (), raw)
+    bucket_name = str(shell.resolve(bucket_props.get("BucketName", bucket_id.lower())))
+
+    queues: dict[str, Queue] = {}
+    for rid, r in resources.items():
+        if r["Type"] != "AWS::SQS::Queue":
+            continue
+        props = r.get("Properties", {})
+        redrive = props.get("RedrivePolicy") or {}
+        target = redrive.get("deadLetterTargetArn")
+        queues[rid] = Queue(
+            logical_id=rid,
+            name=str(shell.resolve(props.get("QueueName", rid))),
+            visibility_timeout=_int(shell.resolve(props.get("VisibilityTimeout"))),
+            message_retention_period=_int(shell.resolve(props.get("MessageRetentionPeriod"))),
+            dlq=target["Fn::GetAtt"][0] if isinstance(target, dict) and "Fn::GetAtt" in target else None,
+            max_receive_count=_int(shell.resolve(redrive.get("maxReceiveCount"))),
+        )
+
+    shell = App(path, parameters, bucket_id, bucket_name, queues, {}, (), (), (), (), raw)
+    globals_fn: dict[str, Any] = raw.get("Globals", {}).get("Function", {})
+    global_env = globals_fn.get("Environment", {}).get("Variables", {})
+    functions: dict[str, Function] = {}
+    routes: list[Route] = []
+    sources: list[SqsSource] = []
+    for rid, r in resources.items():
+        if r["Type"] != "AWS::Serverless::Function":
+            continue
+        props = {**globals_fn, **r.get("Properties", {})}
+        env = {**global_env, **r.get("Properties", {}).get("Environment", {}).get("Variables", {})}
+        functions[rid] = Function(
+            logical_id=rid,
+            code_uri=_local_path(path, props["CodeUri"]),
+            handler=props["Handler"],
+            timeout=int(shell.resolve(props.get("Timeout", 3))),
+            memory_size=int(shell.resolve(props.get("MemorySize", 128))),
+            environment=env,
+            reserved_concurrency=_int(shell.resolve(props.get("ReservedConcurrentExecutions"))),
+        )
+        for event in props.get("Events", {}).values():
+            ep = event.get("Properties", {})
+            if event["Type"] == "HttpApi":
+                method = str(ep.get("Method", "ANY")).upper()
+                routes.append(Route("ANY" if method == "*" else method, ep.get("Path", "/{proxy+}"), rid))
+            elif event["Type"] == "SQS":
+                queue = ep["Queue"]
+                queue_id = queue["Fn::GetAtt"][0] if isinstance(queue, dict) else None
+                if queue_id not in queues:
+                    raise ValueError(f"{rid}: SQS event queue {queue!r} is not a queue of {path}")
+                scaling = ep.get("ScalingConfig", {})
+                sources.append(
+                    SqsSource(
+                        function=rid,
+                        queue=queue_id,
+                        batch_size=int(shell.resolve(ep.get("BatchSize", 10))),
+                        maximum_concurrency=_int(shell.resolve(scaling.get("MaximumConcurrency"))),
+                        function_response_types=tuple(ep.get("FunctionResponseTypes", [])),
+                    )
+                )
+
+    notifications: list[QueueNotification] = []
+    for qc in bucket_props.get("NotificationConfiguration", {}).get("QueueConfigurations", []):
+        rules = {
+            rule["Name"].lower(): rule["Value"]
+            for rule in qc.get("Filter", {}).get("S3Key", {}).get("Rules", [])
+        }
+        notifications.append(
+            QueueNotification(
+                qc["Queue"]["Fn::GetAtt"][0], qc["Event"], rules.get("prefix"), rules.get("suffix")
+            )
+        )
+
+    layers: list[Path] = []
+    for layer in globals_fn.get("Layers", []):
+        layer_id = layer.get("Ref") if isinstance(layer, dict) else None
+        if layer_id in resources and "ContentUri" in resources[layer_id].get("Properties", {}):
+            layers.append(_local_path(path, resources[layer_id]["Properties"]["ContentUri"]))
+
+    return App(
+        path=path,
+        parameters=parameters,
+        bucket_id=bucket_id,
+        bucket_name=bucket_name,
+        queues=queues,
+        functions=functions,
+        routes=tuple(routes),
+        sqs_sources=tuple(sources),
+        notifications=tuple(notifications),
+        layers=tuple(layers),
+        raw=raw,
+    )
