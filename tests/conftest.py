@@ -43,3 +43,13 @@ def shared_path(*parts: str) -> Path:
     if not path.exists():
         pytest.skip(f"{path} is absent: the shared corpus sits beside the clone in CI only")
     return path
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    from tests.corpus import REPORT
+
+    if REPORT:
+        terminalreporter.section("corpus outcomes (HTTP status and error code per corpus)")
+        for corpus, outcomes in sorted(REPORT.items()):
+            counts = ", ".join(f"{outcome}: {count}" for outcome, count in sorted(outcomes.items()))
+            terminalreporter.write_line(f"{corpus} ({sum(outcomes.values())}): {counts}")

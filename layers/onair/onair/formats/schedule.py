@@ -10,6 +10,8 @@ from onair.formats.xml import iterparse, local_name, read_body, refuse_internal_
 from onair.formats.xmltv import read_xmltv
 from onair.models import OnAirSchedule, XmltvListing
 
+SCHEDULE_ROOTS = frozenset({"tv", "schedule"})
+
 
 @dataclass(frozen=True)
 class ParsedSchedule:
@@ -22,12 +24,14 @@ def parse_schedule(data: bytes, *, max_bytes: int, strict: bool = False) -> Pars
     """Validate and normalize an XMLTV or OnAir document, or raise a DocumentRejected with findings."""
     source = read_body(data, max_bytes)
     if not source.strip():
-        raise NotWellFormed("the document is empty")
-    refuse_internal_subset(source)
+        raise NotWellFormed("the document is empty", details=[Finding("notwell", "no content", 1, 1, None)])
+    refuse_internal_subset(source, SCHEDULE_ROOTS)
     events = iterparse(source)
     root = next((element for event, element in events if event == "start"), None)
     if root is None:
-        raise NotWellFormed("the document has no root element")
+        raise NotWellFormed(
+            "the document has no root element", details=[Finding("notwell", "no root", 1, 1, None)]
+        )
     name = local_name(root)
     if name == "tv":
         listing, warnings = read_xmltv(root, events, strict=strict)

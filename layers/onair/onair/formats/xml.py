@@ -10,15 +10,21 @@ import re
 import zlib
 from collections.abc import Iterator
 from io import BytesIO
-from typing import IO
 
 from lxml import etree
 
-from onair.errors import DocumentRejected, Finding, NotWellFormed, TooLarge
+from onair.errors import (
+    DocumentRejected,
+    Finding,
+    NotASchedule,
+    NotWellFormed,
+    TooLarge,
+    UnsupportedMediaType,
+)
 
 GZIP_MAGIC = b"\x1f\x8b"
 MAX_DEPTH = 64
-_PROLOG_BYTES = 64 * 1024
+_XML_DECLARATION_BYTES = 256
 
 
 def read_body(data: bytes, max_bytes: int) -> bytes:
@@ -39,38 +45,70 @@ def read_body(data: bytes, max_bytes: int) -> bytes:
     return inflated
 
 
-def _prolog_text(data: bytes) -> str:
-    head = data[:_PROLOG_BYTES]
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or head[:4] in (b"<\x00?\x00", b"\x00<\x00?"):
-        return head.decode("utf-16", errors="replace")
-    return head.decode("latin-1")
+def _prolog_bytes(data: bytes) -> bytes:
+    """The document in an ASCII-compatible form, enough to read its prolog's markup."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff", b"<\x00?\x00", b"\x00<\x00?")):
+        return data.decode("utf-16", errors="replace").encode("utf-8", errors="replace")
+    return data
 
 
-_DOCTYPE = re.compile(r"<!DOCTYPE", re.IGNORECASE)
+_NAME_END = re.compile(rb"[\s\[>]")
 
 
-def refuse_internal_subset(data: bytes) -> None:
-    """Reject `<!DOCTYPE x [ ... ]>`: internal subsets declare the entities that expansion attacks use.
+def refuse_internal_subset(data: bytes, schedule_roots: frozenset[str]) -> None:
+    """Reject `<!DOCTYPE x [ ... ]>` before libxml2 reads it: internal subsets declare the entities and
+    attribute defaults that expansion attacks use. The whole prolog is scanned (comments and processing
+    instructions skipped), so no amount of padding hides a subset from this check.
 
-    A DOCTYPE that only names an external DTD (`SYSTEM "xmltv.dtd"`, common in XMLTV files) is allowed;
-    the DTD is never fetched.
+    A DOCTYPE that only names an external DTD (`SYSTEM "xmltv.dtd"`, common in XMLTV files) is allowed and
+    never fetched. A subset declared for a root that is no schedule is reported as "not a schedule": that is
+    the more useful answer, and it does not depend on reading the subset.
     """
-    text = _prolog_text(data)
-    match = _DOCTYPE.search(text)
-    if match is None or _inside_comment(text, match.start()):
-        return
+    text = _prolog_bytes(data)
+    position = 0
+    while True:
+        while position < len(text) and text[position] in b" \t\r\n\xef\xbb\xbf":
+            position += 1
+        if text.startswith(b"<?", position):
+            position = text.find(b"?>", position + 2)
+        elif text.startswith(b"<!--", position):
+            position = text.find(b"-->", position + 4)
+        elif text[position : position + 9].upper() == b"<!DOCTYPE":
+            _check_doctype(text, position, schedule_roots)
+            return
+        else:
+            return  # the root element, or something the parser will reject with a precise error
+        if position == -1:
+            return
+        position += 2
+
+
+def _check_doctype(text: bytes, start: int, schedule_roots: frozenset[str]) -> None:
+    name_start = start + 9
+    while name_start < len(text) and text[name_start] in b" \t\r\n":
+        name_start += 1
+    name_end = _NAME_END.search(text, name_start)
+    name = text[name_start : name_end.start() if name_end else len(text)].decode("utf-8", errors="replace")
     quote = None
-    for index in range(match.end(), len(text)):
-        char = text[index]
+    for index in range(name_start, len(text)):
+        char = text[index : index + 1]
         if quote:
             quote = None if char == quote else quote
-        elif char in "\"'":
+        elif char in (b'"', b"'"):
             quote = char
-        elif char == ">":
+        elif char == b">":
             return
-        elif char == "[":
-            line = text.count("\n", 0, match.start()) + 1
-            column = match.start() - (text.rfind("\n", 0, match.start()) + 1) + 1
+        elif char == b"[":
+            line = text.count(b"\n", 0, start) + 1
+            column = start - (text.rfind(b"\n", 0, start) + 1) + 1
+            if name.rpartition(":")[2] not in schedule_roots:
+                raise NotASchedule(
+                    f"<{name}> is not a schedule document: expected an XMLTV <tv> or an OnAir <schedule> root",
+                    details=[
+                        Finding("not_a_schedule", f"DOCTYPE declares the root <{name}>", line, column, None),
+                        Finding("dtd_not_allowed", "internal DTD subset", line, column, None),
+                    ],
+                )
             raise DocumentRejected(
                 "the document declares an internal DTD subset; DTDs and entity declarations are not accepted",
                 code="dtd_not_allowed",
@@ -78,28 +116,60 @@ def refuse_internal_subset(data: bytes) -> None:
             )
 
 
-def _inside_comment(text: str, position: int) -> bool:
-    opened = text.rfind("<" + "!--", 0, position)
-    return opened != -1 and text.find("-->", opened) > position
+# libxml2 error types with a finding code of their own (XMLTV's tv_validate_file names where it has one).
+_FINDING_CODES = {
+    "ERR_INVALID_ENCODING": "badencoding",
+    "ERR_UNDECLARED_ENTITY": "badentity",
+    "ERR_UNKNOWN_ENCODING": "badencoding",
+    "ERR_UNSUPPORTED_ENCODING": "badencoding",
+}
+_POSITION_SUFFIX = re.compile(r"(?:, line \d+, column \d+)?\s*$")
 
 
-def not_well_formed(error: etree.XMLSyntaxError) -> NotWellFormed:
-    line, column = error.position if error.position else (None, None)
-    message = error.msg or str(error)
-    return NotWellFormed(
-        f"the document is not well-formed XML: {message}",
-        details=[Finding("notwell", message, line, column, None)],
-    )
+def not_well_formed(error: etree.XMLSyntaxError, encoding: str) -> DocumentRejected:
+    """The parser's first fatal error, with its line and column; an encoding libxml2 cannot read is a 415."""
+    line, column = error.position if error.position and error.position != (0, 0) else (None, None)
+    message, kind = error.msg or str(error), ""
+    last = error.error_log.last_error if error.error_log else None
+    if last is not None and (line is None or (last.line, last.column) == (line, column)):
+        line, column, message, kind = last.line, last.column, last.message, last.type_name
+    message = _POSITION_SUFFIX.sub("", message.strip())
+    code = _FINDING_CODES.get(kind, "notwell")
+    if code == "badencoding" and encoding == "utf-8" and kind != "ERR_UNSUPPORTED_ENCODING":
+        code = "badutf8"
+    finding = Finding(code, message, line, column, None)
+    if kind in ("ERR_UNSUPPORTED_ENCODING", "ERR_UNKNOWN_ENCODING"):
+        return UnsupportedMediaType(
+            f"the document's encoding is not supported: {message}",
+            code="unsupported_encoding",
+            details=[finding],
+        )
+    where = f" (line {line}, column {column})" if line else ""
+    return NotWellFormed(f"the document is not well-formed XML: {message}{where}", details=[finding])
 
 
-def iterparse(source: bytes | IO[bytes]) -> Iterator[tuple[str, etree._Element]]:
+_ENCODING_DECLARATION = re.compile(rb"""^<\?xml[^>]*?\sencoding\s*=\s*["']([A-Za-z][A-Za-z0-9._-]*)["']""")
+
+
+def declared_encoding(data: bytes) -> str:
+    """The encoding the parser will use, lower-cased: the BOM's, else the XML declaration's, else UTF-8."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        return "utf-8"
+    if data.startswith((b"\xff\xfe", b"\xfe\xff", b"<\x00?\x00", b"\x00<\x00?")):
+        return "utf-16"
+    match = _ENCODING_DECLARATION.match(data[:_XML_DECLARATION_BYTES])
+    return match.group(1).decode("ascii").lower() if match else "utf-8"
+
+
+def iterparse(source: bytes) -> Iterator[tuple[str, etree._Element]]:
     """Stream (event, element) pairs for start/end events with the hardened parser settings.
 
     Raises NotWellFormed (with line and column) for any syntax error, and for nesting deeper than MAX_DEPTH.
     """
-    stream = BytesIO(source) if isinstance(source, bytes) else source
+    encoding = declared_encoding(source)
+    etree.clear_error_log()  # libxml2's log is per thread: keep only this document's errors in it
     events = etree.iterparse(
-        stream,
+        BytesIO(source),
         events=("start", "end"),
         resolve_entities=False,
         no_network=True,
@@ -124,9 +194,10 @@ def iterparse(source: bytes | IO[bytes]) -> Iterator[tuple[str, etree._Element]]
                 depth -= 1
             yield event, element
     except etree.XMLSyntaxError as error:
-        raise not_well_formed(error) from error
+        raise not_well_formed(error, encoding) from error
 
 
 def local_name(element: etree._Element) -> str:
+    # Not etree.QName: it refuses names libxml2 accepted without namespaces (`a:`), which must not crash us.
     tag = element.tag
-    return etree.QName(tag).localname if isinstance(tag, str) else ""
+    return tag.rpartition("}")[2] if isinstance(tag, str) else ""
