@@ -70,17 +70,18 @@ def refuse_internal_subset(data: bytes, schedule_roots: frozenset[str]) -> None:
         while position < len(text) and text[position] in b" \t\r\n\xef\xbb\xbf":
             position += 1
         if text.startswith(b"<?", position):
-            position = text.find(b"?>", position + 2)
+            end = b"?>"
         elif text.startswith(b"<!--", position):
-            position = text.find(b"-->", position + 4)
+            end = b"-->"
         elif text[position : position + 9].upper() == b"<!DOCTYPE":
             _check_doctype(text, position, schedule_roots)
             return
         else:
             return  # the root element, or something the parser will reject with a precise error
+        position = text.find(end, position + 2)
         if position == -1:
-            return
-        position += 2
+            return  # unterminated: the parser reports it
+        position += len(end)
 
 
 def _check_doctype(text: bytes, start: int, schedule_roots: frozenset[str]) -> None:
