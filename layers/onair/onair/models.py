@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from onair.errors import Finding
 
@@ -38,6 +38,24 @@ class XmltvListing(Model):
         return {"channels": len(self.channels), "programmes": len(self.programmes)}
 
 
+# --- OnAir schedules (urn:onair:schedule:1; docs/FORMATS.md) ---------------------------------------
+
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+# Index i is date.weekday() == i, so the engine maps a local date to its day name with WEEKDAYS[d.weekday()].
+WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+# Local wall-clock time "HH:MM" or "HH:MM:SS"; "24:00" is the end of the day (only valid as a block's end).
+LocalTime = Annotated[
+    str, Field(pattern=r"^(?:(?:[01][0-9]|2[0-3]):[0-5][0-9](?::[0-5][0-9])?|24:00(?::00)?)$")
+]
+SECONDS_PER_DAY = 86400
+
+
+def seconds_of_day(value: str) -> int:
+    """Seconds after local midnight of a LocalTime ("06:30" -> 23400, "24:00" -> 86400)."""
+    hours, minutes, *seconds = (int(part) for part in value.split(":"))
+    return hours * 3600 + minutes * 60 + (seconds[0] if seconds else 0)
+
+
 class Channel(Model):
     id: Identifier
     name: str
@@ -47,10 +65,80 @@ class Item(Model):
     id: Identifier
     title: str
     artist: str | None = None
+    series: str | None = Field(default=None, description="TV items: the series; never set with artist")
     duration: float = Field(gt=0, description="seconds")
     category: str | None = None
     uri: str | None = None
     weight: float = Field(default=1.0, gt=0)
+
+    @property
+    def credit(self) -> str | None:
+        """What artist separation compares: the artist, or the series of a TV item."""
+        return self.artist or self.series
+
+
+class PoolMember(Model):
+    """One `<item ref>` or `<category ref>` of a pool: exactly one of the two is set."""
+
+    item: Identifier | None = None
+    category: Identifier | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> PoolMember:
+        if (self.item is None) == (self.category is None):
+            raise ValueError("a pool member names either an item or a category")
+        return self
+
+
+class Pool(Model):
+    id: Identifier
+    order: Literal["sequential", "shuffle", "random", "weighted"]
+    members: list[PoolMember] = Field(min_length=1)
+
+
+class Rules(Model):
+    """Rotation rules. channel None: the defaults for every channel; a channel's own rules override them
+    field by field (OnAirSchedule.rules_for merges the two). None means "no limit"."""
+
+    channel: Identifier | None = None
+    artist_separation: int | None = Field(default=None, ge=0, description="minutes between same credit")
+    title_separation: int | None = Field(default=None, ge=0, description="minutes between same title")
+    max_plays_per_hour: int | None = Field(default=None, ge=1, description="per item, local clock hour")
+    max_plays_per_day: int | None = Field(default=None, ge=1, description="per item, local day")
+
+
+class Block(Model):
+    """A day-part of one channel: [start, end) local time on each of `days`, filled from `pool`.
+
+    Blocks never cross midnight: end > start, and end may be "24:00"."""
+
+    channel: Identifier
+    days: list[Weekday] = Field(min_length=1)
+    start: LocalTime
+    end: LocalTime
+    pool: Identifier
+    filler: Identifier | None = Field(default=None, description="pool that fills the block's last gap")
+
+    @property
+    def start_seconds(self) -> int:
+        return seconds_of_day(self.start)
+
+    @property
+    def end_seconds(self) -> int:
+        return seconds_of_day(self.end)
+
+
+class FixedEvent(Model):
+    """One item that starts at exactly `time` (local) on each of `days`, ahead of whatever block runs."""
+
+    channel: Identifier
+    days: list[Weekday] = Field(min_length=1)
+    time: LocalTime
+    item: Identifier
+
+    @property
+    def time_seconds(self) -> int:
+        return seconds_of_day(self.time)
 
 
 class OnAirSchedule(Model):
@@ -58,9 +146,44 @@ class OnAirSchedule(Model):
     timezone: str
     channels: list[Channel]
     items: list[Item]
+    # Defaults keep schedule.json files stored before these sections existed readable.
+    pools: list[Pool] = []
+    rules: list[Rules] = []
+    blocks: list[Block] = []
+    events: list[FixedEvent] = []
 
     def counts(self) -> dict[str, int]:
         return {"channels": len(self.channels), "items": len(self.items)}
+
+    def item(self, item_id: str) -> Item:
+        return next(item for item in self.items if item.id == item_id)
+
+    def pool_items(self, pool_id: str) -> list[Item]:
+        """The pool's items in declaration order: a category member expands to its items in library
+        order; an item reached twice counts once (its first place)."""
+        pool = next(pool for pool in self.pools if pool.id == pool_id)
+        by_id = {item.id: item for item in self.items}
+        by_category: dict[str, list[Item]] = {}
+        for item in self.items:
+            if item.category is not None:
+                by_category.setdefault(item.category, []).append(item)
+        chosen: dict[str, Item] = {}
+        for member in pool.members:
+            found = (
+                [by_id[member.item]] if member.item in by_id else by_category.get(member.category or "", [])
+            )
+            for item in found:
+                chosen.setdefault(item.id, item)
+        return list(chosen.values())
+
+    def rules_for(self, channel_id: str) -> Rules:
+        """The rules in force on a channel: the global rules overridden by the channel's own."""
+        merged: dict[str, object] = {}
+        for scope in (None, channel_id):
+            for rules in self.rules:
+                if rules.channel == scope:
+                    merged.update(rules.model_dump(exclude={"channel"}, exclude_none=True))
+        return Rules(channel=channel_id, **merged)
 
 
 Schedule = Annotated[XmltvListing | OnAirSchedule, Field(discriminator="format")]

@@ -1,23 +1,48 @@
-"""OnAir rule-based schedules (`<schedule xmlns="urn:onair:schedule:1">`): reader and semantic checks.
+"""OnAir rule-based schedules (`<schedule xmlns="urn:onair:schedule:1">`): reader and checks.
 
-docs/FORMATS.md documents the format with an annotated example.
+Three stages, each reported as Findings with a code, the element's line and an element path:
+1. the namespace, then the XSD (schemas/onair-schedule-1.xsd): structure and value syntax ("notvalid");
+   a document that fails here stops here, because the later checks rely on its structure;
+2. semantic checks: time zone, unique ids, durations, references, block times and overlaps, events;
+3. warnings (an unused item or pool, a channel without blocks): returned in lenient mode, errors in strict.
+docs/FORMATS.md lists every code with an annotated example.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from functools import cache
+from pathlib import Path
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from lxml import etree
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from onair.errors import Finding, InvalidSchedule
 from onair.formats.xml import local_name
-from onair.models import Channel, Item, OnAirSchedule
+from onair.models import (
+    WEEKDAYS,
+    Block,
+    Channel,
+    FixedEvent,
+    Item,
+    OnAirSchedule,
+    Pool,
+    PoolMember,
+    Rules,
+    seconds_of_day,
+)
 
 NAMESPACE = "urn:onair:schedule:1"
+SCHEMA_PATH = Path(__file__).parent / "schemas" / "onair-schedule-1.xsd"
+MAX_FINDINGS = 200
 _DURATION = re.compile(r"^PT(?:(?P<h>\d+(?:\.\d+)?)H)?(?:(?P<m>\d+(?:\.\d+)?)M)?(?:(?P<s>\d+(?:\.\d+)?)S)?$")
+_ATTRIBUTE_IN_MESSAGE = re.compile(r"attribute '([^']+)'")
+
+M = TypeVar("M", bound=BaseModel)
 
 
 def parse_duration(text: str) -> float:
@@ -28,62 +53,446 @@ def parse_duration(text: str) -> float:
     return float(match["h"] or 0) * 3600 + float(match["m"] or 0) * 60 + float(match["s"] or 0)
 
 
+@cache
+def schema() -> etree.XMLSchema:
+    """The XSD, parsed once per process with the same hardening as documents (it imports nothing)."""
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+    return etree.XMLSchema(etree.parse(str(SCHEMA_PATH), parser))
+
+
+def element_path(element: etree._Element, attribute: str | None = None) -> str:
+    """`/schedule/blocks/block[2]` (+ `/@pool`): entries of a section are always numbered from 1."""
+    parts: list[str] = []
+    node: etree._Element | None = element
+    while node is not None:
+        parent = node.getparent()
+        name = local_name(node)
+        if parent is not None:
+            siblings = [sibling for sibling in parent if sibling.tag == node.tag]
+            if parent.getparent() is not None or len(siblings) > 1:
+                name = f"{name}[{siblings.index(node) + 1}]"
+        parts.append(name)
+        node = parent
+    path = "/" + "/".join(reversed(parts))
+    return f"{path}/@{attribute}" if attribute else path
+
+
+class _Findings:
+    def __init__(self, strict: bool) -> None:
+        self.strict = strict
+        self.errors: list[Finding] = []
+        self.warnings: list[Finding] = []
+
+    def error(self, code: str, message: str, element: etree._Element, attribute: str | None = None) -> None:
+        if len(self.errors) < MAX_FINDINGS:
+            self.errors.append(
+                Finding(code, message, element.sourceline, None, element_path(element, attribute))
+            )
+
+    def warn(self, code: str, message: str, element: etree._Element, attribute: str | None = None) -> None:
+        target = self.errors if self.strict else self.warnings
+        if len(target) < MAX_FINDINGS:
+            target.append(Finding(code, message, element.sourceline, None, element_path(element, attribute)))
+
+    def raise_if_any(self) -> None:
+        if self.errors:
+            raise InvalidSchedule(
+                f"the OnAir schedule has {len(self.errors)} error(s)"
+                + (" (strict mode: warnings count as errors)" if self.strict else ""),
+                details=self.errors,
+            )
+
+
 def read_onair(
     root: etree._Element, events: Iterator[tuple[str, etree._Element]], *, strict: bool
 ) -> tuple[OnAirSchedule, list[Finding]]:
     for _ in events:  # OnAir documents are small rule sets: read the whole tree, then check it
         pass
-    errors: list[Finding] = []
     if etree.QName(root).namespace != NAMESPACE:
-        errors.append(
+        raise InvalidSchedule(
+            "the OnAir schedule is in the wrong namespace",
+            details=[
+                Finding(
+                    "namespace",
+                    f"<schedule> must be in the namespace {NAMESPACE}",
+                    root.sourceline,
+                    None,
+                    "/schedule",
+                )
+            ],
+        )
+    _validate_xsd(root)
+    findings = _Findings(strict)
+    schedule = _Reader(root, findings).read()
+    findings.raise_if_any()
+    assert schedule is not None  # every way to None records an error, raised just above
+    return schedule, findings.warnings
+
+
+def _validate_xsd(root: etree._Element) -> None:
+    validator = schema()
+    if validator.validate(root):
+        return
+    tree = root.getroottree()
+    findings: list[Finding] = []
+    for entry in list(validator.error_log)[:MAX_FINDINGS]:
+        message = entry.message.replace(f"{{{NAMESPACE}}}", "")
+        attribute = _ATTRIBUTE_IN_MESSAGE.search(message)
+        findings.append(
             Finding(
-                "namespace", f"<schedule> must be in the namespace {NAMESPACE}", root.sourceline, None, "/"
+                "notvalid",
+                message,
+                entry.line or None,
+                entry.column or None,  # libxml2 validates a tree: nodes keep their line, not their column
+                _readable_path(tree, entry.path, attribute[1] if attribute else None),
             )
         )
-    timezone = root.get("timezone", "")
-    try:
-        ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        errors.append(
-            Finding("timezone", f"'{timezone}' is not an IANA time zone", root.sourceline, None, "/schedule")
-        )
-    channels = [_build(Channel, element, errors) for element in _children(root, "channels", "channel")]
-    items = [_build(Item, element, errors) for element in _children(root, "library", "item")]
-    if not channels:
-        errors.append(Finding("nochannels", "the schedule declares no channel", root.sourceline, None, "/"))
-    if errors:
-        raise InvalidSchedule(f"the OnAir schedule has {len(errors)} error(s)", details=errors)
-    schedule = OnAirSchedule(
-        timezone=timezone,
-        channels=[c for c in channels if isinstance(c, Channel)],
-        items=[i for i in items if isinstance(i, Item)],
+    raise InvalidSchedule(
+        f"the OnAir schedule does not match its schema ({len(findings)} error(s))", details=findings
     )
-    return schedule, []
 
 
-def _children(root: etree._Element, section: str, name: str) -> list[etree._Element]:
-    return [
-        element
-        for group in root
-        if local_name(group) == section
-        for element in group
-        if local_name(element) == name
-    ]
-
-
-def _build(model: type[Channel] | type[Item], element: etree._Element, errors: list[Finding]) -> object:
-    values: dict[str, object] = dict(element.attrib)
-    path = f"/schedule/{local_name(element.getparent())}/{local_name(element)}[@id='{values.get('id', '')}']"
-    if "duration" in values:
-        try:
-            values["duration"] = parse_duration(str(values["duration"]))
-        except ValueError as error:
-            errors.append(Finding("badduration", str(error), element.sourceline, None, path))
-            return None
-    try:
-        return model.model_validate(values)
-    except ValidationError as error:
-        for problem in error.errors():
-            field = ".".join(str(part) for part in problem["loc"])
-            errors.append(Finding("notvalid", f"{field}: {problem['msg']}", element.sourceline, None, path))
+def _readable_path(tree: etree._ElementTree, xpath: str | None, attribute: str | None) -> str | None:
+    """libxml2 names nodes like `/*/*[3]/*[2]`; the element it points at gives the path users read."""
+    if not xpath:
         return None
+    try:
+        found = tree.xpath(xpath)
+    except etree.XPathError:
+        return xpath
+    if isinstance(found, list) and found and isinstance(found[0], etree._Element):
+        return element_path(found[0], attribute)
+    return xpath
+
+
+def _token(value: str | None) -> str | None:
+    """Attribute text as the XSD read it: xs:token collapses whitespace."""
+    return " ".join(value.split()) if value is not None else None
+
+
+def _days(value: str) -> list[str]:
+    named = set(value.split())
+    return [day for day in WEEKDAYS if day in named]  # week order, each day once
+
+
+def _minutes(value: str | None) -> int | None:
+    return int(value) if value is not None else None
+
+
+def _section(root: etree._Element, section: str) -> list[etree._Element]:
+    return [element for group in root if local_name(group) == section for element in group]
+
+
+class _Reader:
+    """Builds the models from a schema-valid tree and runs every semantic check, collecting findings."""
+
+    def __init__(self, root: etree._Element, findings: _Findings) -> None:
+        self.root = root
+        self.findings = findings
+        self.declared: dict[str, set[str]] = {"channel": set(), "item": set(), "pool": set()}
+
+    def read(self) -> OnAirSchedule | None:
+        timezone = _token(self.root.get("timezone")) or ""
+        self._check_timezone(timezone)
+        channels = self._channels()
+        items, categories = self._items()
+        pools = self._pools(items, categories)
+        rules = self._rules(channels)
+        blocks = self._blocks(channels, pools)
+        events = self._events(channels, items)
+        self._warn_unused(channels, items, pools, blocks, events)
+        if self.findings.errors:
+            return None
+        return self._build(
+            OnAirSchedule,
+            {
+                "timezone": timezone,
+                "channels": [model for model, _ in channels.values()],
+                "items": [model for model, _ in items.values()],
+                "pools": [model for model, _ in pools.values()],
+                "rules": [model for model, _ in rules],
+                "blocks": [model for model, _ in blocks],
+                "events": [model for model, _ in events],
+            },
+            self.root,
+        )
+
+    # --- model building -------------------------------------------------------------------------
+
+    def _build(self, model: type[M], values: dict[str, Any], element: etree._Element) -> M | None:
+        """The schema already checked syntax, so a failure here means a rule the XSD cannot express."""
+        try:
+            return model.model_validate({k: v for k, v in values.items() if v is not None})
+        except ValidationError as error:
+            for problem in error.errors():
+                field = ".".join(str(part) for part in problem["loc"])
+                self.findings.error("notvalid", f"{field}: {problem['msg']}", element)
+            return None
+
+    def _unique(
+        self, kind: str, entries: Iterable[tuple[str, M | None, etree._Element]]
+    ) -> dict[str, tuple[M, etree._Element]]:
+        """Id -> (model, element) of the first of each id; later ones are reported. Entries whose model
+        failed to build still count as declared (None model), so references to them are not "unresolved"."""
+        first: dict[str, etree._Element] = {}
+        built: dict[str, tuple[M, etree._Element]] = {}
+        for identifier, model, element in entries:
+            if identifier in first:
+                self.findings.error(
+                    "duplicateid",
+                    f"{kind} id '{identifier}' is already declared on line {first[identifier].sourceline}",
+                    element,
+                    "id",
+                )
+                continue
+            first[identifier] = element
+            if model is not None:
+                built[identifier] = (model, element)
+        self.declared[kind] = set(first)
+        return built
+
+    def _resolve(self, kind: str, identifier: str | None, element: etree._Element, attribute: str) -> None:
+        if identifier is not None and identifier not in self.declared[kind]:
+            self.findings.error("unresolved", f"no {kind} has the id '{identifier}'", element, attribute)
+
+    # --- sections -------------------------------------------------------------------------------
+
+    def _check_timezone(self, timezone: str) -> None:
+        try:
+            ZoneInfo(timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            self.findings.error("timezone", f"'{timezone}' is not an IANA time zone", self.root, "timezone")
+
+    def _channels(self) -> dict[str, tuple[Channel, etree._Element]]:
+        entries = []
+        for element in _section(self.root, "channels"):
+            identifier = _token(element.get("id")) or ""
+            model = self._build(Channel, {"id": identifier, "name": element.get("name")}, element)
+            entries.append((identifier, model, element))
+        return self._unique("channel", entries)
+
+    def _items(self) -> tuple[dict[str, tuple[Item, etree._Element]], set[str]]:
+        entries = []
+        categories: set[str] = set()
+        for element in _section(self.root, "library"):
+            identifier = _token(element.get("id")) or ""
+            category = _token(element.get("category"))
+            if category is not None:
+                categories.add(category)
+            entries.append((identifier, self._item(identifier, category, element), element))
+        return self._unique("item", entries), categories
+
+    def _item(self, identifier: str, category: str | None, element: etree._Element) -> Item | None:
+        duration_text = element.get("duration", "")
+        try:
+            duration = parse_duration(duration_text)
+        except ValueError as error:
+            self.findings.error("badduration", str(error), element, "duration")
+            return None
+        if duration <= 0:
+            self.findings.error(
+                "badduration", f"duration '{duration_text}' is not positive", element, "duration"
+            )
+            return None
+        if element.get("artist") is not None and element.get("series") is not None:
+            self.findings.error("conflict", "an item has an artist or a series, not both", element, "series")
+            return None
+        values = {
+            "id": identifier,
+            "title": element.get("title"),
+            "artist": element.get("artist"),
+            "series": element.get("series"),
+            "duration": duration,
+            "category": category,
+            "uri": _token(element.get("uri")),
+            "weight": float(element.get("weight", "1")),
+        }
+        return self._build(Item, values, element)
+
+    def _pools(
+        self, items: dict[str, tuple[Item, etree._Element]], categories: set[str]
+    ) -> dict[str, tuple[Pool, etree._Element]]:
+        entries = []
+        for element in _section(self.root, "pools"):
+            identifier = _token(element.get("id")) or ""
+            members: list[PoolMember] = []
+            for member in element:
+                reference = _token(member.get("ref")) or ""
+                if local_name(member) == "item":
+                    self._resolve("item", reference, member, "ref")
+                    members.append(PoolMember(item=reference))
+                else:
+                    if reference not in categories:
+                        self.findings.error(
+                            "unresolved", f"no item has the category '{reference}'", member, "ref"
+                        )
+                    members.append(PoolMember(category=reference))
+            values = {"id": identifier, "order": element.get("order"), "members": members}
+            entries.append((identifier, self._build(Pool, values, element), element))
+        return self._unique("pool", entries)
+
+    def _rules(
+        self, channels: dict[str, tuple[Channel, etree._Element]]
+    ) -> list[tuple[Rules, etree._Element]]:
+        rules: list[tuple[Rules, etree._Element]] = []
+        scopes: dict[str | None, etree._Element] = {}
+        for element in _section(self.root, "rules"):
+            channel = _token(element.get("channel"))
+            self._resolve("channel", channel, element, "channel")
+            if channel in scopes:
+                scope = f"channel '{channel}'" if channel else "every channel"
+                self.findings.error(
+                    "duplicaterule",
+                    f"the rules for {scope} are already given on line {scopes[channel].sourceline}",
+                    element,
+                    "channel" if channel else None,
+                )
+                continue
+            scopes[channel] = element
+            values = {
+                "channel": channel,
+                "artist_separation": _minutes(element.get("artist-separation")),
+                "title_separation": _minutes(element.get("title-separation")),
+                "max_plays_per_hour": _minutes(element.get("max-plays-per-hour")),
+                "max_plays_per_day": _minutes(element.get("max-plays-per-day")),
+            }
+            model = self._build(Rules, values, element)
+            if model is not None:
+                rules.append((model, element))
+        return rules
+
+    def _blocks(
+        self,
+        channels: dict[str, tuple[Channel, etree._Element]],
+        pools: dict[str, tuple[Pool, etree._Element]],
+    ) -> list[tuple[Block, etree._Element]]:
+        blocks: list[tuple[Block, etree._Element]] = []
+        for element in _section(self.root, "blocks"):
+            values = {
+                "channel": _token(element.get("channel")),
+                "days": _days(element.get("days", "")),
+                "start": _token(element.get("start")),
+                "end": _token(element.get("end")),
+                "pool": _token(element.get("pool")),
+                "filler": _token(element.get("filler")),
+            }
+            self._resolve("channel", values["channel"], element, "channel")
+            self._resolve("pool", values["pool"], element, "pool")
+            self._resolve("pool", values["filler"], element, "filler")
+            start, end = seconds_of_day(values["start"] or ""), seconds_of_day(values["end"] or "")
+            if start >= 86400:
+                self.findings.error("badtime", "a block starts before 24:00", element, "start")
+                continue
+            if end <= start:
+                self.findings.error(
+                    "badtime",
+                    f"the block ends ({values['end']}) before it starts ({values['start']}); blocks do not "
+                    "cross midnight: split it in two, the second starting at 00:00 on the next day",
+                    element,
+                    "end",
+                )
+                continue
+            model = self._build(Block, values, element)
+            if model is not None:
+                blocks.append((model, element))
+        self._check_overlaps(
+            [(b.channel, b.days, b.start_seconds, b.end_seconds, e) for b, e in blocks], "block"
+        )
+        return blocks
+
+    def _events(
+        self,
+        channels: dict[str, tuple[Channel, etree._Element]],
+        items: dict[str, tuple[Item, etree._Element]],
+    ) -> list[tuple[FixedEvent, etree._Element]]:
+        events: list[tuple[FixedEvent, etree._Element]] = []
+        for element in _section(self.root, "events"):
+            values = {
+                "channel": _token(element.get("channel")),
+                "days": _days(element.get("days", "")),
+                "time": _token(element.get("time")),
+                "item": _token(element.get("item")),
+            }
+            self._resolve("channel", values["channel"], element, "channel")
+            self._resolve("item", values["item"], element, "item")
+            if seconds_of_day(values["time"] or "") >= 86400:
+                self.findings.error(
+                    "outsideday",
+                    "a fixed event starts within its day: 00:00 <= time < 24:00",
+                    element,
+                    "time",
+                )
+                continue
+            model = self._build(FixedEvent, values, element)
+            if model is not None:
+                events.append((model, element))
+        # Two events of a channel that overlap by their items' durations cannot both start on time.
+        timed = [
+            (
+                event.channel,
+                event.days,
+                event.time_seconds,
+                event.time_seconds + items[event.item][0].duration,
+                e,
+            )
+            for event, e in events
+            if event.item in items
+        ]
+        self._check_overlaps(timed, "event")
+        return events
+
+    def _check_overlaps(
+        self, spans: list[tuple[str, list[str], float, float, etree._Element]], kind: str
+    ) -> None:
+        """Per channel and weekday, a sweep in start order: each span is checked against the one that
+        reaches furthest so far. One finding per overlapping pair, listing its days."""
+        by_day: dict[tuple[str, str], list[tuple[float, float, etree._Element]]] = defaultdict(list)
+        for channel, days, start, end, element in spans:
+            for day in days:
+                by_day[(channel, day)].append((start, end, element))
+        clashes: dict[tuple[etree._Element, etree._Element], list[str]] = {}
+        order = {element: index for index, (*_, element) in enumerate(spans)}
+        for (_, day), day_spans in sorted(by_day.items(), key=lambda entry: WEEKDAYS.index(entry[0][1])):
+            day_spans.sort(key=lambda span: (span[0], order[span[2]]))
+            reach: tuple[float, float, etree._Element] | None = None
+            for span in day_spans:
+                if reach is not None and span[0] < reach[1]:
+                    clashes.setdefault((reach[2], span[2]), []).append(day)
+                if reach is None or span[1] > reach[1]:
+                    reach = span
+        for (earlier, later), days in sorted(clashes.items(), key=lambda clash: order[clash[0][1]]):
+            self.findings.error(
+                "overlap",
+                f"this {kind} overlaps {element_path(earlier)} (line {earlier.sourceline}) on {' '.join(days)}",
+                later,
+            )
+
+    def _warn_unused(
+        self,
+        channels: dict[str, tuple[Channel, etree._Element]],
+        items: dict[str, tuple[Item, etree._Element]],
+        pools: dict[str, tuple[Pool, etree._Element]],
+        blocks: list[tuple[Block, etree._Element]],
+        events: list[tuple[FixedEvent, etree._Element]],
+    ) -> None:
+        # A schedule with no pools plays its whole library: "unused" only means something once pools exist.
+        if pools:
+            used_items = {event.item for event, _ in events}
+            used_categories: set[str] = set()
+            for pool, _ in pools.values():
+                used_items.update(m.item for m in pool.members if m.item is not None)
+                used_categories.update(m.category for m in pool.members if m.category is not None)
+            for identifier, (item, element) in items.items():
+                if identifier not in used_items and item.category not in used_categories:
+                    self.findings.warn(
+                        "unuseditem", f"item '{identifier}' is in no pool and no event", element
+                    )
+        used_pools = {block.pool for block, _ in blocks} | {block.filler for block, _ in blocks}
+        for identifier, (_, element) in pools.items():
+            if identifier not in used_pools:
+                self.findings.warn("unusedpool", f"no block plays pool '{identifier}'", element)
+        if blocks:
+            programmed = {block.channel for block, _ in blocks}
+            for identifier, (_, element) in channels.items():
+                if identifier not in programmed:
+                    self.findings.warn("noblocks", f"channel '{identifier}' has no block", element)
