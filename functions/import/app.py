@@ -20,7 +20,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
 from onair import api, imports, runs
-from onair.errors import OnAirError, UnsupportedMediaType
+from onair.errors import BadRequest, OnAirError, UnsupportedMediaType
 from onair.observability import logger, tracer
 from onair.services import default_services
 
@@ -78,6 +78,14 @@ def health() -> dict[str, str]:
     return {"status": "ok"}
 
 
+def _strict() -> bool:
+    """`?strict=true`: every finding is an error (as XMLTV's tv_validate_file judges); lenient by default."""
+    value = (app.current_event.get_query_string_value("strict") or "false").lower()
+    if value not in ("true", "false"):
+        raise BadRequest(f"strict must be true or false, not '{value}'", code="invalid_request")
+    return value == "true"
+
+
 @app.post("/schedules")
 def import_schedule() -> Response[Any]:
     event = app.current_event
@@ -86,8 +94,7 @@ def import_schedule() -> Response[Any]:
         raise UnsupportedMediaType(f"'{media_type}' is not accepted; send XML (application/xml) or gzip")
     raw = event.body or ""
     body = base64.b64decode(raw) if event.is_base64_encoded else raw.encode("utf-8")
-    strict = (event.get_query_string_value("strict") or "").lower() in ("true", "1", "yes")
-    summary = imports.import_document(default_services(), body, strict=strict)
+    summary = imports.import_document(default_services(), body, strict=_strict())
     return _json(HTTPStatus.CREATED, summary, {"Location": f"/schedules/{summary['id']}"})
 
 
@@ -122,7 +129,7 @@ def get_run_output(run_id: str, name: str) -> Response[Any]:
 
 @app.post("/uploads")
 def create_upload() -> Response[Any]:
-    upload = api.create_upload(default_services())
+    upload = api.create_upload(default_services(), strict=_strict())
     return _json(HTTPStatus.CREATED, upload, {"Location": f"/uploads/{upload['id']}"})
 
 

@@ -150,3 +150,9 @@ def test_queue_stats_reports_depths_and_the_templates_cap(stack):
 
 def test_health(stack):
     assert stack.api("GET", "/health").status == 200
+
+
+def test_strict_must_be_true_or_false(stack):
+    reply = stack.api("POST", "/schedules", SAMPLE_XMLTV, query="strict=perhaps")
+    assert (reply.status, reply.json()["error"]["code"]) == (400, "invalid_request")
+    assert stack.keys("schedules/") == []

@@ -7,8 +7,8 @@ import json
 from tests.conftest import SAMPLE_XMLTV
 
 
-def upload(stack, body: bytes) -> str:
-    created = stack.api("POST", "/uploads")
+def upload(stack, body: bytes, query: str = "") -> str:
+    created = stack.api("POST", "/uploads", query=query)
     assert created.status == 201, created.body
     answer = created.json()
     assert answer["method"] == "PUT" and f"incoming/{answer['id']}.xml" in answer["url"]
@@ -43,6 +43,7 @@ def test_malformed_upload_is_rejected_with_the_reason_in_the_dlq(stack):
     attributes = {name: value["StringValue"] for name, value in message["MessageAttributes"].items()}
     assert attributes["error_code"] == "not_well_formed" and attributes["upload_id"] == upload_id
     assert "not well-formed" in attributes["error_message"]
+    assert attributes["error_findings"] == "notwell 1:21"
     assert stack.keys("schedules/") == []
     # the record is done, not retried: nothing is left on ImportQueue
     assert stack.receive("ImportQueue") == []
@@ -76,3 +77,24 @@ def test_transient_storage_failure_fails_only_that_record(stack):
     # the object is not there (yet): a failure to retry, while the good upload is imported
     assert result == {"batchItemFailures": [{"itemIdentifier": "missing-object"}]}
     assert stack.api("GET", f"/uploads/{good}").json()["status"] == "imported"
+
+
+def test_an_upload_created_strict_is_judged_strictly(stack):
+    # Given a listing whose only finding is a warning (a channel without programmes)
+    lenient_id = upload(
+        stack,
+        SAMPLE_XMLTV.replace(b"</tv>", b'<channel id="x"><display-name>X</display-name></channel></tv>'),
+    )
+    stack.deliver("ImportQueue", "ImportFunction")
+    strict_id = upload(
+        stack,
+        SAMPLE_XMLTV.replace(b"</tv>", b'<channel id="x"><display-name>X</display-name></channel></tv>'),
+        query="strict=true",
+    )
+    stack.deliver("ImportQueue", "ImportFunction")
+    # Then the lenient upload imports with the warning, the strict one is rejected with it as an error
+    lenient = stack.api("GET", f"/uploads/{lenient_id}").json()
+    strict = stack.api("GET", f"/uploads/{strict_id}").json()
+    assert lenient["status"] == "imported"
+    assert (strict["status"], strict["error"]["code"]) == ("rejected", "invalid_schedule")
+    assert "channelnoprogramme" in [d["code"] for d in strict["error"]["details"]]

@@ -15,11 +15,14 @@ from onair.services import Services
 INLINE_OUTPUT_BYTES = 1024 * 1024  # larger outputs are answered with a redirect to a presigned S3 URL
 
 
-def create_upload(services: Services) -> dict[str, Any]:
+def create_upload(services: Services, *, strict: bool = False) -> dict[str, Any]:
+    """A presigned PUT to incoming/{id}.xml; the import applies `strict` when S3 reports the object."""
     upload_id = keys.new_id()
     seconds = services.settings.upload_url_seconds
     expires_at = services.clock() + timedelta(seconds=seconds)
-    services.storage.put_json(keys.upload_status(upload_id), {"id": upload_id, "status": "pending"})
+    services.storage.put_json(
+        keys.upload_status(upload_id), {"id": upload_id, "status": "pending", "strict": strict}
+    )
     return {
         "id": upload_id,
         "url": services.storage.presigned_put(keys.incoming(upload_id), seconds),

@@ -10,7 +10,7 @@ from onair.formats.schedule import ParsedSchedule, parse_schedule
 from onair.models import StoredSchedule, findings_to_dicts
 from onair.services import Services
 
-REJECTION_ATTRIBUTES = ("error_code", "error_message", "upload_id")
+REJECTION_ATTRIBUTES = ("error_code", "error_message", "error_findings", "upload_id")
 
 
 def import_document(services: Services, body: bytes, *, strict: bool) -> dict[str, Any]:
@@ -75,7 +75,8 @@ def import_upload(services: Services, key: str) -> dict[str, Any] | None:
         size = storage.size(key)
         if size > limit:
             raise TooLarge(f"the upload is {size} bytes; the limit is {limit}")
-        parsed = parse_schedule(storage.get_bytes(key), max_bytes=limit, strict=False)
+        strict = bool(current and current.get("strict"))
+        parsed = parse_schedule(storage.get_bytes(key), max_bytes=limit, strict=strict)
     except DocumentRejected as rejection:
         return _reject(services, upload_id, rejection, current)
     summary = store_schedule(
@@ -96,11 +97,25 @@ def _reject(
     services.queues.send(
         services.settings.import_dlq_url,
         {"upload_id": upload_id, "key": keys.incoming(upload_id), **rejection.to_dict()},
-        dict(zip(REJECTION_ATTRIBUTES, (rejection.code, rejection.message, upload_id), strict=True)),
+        dict(
+            zip(
+                REJECTION_ATTRIBUTES,
+                (rejection.code, rejection.message, _findings_line(rejection), upload_id),
+                strict=True,
+            )
+        ),
     )
     status = {**(current or {}), "id": upload_id, "status": "rejected", **rejection.to_dict()}
     services.storage.put_json(keys.upload_status(upload_id), status)
     return status
+
+
+def _findings_line(rejection: DocumentRejected) -> str:
+    """'code line:column path' per finding, for a DLQ reader that looks at attributes only (the body has all)."""
+    return "; ".join(
+        " ".join(str(part) for part in (f.code, f"{f.line}:{f.column}" if f.line else None, f.path) if part)
+        for f in rejection.details
+    )
 
 
 def _existing(services: Services, key: str) -> dict[str, Any] | None:
