@@ -1,13 +1,21 @@
-"""XMLTV listings (`<tv>`, ../shared/reference/xmltv.dtd): streaming reader and lenient/strict rules.
+"""XMLTV listings (`<tv>`, xmltv.dtd): streaming reader and lenient/strict rules.
 
-Finding codes follow XMLTV's tv_validate_file where one exists (notvalid, unknownid, badstart, ...).
-Lenient mode keeps usable data and lists warnings; strict mode turns every finding into an error.
+Finding codes follow XMLTV's tv_validate_file (XMLTV::ValidateFile) where it has one: notvalid, invalidid,
+duplicateid, unknownid, noprogrammes, channelnoprogramme, emptytitle, emptydescription, badstart, badstop,
+badepisode, badiso8859, badentity. OnAir adds checks it lacks: real dates, offsets within ±14:00, stop not
+before start, duplicates, overlaps, missing time zones and stops. docs/FORMATS.md lists every code.
+
+Lenient mode (the default) keeps whatever is usable and lists the rest as warnings; only findings that make
+a programme or channel unusable are errors. Strict mode judges the file as tv_validate_file would: every
+finding is an error.
 """
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from lxml import etree
@@ -16,25 +24,145 @@ from onair.errors import Finding, InvalidSchedule
 from onair.formats.xml import local_name
 from onair.models import XmltvChannel, XmltvListing, XmltvProgramme
 
-_TIME = re.compile(
-    r"^(?P<year>\d{4})(?P<month>\d{2})(?P<day>\d{2})"
-    r"(?:(?P<hour>\d{2})(?:(?P<minute>\d{2})(?:(?P<second>\d{2}))?)?)?"
-    r"\s*(?P<zone>[+-]\d{4}|Z|UTC|GMT)?$"
-)
 MAX_OFFSET = timedelta(hours=14)
 MAX_FINDINGS = 200
+
+_TIME = re.compile(r"^(?P<digits>\d+)(?P<space>\s*)(?P<zone>[+-]\d{4}|[A-Za-z]+)?$")
+# Named zones XMLTV files use (the DTD's own example is BST). Only unambiguous abbreviations: IST (India,
+# Ireland, Israel) and the like are refused rather than guessed.
+# fmt: off
+_ZONES = {
+    "UTC": 0, "UT": 0, "GMT": 0, "Z": 0, "WET": 0, "WEST": 60, "BST": 60, "CET": 60, "CEST": 120,
+    "MET": 60, "MEST": 120, "EET": 120, "EEST": 180, "MSK": 180, "EST": -300, "EDT": -240,
+    "CDT": -300, "MST": -420, "MDT": -360, "PST": -480, "PDT": -420, "AKST": -540, "AKDT": -480,
+    "HST": -600, "JST": 540, "KST": 540, "AWST": 480, "ACST": 570, "ACDT": 630, "AEST": 600,
+    "AEDT": 660, "NZST": 720, "NZDT": 780,
+}
+# fmt: on
+# tv_validate_file's channel-id check: RFC 2838 style, at least one dot.
+_CHANNEL_ID = re.compile(r"^[-a-zA-Z0-9]+(\.[-a-zA-Z0-9]+)+$")
+# tv_validate_file's xmltv_ns check: three dot-separated parts, each "n" or "n/total" or empty.
+_PART = r"\s*\d*(?:\s*/\s*\d+)?\s*"
+_XMLTV_NS = re.compile(rf"^{_PART}\.{_PART}\.{_PART}$")
+_CLUMPIDX = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*$")
+# An entity reference that survived parsing: double-escaped (&amp;amp;) or undefined (&nbsp; with a DOCTYPE).
+_ENTITY_TEXT = re.compile(r"&(?:[A-Za-z_:][\w.:-]*|#[0-9]+|#x[0-9A-Fa-f]+);")
+_C1 = re.compile("[\x80-\x9f]")
+_ISO8859 = re.compile(r"^(?:iso[-_ ]?8859[-_ ]?\d+|latin-?\d+|l\d)$", re.IGNORECASE)
+
+# --- Content models, written by hand from xmltv.dtd (the GPL DTD itself is not shipped) ------------------
+# A sequence is (child, min, max) in DTD order; max None = unbounded. Every content model in the DTD is a
+# sequence of distinct names, so order can be checked greedily.
+_Sequence = tuple[tuple[str, int, int | None], ...]
+# fmt: off
+_SEQUENCES: dict[str, _Sequence] = {
+    "tv": (("channel", 0, None), ("programme", 0, None)),
+    "channel": (("display-name", 1, None), ("icon", 0, None), ("url", 0, None)),
+    "programme": (
+        ("title", 1, None), ("sub-title", 0, None), ("desc", 0, None), ("credits", 0, 1),
+        ("date", 0, 1), ("category", 0, None), ("keyword", 0, None), ("language", 0, 1),
+        ("orig-language", 0, 1), ("length", 0, 1), ("icon", 0, None), ("url", 0, None),
+        ("country", 0, None), ("episode-num", 0, None), ("video", 0, 1), ("audio", 0, 1),
+        ("previously-shown", 0, 1), ("premiere", 0, 1), ("last-chance", 0, 1), ("new", 0, 1),
+        ("subtitles", 0, None), ("rating", 0, None), ("star-rating", 0, None), ("review", 0, None),
+        ("image", 0, None),
+    ),
+    "credits": tuple(
+        (name, 0, None)
+        for name in ("director", "actor", "writer", "adapter", "producer", "composer", "editor",
+                     "presenter", "commentator", "guest")
+    ),
+    "video": (("present", 0, 1), ("colour", 0, 1), ("aspect", 0, 1), ("quality", 0, 1)),
+    "audio": (("present", 0, 1), ("stereo", 0, 1)),
+    "subtitles": (("language", 0, 1),),
+    "rating": (("value", 1, 1), ("icon", 0, None)),
+    "star-rating": (("value", 1, 1), ("icon", 0, None)),
+}
+# fmt: on
+# fmt: off
+_TEXT = frozenset({
+    "display-name", "url", "title", "sub-title", "desc", "date", "category", "keyword", "language",
+    "orig-language", "length", "country", "episode-num", "present", "colour", "aspect", "quality", "stereo",
+    "premiere", "last-chance", "value", "review", "image",
+})
+# fmt: on
+_MIXED = frozenset(entry[0] for entry in _SEQUENCES["credits"])  # each is (#PCDATA | image | url)*
+_MIXED_CHILDREN = frozenset({"image", "url"})
+_EMPTY = frozenset({"icon", "previously-shown", "new"})
+
+
+@dataclass(frozen=True)
+class _Attribute:
+    required: bool = False
+    values: frozenset[str] | None = None  # an enumeration, else CDATA
+
+
+_CDATA, _REQUIRED = _Attribute(), _Attribute(required=True)
+_LANG = {"lang": _CDATA}
+# fmt: off
+_ATTRIBUTES: dict[str, dict[str, _Attribute]] = {
+    "tv": dict.fromkeys(
+        ("date", "source-info-url", "source-info-name", "source-data-url", "generator-info-name",
+         "generator-info-url"),
+        _CDATA,
+    ),
+    "channel": {"id": _REQUIRED},
+    "icon": {"src": _REQUIRED, "width": _CDATA, "height": _CDATA},
+    "url": {"system": _CDATA},
+    "programme": {
+        "start": _REQUIRED, "stop": _CDATA, "pdc-start": _CDATA, "vps-start": _CDATA, "showview": _CDATA,
+        "videoplus": _CDATA, "channel": _REQUIRED, "clumpidx": _CDATA,
+    },
+    "actor": {"role": _CDATA, "guest": _Attribute(values=frozenset({"no", "yes"}))},
+    "length": {"units": _Attribute(required=True, values=frozenset({"seconds", "minutes", "hours"}))},
+    "episode-num": {"system": _CDATA},
+    "previously-shown": {"start": _CDATA, "channel": _CDATA},
+    "subtitles": {"type": _Attribute(values=frozenset({"teletext", "onscreen", "deaf-signed"}))},
+    "rating": {"system": _CDATA},
+    "star-rating": {"system": _CDATA},
+    "review": {
+        "type": _Attribute(required=True, values=frozenset({"text", "url"})),
+        "source": _CDATA, "reviewer": _CDATA, "lang": _CDATA,
+    },
+    "image": {
+        "type": _Attribute(values=frozenset({"poster", "backdrop", "still", "person", "character"})),
+        "size": _Attribute(values=frozenset({"1", "2", "3"})),
+        "orient": _Attribute(values=frozenset({"P", "L"})),
+        "system": _CDATA,
+    },
+    **{
+        name: _LANG
+        for name in ("display-name", "title", "sub-title", "desc", "category", "keyword", "language",
+                     "orig-language", "country", "premiere", "last-chance")
+    },
+}
+# fmt: on
+# Missing these makes the element unusable: an error even in lenient mode.
+_ESSENTIAL_ATTRIBUTES = frozenset({("programme", "start"), ("programme", "channel"), ("channel", "id")})
+_ESSENTIAL_CHILDREN = frozenset({("programme", "title")})
 
 
 class XmltvTimeError(ValueError):
     pass
 
 
-def parse_time(text: str) -> tuple[datetime, bool]:
-    """An XMLTV time ('20261201183000 +0100', precision may stop at the day) and whether it had a zone."""
+@dataclass(frozen=True)
+class _Time:
+    value: datetime
+    zoned: bool
+    nits: tuple[str, ...]  # usable, but not the form tv_validate_file accepts
+
+
+def _parse_time(text: str) -> _Time:
     match = _TIME.match(text.strip())
     if match is None:
         raise XmltvTimeError(f"'{text}' is not an XMLTV time (YYYYMMDDhhmmss +hhmm)")
-    zone = match["zone"]
+    digits, zone = match["digits"], match["zone"]
+    if len(digits) not in (8, 10, 12, 14):
+        raise XmltvTimeError(f"'{text}' is not an XMLTV time: it needs at least YYYYMMDD (then hh, mm, ss)")
+    nits: list[str] = []
+    if len(digits) < 12:
+        nits.append("has no minutes (tv_validate_file wants at least YYYYMMDDhhmm)")
     offset = timedelta(0)
     if zone and zone[0] in "+-":
         hours, minutes = int(zone[1:3]), int(zone[3:5])
@@ -43,19 +171,29 @@ def parse_time(text: str) -> tuple[datetime, bool]:
         offset = timedelta(hours=hours, minutes=minutes) * (-1 if zone[0] == "-" else 1)
         if abs(offset) > MAX_OFFSET:
             raise XmltvTimeError(f"UTC offset {zone} is beyond ±14:00")
+    elif zone:
+        if zone.upper() not in _ZONES:
+            raise XmltvTimeError(f"time zone '{zone}' is not one OnAir knows: give a numeric offset (+hhmm)")
+        if zone != zone.upper():
+            nits.append(f"writes the zone '{zone}' in lower case")
+        offset = timedelta(minutes=_ZONES[zone.upper()])
+    if zone and not match["space"]:
+        nits.append("has no space before its zone")
+    parts = [int(digits[index : index + 2]) for index in range(8, len(digits), 2)]
+    hour, minute, second = [*parts, 0, 0, 0][:3]
     try:
         value = datetime(
-            int(match["year"]),
-            int(match["month"]),
-            int(match["day"]),
-            int(match["hour"] or 0),
-            int(match["minute"] or 0),
-            int(match["second"] or 0),
-            tzinfo=timezone(offset),
+            int(digits[:4]), int(digits[4:6]), int(digits[6:8]), hour, minute, second, tzinfo=timezone(offset)
         )
     except ValueError as error:
         raise XmltvTimeError(f"'{text}' is not a real date and time: {error}") from error
-    return value, zone is not None
+    return _Time(value, zone is not None, tuple(nits))
+
+
+def parse_time(text: str) -> tuple[datetime, bool]:
+    """An XMLTV time ('20261201183000 +0100', precision may stop at the day) and whether it had a zone."""
+    parsed = _parse_time(text)
+    return parsed.value, parsed.zoned
 
 
 def format_time(value: datetime) -> str:
@@ -63,138 +201,487 @@ def format_time(value: datetime) -> str:
 
 
 class _Findings:
+    """Errors and warnings, each list capped at MAX_FINDINGS while the totals keep counting."""
+
     def __init__(self, strict: bool) -> None:
         self.strict = strict
         self.errors: list[Finding] = []
         self.warnings: list[Finding] = []
+        self.error_total = 0
+        self.warning_total = 0
+        self.fatal_total = 0  # errors in lenient mode too: they decide whether an element is kept
 
-    def error(self, code: str, message: str, element: etree._Element, path: str) -> None:
-        if len(self.errors) < MAX_FINDINGS:
-            self.errors.append(Finding(code, message, element.sourceline, None, path))
+    def add(self, code: str, message: str, line: int | None, path: str, *, fatal: bool = False) -> None:
+        if fatal:
+            self.fatal_total += 1
+        if fatal or self.strict:
+            self.error_total += 1
+            if len(self.errors) < MAX_FINDINGS:
+                self.errors.append(Finding(code, message, line, None, path))
+        else:
+            self.warning_total += 1
+            if len(self.warnings) < MAX_FINDINGS:
+                self.warnings.append(Finding(code, message, line, None, path))
 
-    def warn(self, code: str, message: str, line: int | None, path: str) -> None:
-        target = self.errors if self.strict else self.warnings
-        if len(target) < MAX_FINDINGS:
-            target.append(Finding(code, message, line, None, path))
+
+@dataclass(frozen=True)
+class _Violation:
+    message: str
+    line: int | None
+    path: str
+    fatal: bool = False
+
+
+@dataclass(frozen=True)
+class _Slot:
+    """What the overlap check needs of a stored programme."""
+
+    start: datetime
+    stop: datetime | None
+    clump: tuple[int, int]
+    line: int | None
+    path: str
+    title: str
 
 
 def read_xmltv(
     root: etree._Element, events: Iterator[tuple[str, etree._Element]], *, strict: bool
 ) -> tuple[XmltvListing, list[Finding]]:
     """Consume the rest of the event stream under <tv>; elements are cleared once read (constant memory)."""
-    findings = _Findings(strict)
-    channels: dict[str, XmltvChannel] = {}
-    programmes: list[XmltvProgramme] = []
-    seen: set[tuple[str, datetime, datetime | None, str]] = set()
-    programme_index = 0
-    depth = 1
-    for event, element in events:
-        if event == "start":
-            depth += 1
-            continue
-        depth -= 1
-        if depth != 1:  # only whole children of <tv> are read; their subtrees are still intact here
-            continue
-        name = local_name(element)
+    return _Reader(root, strict).read(events)
+
+
+class _Reader:
+    def __init__(self, root: etree._Element, strict: bool) -> None:
+        self.root = root
+        self.findings = _Findings(strict)
+        self.channels: dict[str, XmltvChannel] = {}
+        self.channel_places: dict[str, tuple[int | None, str]] = {}
+        self.programmes: list[XmltvProgramme] = []
+        self.slots: dict[str, list[_Slot]] = {}
+        self.seen: dict[tuple[object, ...], int | None] = {}
+        self.used: dict[str, tuple[int | None, str]] = {}  # channel id -> first programme using it
+        self.counts: dict[str, int] = {}  # children of <tv> by name, for paths
+        self.c1_hits: list[tuple[int | None, str, str]] = []
+        self.c1_total = 0
+
+    def read(self, events: Iterator[tuple[str, etree._Element]]) -> tuple[XmltvListing, list[Finding]]:
+        for violation in _check_attributes(self.root, "tv", "/tv"):
+            self._notvalid(violation)
+        depth = 1
+        after_programme = False
+        for event, element in events:
+            if event == "start":
+                depth += 1
+                continue
+            depth -= 1
+            if depth != 1:  # only whole children of <tv> are read; their subtrees are still intact here
+                continue
+            after_programme = self._read_child(element, after_programme)
+            element.clear(keep_tail=True)
+            while element.getprevious() is not None:
+                self._check_tail(self.root[0])
+                del self.root[0]
+        for child in self.root:
+            self._check_tail(child)
+        if (self.root.text or "").strip():
+            self._notvalid(_Violation("text directly inside <tv>", self.root.sourceline, "/tv"))
+        self._finish()
+        return self._result()
+
+    def _read_child(self, element: etree._Element, after_programme: bool) -> bool:
+        if not isinstance(element.tag, str):
+            return after_programme
+        name = local_name(element) if element.tag[0] != "{" else element.tag
+        index = self.counts[name] = self.counts.get(name, 0) + 1
+        path = f"/tv/{name}[{index}]"
         if name == "channel":
-            _read_channel(element, channels, findings, len(channels) + 1)
+            if after_programme:
+                message = "<channel> after a <programme>: the DTD puts every channel first"
+                self._notvalid(_Violation(message, element.sourceline, path))
+            self._read_channel(element, path)
         elif name == "programme":
-            programme_index += 1
-            programme = _read_programme(element, findings, programme_index)
-            if programme is not None:
-                key = (programme.channel, programme.start, programme.stop, _title(element))
-                if key in seen:
-                    findings.warn(
-                        "duplicate",
-                        "the same programme appears twice; the copy is dropped",
-                        element.sourceline,
-                        f"/tv/programme[{programme_index}]",
-                    )
-                else:
-                    seen.add(key)
-                    programmes.append(programme)
-        elif not name.startswith("x-"):
-            findings.warn("notvalid", f"<{name}> is not an XMLTV element", element.sourceline, f"/tv/{name}")
-        element.clear(keep_tail=False)
-        while element.getprevious() is not None:
-            del root[0]
+            self._read_programme(element, path)
+            return True
+        else:
+            self._notvalid(_unknown(element, name, "tv", path))
+        return after_programme
 
-    for channel_id in sorted({p.channel for p in programmes} - channels.keys()):
-        findings.warn("unknownid", f"channel '{channel_id}' is used but not declared", None, "/tv")
-        channels[channel_id] = XmltvChannel(id=channel_id, xml=_implicit_channel(channel_id))
-    used = {p.channel for p in programmes}
-    for channel_id in channels.keys() - used:
-        findings.warn("channelnoprogramme", f"channel '{channel_id}' has no programmes", None, "/tv")
-    if not programmes:
-        findings.warn("noprogrammes", "the listing has no programmes", None, "/tv")
-    if findings.errors:
-        raise InvalidSchedule(
-            f"the XMLTV listing has {len(findings.errors)} error(s)"
-            + (" (strict mode: warnings count as errors)" if strict else ""),
-            details=findings.errors,
+    def _check_tail(self, element: etree._Element) -> None:
+        if (element.tail or "").strip():
+            line = element.sourceline
+            self._notvalid(_Violation("text directly inside <tv>", line, "/tv"))
+        element.tail = None
+
+    def _notvalid(self, violation: _Violation) -> None:
+        self.findings.add(
+            "notvalid", violation.message, violation.line, violation.path, fatal=violation.fatal
         )
-    listing = XmltvListing(channels=list(channels.values()), programmes=programmes)
-    return listing, findings.warnings
+
+    # --- channels -------------------------------------------------------------------------------------
+
+    def _read_channel(self, element: etree._Element, path: str) -> None:
+        line = element.sourceline
+        fatal_before = self.findings.fatal_total
+        for violation in _validate(element, "channel", path):
+            self._notvalid(violation)
+        self._scan_text(element, path)
+        channel_id = element.get("id")
+        if channel_id is None:
+            return
+        if not channel_id.strip():
+            self.findings.add("invalidid", "the channel id is empty", line, f"{path}/@id", fatal=True)
+            return
+        if not _CHANNEL_ID.match(channel_id):
+            message = f"channel id '{channel_id}' is not of the form name.domain (e.g. bbc1.bbc.co.uk)"
+            self.findings.add("invalidid", message, line, f"{path}/@id")
+        channel_id = channel_id.strip()
+        if channel_id in self.channels:
+            first_line = self.channel_places[channel_id][0]
+            message = (
+                f"channel '{channel_id}' is declared again (first at line {first_line}); this one is dropped"
+            )
+            self.findings.add("duplicateid", message, line, path)
+            return
+        if self.findings.fatal_total == fatal_before:
+            self.channels[channel_id] = XmltvChannel(id=channel_id, xml=_serialize(element))
+            self.channel_places[channel_id] = (line, path)
+
+    # --- programmes -----------------------------------------------------------------------------------
+
+    def _read_programme(self, element: etree._Element, path: str) -> None:
+        findings, line = self.findings, element.sourceline
+        fatal_before = findings.fatal_total
+        for violation in _validate(element, "programme", path):
+            self._notvalid(violation)
+        _entities_to_text(element)
+        self._scan_text(element, path)
+
+        channel = element.get("channel")
+        if channel is not None and not channel.strip():
+            findings.add("notvalid", "the channel attribute is empty", line, f"{path}/@channel", fatal=True)
+        elif channel is not None:
+            channel = channel.strip()
+            self.used.setdefault(channel, (line, path))
+        start = self._time(element, "start", path)
+        stop = self._time(element, "stop", path)
+        if element.get("stop") is None:
+            findings.add("nostop", "no stop time: the next programme's start ends it", line, path)
+        if start and stop and stop < start:
+            message = f"stop {element.get('stop')} is before start {element.get('start')}"
+            findings.add("badstop", message, line, f"{path}/@stop", fatal=True)
+        elif start and stop and stop == start:
+            findings.add("zerolength", "stop equals start: the programme has no airtime", line, path)
+
+        title = self._check_titles(element, path)
+        self._check_descriptions(element, path)
+        self._check_episodes(element, path)
+        clump = self._clump(element, path)
+        if findings.fatal_total > fatal_before or start is None or not channel:
+            return
+        key = (channel, start, stop, title, clump)
+        if key in self.seen:
+            message = f"the same programme as line {self.seen[key]} (channel, start, stop, title): dropped"
+            findings.add("duplicate", message, line, path)
+            return
+        self.seen[key] = line
+        xml = _serialize(element)
+        self.programmes.append(XmltvProgramme(channel=channel, start=start, stop=stop, title=title, xml=xml))
+        self.slots.setdefault(channel, []).append(_Slot(start, stop, clump, line, path, title))
+
+    def _time(self, element: etree._Element, attribute: str, path: str) -> datetime | None:
+        text = element.get(attribute)
+        if text is None:  # a missing start is reported by the DTD check
+            return None
+        code, line, where = f"bad{attribute}", element.sourceline, f"{path}/@{attribute}"
+        try:
+            parsed = _parse_time(text)
+        except XmltvTimeError as error:
+            self.findings.add(code, str(error), line, where, fatal=True)
+            return None
+        for nit in parsed.nits:
+            self.findings.add(code, f"{attribute} '{text}' {nit}", line, where)
+        if not parsed.zoned:
+            message = f"{attribute} '{text}' has no UTC offset: read as UTC"
+            self.findings.add("notimezone", message, line, where)
+        return parsed.value
+
+    def _check_titles(self, element: etree._Element, path: str) -> str:
+        titles = [child for child in element if local_name(child) == "title"]
+        texts = [(child.text or "").strip() for child in titles]
+        if titles and not any(texts):
+            self.findings.add(
+                "emptytitle", "the title is empty", element.sourceline, f"{path}/title", fatal=True
+            )
+        for number, (child, text) in enumerate(zip(titles, texts, strict=True), start=1):
+            if not text and any(texts):
+                message = "an empty title (another title is not)"
+                self.findings.add("emptytitle", message, child.sourceline, f"{path}/title[{number}]")
+        return next((text for text in texts if text), "")
+
+    def _check_descriptions(self, element: etree._Element, path: str) -> None:
+        descriptions = [child for child in element if local_name(child) == "desc"]
+        for number, child in enumerate(descriptions, start=1):
+            if not "".join(child.itertext()).strip():
+                message = "an empty <desc>: leave the element out when there is no description"
+                self.findings.add("emptydescription", message, child.sourceline, f"{path}/desc[{number}]")
+
+    def _check_episodes(self, element: etree._Element, path: str) -> None:
+        episodes = [child for child in element if local_name(child) == "episode-num"]
+        for number, child in enumerate(episodes, start=1):
+            text = child.text or ""
+            if (
+                (child.get("system") or "").strip() == "xmltv_ns"
+                and text.strip()
+                and not _XMLTV_NS.match(text)
+            ):
+                message = (
+                    f"episode-num '{text.strip()}' is not xmltv_ns (season . episode . part, zero-based)"
+                )
+                self.findings.add("badepisode", message, child.sourceline, f"{path}/episode-num[{number}]")
+
+    def _clump(self, element: etree._Element, path: str) -> tuple[int, int]:
+        text = element.get("clumpidx")
+        if text is None:
+            return (0, 1)
+        match = _CLUMPIDX.match(text)
+        if match is None or int(match[1]) >= int(match[2]):
+            message = f"clumpidx '{text}' is not 'index/count' with index < count: read as 0/1"
+            self.findings.add("badclumpidx", message, element.sourceline, f"{path}/@clumpidx")
+            return (0, 1)
+        return (int(match[1]), int(match[2]))
+
+    def _scan_text(self, element: etree._Element, path: str) -> None:
+        """badentity for entity references left in text; C1 characters kept for the encoding check."""
+        for node in element.iter():
+            if not isinstance(node.tag, str):
+                continue
+            texts = [node.text or "", (node.tail or "") if node is not element else ""]
+            texts.extend(node.attrib.values())
+            text = "".join(texts)
+            entity = _ENTITY_TEXT.search(text)
+            if entity:
+                message = f"text contains '{entity[0]}': an entity escaped twice or not defined in XML"
+                self.findings.add("badentity", message, node.sourceline, _path_of(node, element, path))
+            control = _C1.search(text)
+            if control:
+                self.c1_total += 1
+                if len(self.c1_hits) < MAX_FINDINGS:
+                    self.c1_hits.append((node.sourceline, _path_of(node, element, path), control[0]))
+
+    # --- the whole listing ----------------------------------------------------------------------------
+
+    def _finish(self) -> None:
+        findings = self.findings
+        for channel_id, (line, path) in self.used.items():
+            if channel_id not in self.channels:
+                findings.add("unknownid", f"channel '{channel_id}' is used but not declared", line, path)
+        for channel_id in sorted({p.channel for p in self.programmes} - self.channels.keys()):
+            self.channels[channel_id] = XmltvChannel(id=channel_id, xml=_implicit_channel(channel_id))
+        if not self.counts.get("programme"):
+            findings.add("noprogrammes", "the listing has no programmes", self.root.sourceline, "/tv")
+        else:  # as tv_validate_file: a listing with no programmes at all is one finding, not one per channel
+            for channel_id, (line, path) in self.channel_places.items():
+                if channel_id not in self.used:
+                    findings.add(
+                        "channelnoprogramme", f"channel '{channel_id}' has no programmes", line, path
+                    )
+        for channel_id, slots in self.slots.items():
+            for slot, other in _overlaps(slots):
+                message = f"overlaps '{other.title}' (line {other.line}) on channel '{channel_id}'"
+                findings.add("overlap", message, slot.line, slot.path)
+        encoding = self.root.getroottree().docinfo.encoding or ""
+        if self.c1_hits and _ISO8859.match(encoding):
+            for line, path, char in self.c1_hits:
+                message = (
+                    f"control character U+{ord(char):04X} in a document declared {encoding}:"
+                    " the file is probably Windows-1252"
+                )
+                findings.add("badiso8859", message, line, path)
+            if self.c1_total > len(self.c1_hits):
+                more = self.c1_total - len(self.c1_hits)
+                findings.add("badiso8859", f"{more} more elements with control characters", None, "/tv")
+
+    def _result(self) -> tuple[XmltvListing, list[Finding]]:
+        findings = self.findings
+        if findings.error_total:
+            listed = len(findings.errors)
+            raise InvalidSchedule(
+                f"the XMLTV listing has {findings.error_total} error(s)"
+                + (f"; the first {listed} are listed" if listed < findings.error_total else "")
+                + (" (strict mode: warnings count as errors)" if findings.strict else ""),
+                details=findings.errors,
+            )
+        warnings = list(findings.warnings)
+        if findings.warning_total > len(warnings):
+            more = findings.warning_total - len(warnings)
+            total = findings.warning_total
+            warnings.append(
+                Finding("truncated", f"{more} more of {total} warnings are not listed", None, None, "/tv")
+            )
+        return XmltvListing(channels=list(self.channels.values()), programmes=self.programmes), warnings
 
 
-def _read_channel(
-    element: etree._Element, channels: dict[str, XmltvChannel], findings: _Findings, index: int
-) -> None:
-    path = f"/tv/channel[{index}]"
-    channel_id = (element.get("id") or "").strip()
-    if not channel_id:
-        findings.error("invalidid", "<channel> needs a non-empty id attribute", element, path)
-    elif channel_id in channels:
-        findings.warn("duplicateid", f"channel '{channel_id}' is declared twice", element.sourceline, path)
-    else:
-        channels[channel_id] = XmltvChannel(id=channel_id, xml=_serialize(element))
+def _overlaps(slots: list[_Slot]) -> Iterator[tuple[_Slot, _Slot]]:
+    """Each programme that overlaps one that started before (or with) it, with that one.
+
+    Intervals are half-open [start, stop): back-to-back programmes and zero-length ones do not overlap.
+    A missing stop is the channel's next later start; the last programme without one runs at least one second.
+    Parts of one clump (same slot, different clumpidx of the same count) share their slot by design.
+    """
+    starts = sorted({slot.start for slot in slots})
+
+    def end(slot: _Slot) -> datetime:
+        if slot.stop is not None:
+            return slot.stop
+        following = bisect.bisect_right(starts, slot.start)
+        return starts[following] if following < len(starts) else slot.start + timedelta(seconds=1)
+
+    timed = sorted(((slot.start, end(slot), slot) for slot in slots), key=lambda item: item[:2])
+    active: list[tuple[datetime, datetime, _Slot]] = []
+    for start, stop, slot in timed:
+        if stop <= start:
+            continue
+        active = [item for item in active if item[1] > start]
+        other = next((item for item in active if not _same_clump(item, (start, stop, slot))), None)
+        if other is not None:
+            yield slot, other[2]
+        active.append((start, stop, slot))
 
 
-def _read_programme(element: etree._Element, findings: _Findings, index: int) -> XmltvProgramme | None:
-    path = f"/tv/programme[{index}]"
-    errors_before = len(findings.errors)
-    channel = (element.get("channel") or "").strip()
-    if not channel:
-        findings.error("notvalid", "<programme> needs a channel attribute", element, path)
-    start = _time(element, "start", findings, path)
-    stop = _time(element, "stop", findings, path) if element.get("stop") is not None else None
-    if element.get("start") is None:
-        findings.error("badstart", "<programme> needs a start attribute", element, path)
-    if start and stop and stop <= start:
-        findings.error("badstop", f"stop {element.get('stop')} is not after start", element, path)
-    if element.get("stop") is None:
-        findings.warn("nostop", "no stop time: the next programme's start ends it", element.sourceline, path)
-    titles = [child for child in element if local_name(child) == "title"]
-    if not titles:
-        findings.error("notvalid", "<programme> needs at least one <title>", element, path)
-    elif not any((title.text or "").strip() for title in titles):
-        findings.error("emptytitle", "the programme's title is empty", element, f"{path}/title")
-    if len(findings.errors) > errors_before or start is None:
-        return None
-    return XmltvProgramme(
-        channel=channel, start=start, stop=stop, title=_title(element).strip(), xml=_serialize(element)
+def _same_clump(a: tuple[datetime, datetime, _Slot], b: tuple[datetime, datetime, _Slot]) -> bool:
+    (a_start, a_stop, a_slot), (b_start, b_stop, b_slot) = a, b
+    return (
+        (a_start, a_stop) == (b_start, b_stop)
+        and a_slot.clump[1] == b_slot.clump[1] > 1
+        and a_slot.clump[0] != b_slot.clump[0]
     )
 
 
-def _time(element: etree._Element, attribute: str, findings: _Findings, path: str) -> datetime | None:
-    text = element.get(attribute)
-    if text is None:
-        return None
-    code = "badstart" if attribute == "start" else "badstop"
-    try:
-        value, zoned = parse_time(text)
-    except XmltvTimeError as error:
-        findings.error(code, str(error), element, f"{path}/@{attribute}")
-        return None
-    if not zoned:
-        findings.warn(
-            "notimezone", f"{attribute} '{text}' has no UTC offset: read as UTC", element.sourceline, path
+# --- DTD checks -----------------------------------------------------------------------------------------
+
+
+def _validate(element: etree._Element, name: str, path: str) -> list[_Violation]:
+    """Check one element and its subtree against the content models and attribute lists above."""
+    violations = _check_attributes(element, name, path)
+    children = [child for child in element if isinstance(child.tag, str)]
+    texts = [element.text or ""] + [child.tail or "" for child in element]
+    if name in _EMPTY:
+        if children or any(texts):
+            violations.append(_Violation(f"<{name}> must be empty", element.sourceline, path))
+        return violations
+    if name in _SEQUENCES and any(text.strip() for text in texts):
+        violations.append(_Violation(f"text is not allowed directly in <{name}>", element.sourceline, path))
+    numbers: dict[str, int] = {}
+    for child in children:
+        child_name = local_name(child) if child.tag[0] != "{" else ""
+        number = numbers[child_name] = numbers.get(child_name, 0) + 1
+        child_path = f"{path}/{child_name or child.tag}[{number}]"
+        allowed = (name in _SEQUENCES and any(child_name == entry[0] for entry in _SEQUENCES[name])) or (
+            name in _MIXED and child_name in _MIXED_CHILDREN
         )
-    return value
+        if allowed:
+            violations.extend(_validate(child, child_name, child_path))
+        else:
+            violations.append(_unknown(child, child_name, name, child_path))
+    if name in _SEQUENCES:
+        violations.extend(_check_sequence(element, name, children, path))
+    return violations
 
 
-def _title(element: etree._Element) -> str:
-    return next((child.text or "" for child in element if local_name(child) == "title"), "")
+def _check_sequence(
+    element: etree._Element, name: str, children: list[etree._Element], path: str
+) -> list[_Violation]:
+    model = _SEQUENCES[name]
+    position = {entry[0]: index for index, entry in enumerate(model)}
+    violations: list[_Violation] = []
+    counts: dict[str, int] = {}
+    furthest = -1
+    for child in children:
+        child_name = local_name(child)
+        if child_name not in position:
+            continue
+        number = counts[child_name] = counts.get(child_name, 0) + 1
+        child_path = f"{path}/{child_name}[{number}]"
+        if position[child_name] < furthest:
+            message = f"<{child_name}> is out of order: the DTD puts it before <{model[furthest][0]}>"
+            violations.append(_Violation(message, child.sourceline, child_path))
+        else:
+            furthest = position[child_name]
+        maximum = model[position[child_name]][2]
+        if maximum is not None and number > maximum:
+            message = f"<{name}> allows only one <{child_name}>"
+            violations.append(_Violation(message, child.sourceline, child_path))
+    for child_name, minimum, _ in model:
+        if counts.get(child_name, 0) < minimum:
+            fatal = (name, child_name) in _ESSENTIAL_CHILDREN
+            message = f"<{name}> needs a <{child_name}>"
+            violations.append(_Violation(message, element.sourceline, path, fatal))
+    return violations
+
+
+def _check_attributes(element: etree._Element, name: str, path: str) -> list[_Violation]:
+    allowed = _ATTRIBUTES.get(name, {})
+    violations: list[_Violation] = []
+    line = element.sourceline
+    for attribute, value in element.attrib.items():
+        spec = allowed.get(attribute)
+        if attribute.startswith("x-"):
+            message = f"attribute '{attribute}' is an extension the DTD does not declare (kept)"
+            violations.append(_Violation(message, line, f"{path}/@{attribute}"))
+        elif spec is None:
+            message = f"<{name}> has no attribute '{attribute}' in the DTD"
+            violations.append(_Violation(message, line, f"{path}/@{attribute}"))
+        elif spec.values is not None and " ".join(value.split()) not in spec.values:
+            expected = " | ".join(sorted(spec.values))
+            message = f"{name}/@{attribute} '{value}' is not one of ({expected})"
+            violations.append(_Violation(message, line, f"{path}/@{attribute}"))
+    for attribute, spec in allowed.items():
+        if spec.required and element.get(attribute) is None:
+            fatal = (name, attribute) in _ESSENTIAL_ATTRIBUTES
+            message = f"<{name}> needs a{'n' if attribute[0] in 'aeiou' else ''} {attribute} attribute"
+            violations.append(_Violation(message, line, f"{path}/@{attribute}", fatal))
+    return violations
+
+
+def _unknown(element: etree._Element, name: str, parent: str, path: str) -> _Violation:
+    if name.startswith("x-"):
+        message = f"<{name}> is an extension the DTD does not declare (kept, not read)"
+    elif name in _SEQUENCES or name in _TEXT or name in _MIXED or name in _EMPTY:
+        message = f"<{name}> is not allowed in <{parent}>"
+    else:
+        message = f"<{name or element.tag}> is not an XMLTV element (ignored)"
+    return _Violation(message, element.sourceline, path)
+
+
+# --- helpers --------------------------------------------------------------------------------------------
+
+
+def _entities_to_text(element: etree._Element) -> None:
+    """Undefined entity references (kept by the parser when a DOCTYPE names an external DTD) become their
+    literal text, so the stored element serializes to well-formed XML; _scan_text reports them."""
+    for entity in list(element.iter(etree.Entity)):
+        parent = entity.getparent()
+        if parent is None:
+            continue
+        literal = (entity.text or "") + (entity.tail or "")
+        previous = entity.getprevious()
+        if previous is None:
+            parent.text = (parent.text or "") + literal
+        else:
+            previous.tail = (previous.tail or "") + literal
+        parent.remove(entity)
+
+
+def _path_of(node: etree._Element, top: etree._Element, top_path: str) -> str:
+    steps: list[str] = []
+    while node is not top and node is not None:
+        parent = node.getparent()
+        name = local_name(node)
+        number = 1 + sum(1 for sibling in node.itersiblings(preceding=True) if sibling.tag == node.tag)
+        steps.append(f"{name}[{number}]")
+        node = parent
+    return "/".join([top_path, *reversed(steps)])
 
 
 def _serialize(element: etree._Element) -> str:
