@@ -239,6 +239,7 @@ class _Slot:
     start: datetime
     stop: datetime | None
     clump: tuple[int, int]
+    index: int  # document order among the programmes
     line: int | None
     path: str
     title: str
@@ -387,7 +388,8 @@ class _Reader:
         self.seen[key] = line
         xml = _serialize(element)
         self.programmes.append(XmltvProgramme(channel=channel, start=start, stop=stop, title=title, xml=xml))
-        self.slots.setdefault(channel, []).append(_Slot(start, stop, clump, line, path, title))
+        index = self.counts["programme"]
+        self.slots.setdefault(channel, []).append(_Slot(start, stop, clump, index, line, path, title))
 
     def _time(self, element: etree._Element, attribute: str, path: str) -> datetime | None:
         text = element.get(attribute)
@@ -487,7 +489,9 @@ class _Reader:
                         "channelnoprogramme", f"channel '{channel_id}' has no programmes", line, path
                     )
         for channel_id, slots in self.slots.items():
-            for slot, other in _overlaps(slots):
+            for pair in _overlaps(slots):
+                # reported on the later one in the document: the reader meets the conflict there
+                other, slot = sorted(pair, key=lambda item: item.index)
                 message = f"overlaps '{other.title}' (line {other.line}) on channel '{channel_id}'"
                 findings.add("overlap", message, slot.line, slot.path)
         encoding = self.root.getroottree().docinfo.encoding or ""
@@ -632,7 +636,9 @@ def _check_attributes(element: etree._Element, name: str, path: str) -> list[_Vi
         elif spec is None:
             message = f"<{name}> has no attribute '{attribute}' in the DTD"
             violations.append(_Violation(message, line, f"{path}/@{attribute}"))
-        elif spec.values is not None and " ".join(value.split()) not in spec.values:
+        elif (
+            spec.values is not None and value not in spec.values
+        ):  # as validated after parsing: not normalized
             expected = " | ".join(sorted(spec.values))
             message = f"{name}/@{attribute} '{value}' is not one of ({expected})"
             violations.append(_Violation(message, line, f"{path}/@{attribute}"))
