@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from onair.errors import InvalidSchedule
+from onair.errors import InvalidSchedule, TooLarge
 from onair.formats.schedule import parse_schedule
 from onair.models import OnAirSchedule
 from tests.conftest import ROOT, SAMPLE_ONAIR
@@ -560,3 +560,24 @@ def test_schedule_json_stored_before_pools_existed_still_loads():
     schedule = OnAirSchedule.model_validate_json(stored)
     # Then the new sections are empty
     assert (schedule.pools, schedule.blocks) == ([], [])
+
+
+def test_a_schedule_with_more_elements_than_the_limit_is_refused_while_streaming(monkeypatch):
+    # Given a limit of 10 elements and a document with more (schedule, channels, 2 channels, library, ...)
+    monkeypatch.setattr("onair.formats.onair.MAX_ELEMENTS", 10)
+    items = "".join(f'    <item id="i{n}" title="T" duration="PT1M"/>\n' for n in range(10))
+    data = document(CHANNELS + "  <library>\n" + items + "  </library>\n")
+    # When it is parsed
+    with pytest.raises(TooLarge) as caught:
+        parse_schedule(data, max_bytes=LIMIT)
+    # Then it is refused as too large (413), at the 11th element's line
+    assert caught.value.status == 413
+    assert [(f.code, f.line) for f in caught.value.details] == [("toomany", 13)]
+
+
+def test_a_schedule_at_the_element_limit_is_read(monkeypatch):
+    # Given a limit equal to the minimal document's 6 elements
+    monkeypatch.setattr("onair.formats.onair.MAX_ELEMENTS", 6)
+    # When the minimal document is parsed
+    # Then it is read
+    assert parsed(SAMPLE_ONAIR).counts() == {"channels": 1, "items": 2}

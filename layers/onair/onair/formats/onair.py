@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from lxml import etree
 from pydantic import BaseModel, ValidationError
 
-from onair.errors import Finding, InvalidSchedule
+from onair.errors import Finding, InvalidSchedule, TooLarge
 from onair.formats.xml import local_name
 from onair.models import (
     WEEKDAYS,
@@ -39,6 +39,9 @@ from onair.models import (
 NAMESPACE = "urn:onair:schedule:1"
 SCHEMA_PATH = Path(__file__).parent / "schemas" / "onair-schedule-1.xsd"
 MAX_FINDINGS = 200
+# OnAir documents are checked as a whole tree (the XSD and cross-references need it). 100k elements take
+# about 400 MB once parsed and modelled, within RunFunction's and ImportFunction's 1024 MB.
+MAX_ELEMENTS = 100_000
 _DURATION = re.compile(r"^PT(?:(?P<h>\d+(?:\.\d+)?)H)?(?:(?P<m>\d+(?:\.\d+)?)M)?(?:(?P<s>\d+(?:\.\d+)?)S)?$")
 _ATTRIBUTE_IN_MESSAGE = re.compile(r"attribute '([^']+)'")
 
@@ -106,8 +109,19 @@ class _Findings:
 def read_onair(
     root: etree._Element, events: Iterator[tuple[str, etree._Element]], *, strict: bool
 ) -> tuple[OnAirSchedule, list[Finding]]:
-    for _ in events:  # OnAir documents are small rule sets: read the whole tree, then check it
-        pass
+    elements = 1
+    for event, element in events:  # read the whole tree, then check it; refuse one too big to hold
+        if event == "start":
+            elements += 1
+            if elements > MAX_ELEMENTS:
+                raise TooLarge(
+                    f"the OnAir schedule has more than {MAX_ELEMENTS} elements",
+                    details=[
+                        Finding(
+                            "toomany", f"element {elements} of at most {MAX_ELEMENTS}", element.sourceline
+                        )
+                    ],
+                )
     if etree.QName(root).namespace != NAMESPACE:
         raise InvalidSchedule(
             "the OnAir schedule is in the wrong namespace",
