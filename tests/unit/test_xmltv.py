@@ -421,6 +421,14 @@ def test_an_undefined_entity_is_kept_as_text_so_the_stored_xml_stays_well_formed
     assert etree.fromstring(stored.xml).findtext("title") == "Caf&nbsp;Bar"
 
 
+def test_an_undefined_entity_in_a_channel_is_kept_as_text_too():
+    channels = '<channel id="one.example"><display-name>A&nbsp;B</display-name></channel>'
+    document = listing(programme(), channels=channels, head='<!DOCTYPE tv SYSTEM "xmltv.dtd">\n')
+    schedule, warnings = lenient(document)
+    assert only(warnings, "badentity").path == "/tv/channel[1]/display-name[1]"
+    assert etree.fromstring(schedule.channels[0].xml).findtext("display-name") == "A&nbsp;B"
+
+
 # --- times ------------------------------------------------------------------------------------------------
 
 

@@ -326,6 +326,7 @@ class _Reader:
         fatal_before = self.findings.fatal_total
         for violation in _validate(element, "channel", path):
             self._notvalid(violation)
+        _entities_to_text(element)
         self._scan_text(element, path)
         channel_id = element.get("id")
         if channel_id is None:
