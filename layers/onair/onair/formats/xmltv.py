@@ -21,7 +21,6 @@ from datetime import datetime, timedelta, timezone
 from lxml import etree
 
 from onair.errors import Finding, InvalidSchedule
-from onair.formats.xml import local_name
 from onair.models import XmltvChannel, XmltvListing, XmltvProgramme
 
 MAX_OFFSET = timedelta(hours=14)
@@ -89,6 +88,13 @@ _TEXT = frozenset({
 _MIXED = frozenset(entry[0] for entry in _SEQUENCES["credits"])  # each is (#PCDATA | image | url)*
 _MIXED_CHILDREN = frozenset({"image", "url"})
 _EMPTY = frozenset({"icon", "previously-shown", "new"})
+_POSITIONS = {
+    name: {entry[0]: index for index, entry in enumerate(model)} for name, model in _SEQUENCES.items()
+}
+_ALLOWED_CHILDREN = {
+    **{name: frozenset(positions) for name, positions in _POSITIONS.items()},
+    **dict.fromkeys(_MIXED, _MIXED_CHILDREN),
+}
 
 
 @dataclass(frozen=True)
@@ -293,7 +299,7 @@ class _Reader:
     def _read_child(self, element: etree._Element, after_programme: bool) -> bool:
         if not isinstance(element.tag, str):
             return after_programme
-        name = local_name(element) if element.tag[0] != "{" else element.tag
+        name = element.tag
         index = self.counts[name] = self.counts.get(name, 0) + 1
         path = f"/tv/{name}[{index}]"
         if name == "channel":
@@ -410,7 +416,7 @@ class _Reader:
         return parsed.value
 
     def _check_titles(self, element: etree._Element, path: str) -> str:
-        titles = [child for child in element if local_name(child) == "title"]
+        titles = [child for child in element if child.tag == "title"]
         texts = [(child.text or "").strip() for child in titles]
         if titles and not any(texts):
             self.findings.add(
@@ -423,14 +429,14 @@ class _Reader:
         return next((text for text in texts if text), "")
 
     def _check_descriptions(self, element: etree._Element, path: str) -> None:
-        descriptions = [child for child in element if local_name(child) == "desc"]
+        descriptions = [child for child in element if child.tag == "desc"]
         for number, child in enumerate(descriptions, start=1):
             if not "".join(child.itertext()).strip():
                 message = "an empty <desc>: leave the element out when there is no description"
                 self.findings.add("emptydescription", message, child.sourceline, f"{path}/desc[{number}]")
 
     def _check_episodes(self, element: etree._Element, path: str) -> None:
-        episodes = [child for child in element if local_name(child) == "episode-num"]
+        episodes = [child for child in element if child.tag == "episode-num"]
         for number, child in enumerate(episodes, start=1):
             text = child.text or ""
             if (
@@ -567,7 +573,9 @@ def _same_clump(a: tuple[datetime, datetime, _Slot], b: tuple[datetime, datetime
 
 
 def _validate(element: etree._Element, name: str, path: str) -> list[_Violation]:
-    """Check one element and its subtree against the content models and attribute lists above."""
+    """Check one element and its subtree against the content models and attribute lists above.
+
+    Names are compared as lxml gives them: XMLTV has no namespace, so "{urn:x}title" is no title."""
     violations = _check_attributes(element, name, path)
     children = [child for child in element if isinstance(child.tag, str)]
     texts = [element.text or ""] + [child.tail or "" for child in element]
@@ -579,13 +587,10 @@ def _validate(element: etree._Element, name: str, path: str) -> list[_Violation]
         violations.append(_Violation(f"text is not allowed directly in <{name}>", element.sourceline, path))
     numbers: dict[str, int] = {}
     for child in children:
-        child_name = local_name(child) if child.tag[0] != "{" else ""
+        child_name = child.tag
         number = numbers[child_name] = numbers.get(child_name, 0) + 1
-        child_path = f"{path}/{child_name or child.tag}[{number}]"
-        allowed = (name in _SEQUENCES and any(child_name == entry[0] for entry in _SEQUENCES[name])) or (
-            name in _MIXED and child_name in _MIXED_CHILDREN
-        )
-        if allowed:
+        child_path = f"{path}/{child_name}[{number}]"
+        if child_name in _ALLOWED_CHILDREN.get(name, ()):
             violations.extend(_validate(child, child_name, child_path))
         else:
             violations.append(_unknown(child, child_name, name, child_path))
@@ -597,13 +602,12 @@ def _validate(element: etree._Element, name: str, path: str) -> list[_Violation]
 def _check_sequence(
     element: etree._Element, name: str, children: list[etree._Element], path: str
 ) -> list[_Violation]:
-    model = _SEQUENCES[name]
-    position = {entry[0]: index for index, entry in enumerate(model)}
+    model, position = _SEQUENCES[name], _POSITIONS[name]
     violations: list[_Violation] = []
     counts: dict[str, int] = {}
     furthest = -1
     for child in children:
-        child_name = local_name(child)
+        child_name = child.tag
         if child_name not in position:
             continue
         number = counts[child_name] = counts.get(child_name, 0) + 1
@@ -657,7 +661,7 @@ def _unknown(element: etree._Element, name: str, parent: str, path: str) -> _Vio
     elif name in _SEQUENCES or name in _TEXT or name in _MIXED or name in _EMPTY:
         message = f"<{name}> is not allowed in <{parent}>"
     else:
-        message = f"<{name or element.tag}> is not an XMLTV element (ignored)"
+        message = f"<{name}> is not an XMLTV element (ignored)"
     return _Violation(message, element.sourceline, path)
 
 
@@ -684,7 +688,7 @@ def _path_of(node: etree._Element, top: etree._Element, top_path: str) -> str:
     steps: list[str] = []
     while node is not top and node is not None:
         parent = node.getparent()
-        name = local_name(node)
+        name = node.tag
         number = 1 + sum(1 for sibling in node.itersiblings(preceding=True) if sibling.tag == node.tag)
         steps.append(f"{name}[{number}]")
         node = parent
