@@ -107,8 +107,8 @@ def test_run_goes_queued_then_succeeded_and_serves_its_outputs(stack):
     assert status["status"] == "succeeded"
     assert status["started_at"] <= status["finished_at"]
     assert status["outputs"] == {
-        "guide.xml": f"/runs/{run['id']}/output/guide.xml",
-        "playout.json": f"/runs/{run['id']}/output/playout.json",
+        name: f"/runs/{run['id']}/output/{name}"
+        for name in ("guide.xml", "channels.m3u", "playlist.m3u8", "asrun.csv", "playout.json")
     }
     guide = stack.api("GET", f"/runs/{run['id']}/output/guide.xml")
     assert guide.status == 200 and guide.headers["content-type"] == "application/xml"

@@ -9,8 +9,8 @@ from onair import keys
 from onair.errors import NotFound, OnAirError
 from onair.formats.outputs import WRITERS
 from onair.imports import load_schedule
-from onair.models import XmltvListing
-from onair.playout.engine import RunRange, onair_playout, xmltv_playout
+from onair.playout import generate
+from onair.playout.types import RunRange
 from onair.runs import Job, RunStatus, load_status, save_status
 from onair.services import Services
 
@@ -49,25 +49,19 @@ def _generate(services: Services, job: Job) -> dict[str, Any]:
     except NotFound as error:
         raise NotFound(f"schedule {job.schedule_id} no longer exists") from error
     schedule = stored.schedule
-    run_range = RunRange(job.from_, job.days)
-    slots = (
-        xmltv_playout(schedule, run_range)
-        if isinstance(schedule, XmltvListing)
-        else onair_playout(schedule, run_range)
-    )
-    report: dict[str, Any] = {
-        "schedule_id": job.schedule_id,
-        "format": schedule.format,
-        "slots": len(slots),
-        "channels": len({slot.channel for slot in slots}),
-    }
+    playout = generate(schedule, RunRange(job.from_, job.days), job.seed)
+    generated = time.perf_counter()
     for name in job.formats:
         content_type, write = WRITERS[name]
-        services.storage.put_bytes(
-            keys.run_output(job.run_id, name), write(schedule, slots, report), content_type
-        )
-    report["generation_seconds"] = round(time.perf_counter() - began, 3)
-    return report
+        services.storage.put_bytes(keys.run_output(job.run_id, name), write(schedule, playout), content_type)
+    return {
+        "format": schedule.format,
+        "slots": len(playout.slots),
+        "channels": len({slot.channel for slot in playout.slots}),
+        **playout.report.summary(),
+        "generation_seconds": round(generated - began, 3),
+        "write_seconds": round(time.perf_counter() - generated, 3),
+    }
 
 
 def _finish(services: Services, status: RunStatus, **changes: Any) -> RunStatus:

@@ -1,0 +1,226 @@
+"""Playout of an OnAir schedule: fixed events first, then blocks filled from their pools, exactly.
+
+Per channel, over the run's local days:
+- a fixed event starts at its local time, always; a block's time is what remains around its events;
+- each stretch of a block is filled from the block's pool in the pool's order, under the channel's rules;
+- when the pool's next item would cross the stretch's end, the rest is filled best-fit (the longest item
+  that still fits): from the pool, then from the filler pool. Filler items (idents, jingles) are exempt
+  from the rotation rules. What cannot be filled is reported as an underrun; an event that runs past its
+  block's end as an overrun.
+Local times become UTC instants through zoneinfo, so a 23- or 25-hour day has no gap and no overlap. A
+local time that does not exist (the skipped hour of a DST change) is taken with the offset before the
+change, i.e. moved forward by the gap; a repeated local time means its first occurrence.
+Times are integer milliseconds internally, so long runs do not drift.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from onair.models import WEEKDAYS, Block, Item, OnAirSchedule
+from onair.playout.rotation import Clock, History, Rotation, choose, stable_rng
+from onair.playout.types import FillError, Playout, Report, RuleBreak, RunRange, Slot, SlotKind
+
+
+@dataclass(frozen=True)
+class _Event:
+    start_ms: int
+    item: Item
+
+
+@dataclass(frozen=True)
+class _Block:
+    start_ms: int
+    end_ms: int
+    block: Block
+
+    @property
+    def label(self) -> str:
+        return f"{self.block.start}-{self.block.end}"
+
+
+def onair_playout(schedule: OnAirSchedule, run_range: RunRange, seed: int) -> Playout:
+    zone = ZoneInfo(schedule.timezone)
+    first_day = run_range.first_day or datetime.now(zone).date()
+    days = [first_day + timedelta(days=n) for n in range(run_range.days)]
+    report = Report()
+    slots: list[Slot] = []
+    for channel in schedule.channels:
+        generator = _ChannelGenerator(schedule, channel.id, zone, seed, first_day, report)
+        slots.extend(generator.run(days))
+    return Playout(slots, report)
+
+
+class _ChannelGenerator:
+    def __init__(
+        self,
+        schedule: OnAirSchedule,
+        channel: str,
+        zone: ZoneInfo,
+        seed: int,
+        first_day: date,
+        report: Report,
+    ) -> None:
+        self.schedule = schedule
+        self.channel = channel
+        self.zone = zone
+        self.report = report
+        self.history = History(schedule.rules_for(channel))
+        self.rotations = {
+            pool.id: Rotation(
+                pool, schedule.pool_items(pool.id), stable_rng(seed, channel, pool.id, first_day.isoformat())
+            )
+            for pool in schedule.pools
+        }
+        self.items = {item.id: item for item in schedule.items}
+        self.slots: list[Slot] = []
+
+    def run(self, days: list[date]) -> list[Slot]:
+        blocks: list[_Block] = []
+        events: list[_Event] = []
+        for day in days:
+            weekday = WEEKDAYS[day.weekday()]
+            for block in self.schedule.blocks:
+                if block.channel == self.channel and weekday in block.days:
+                    start, end = (
+                        self._instant(day, block.start_seconds),
+                        self._instant(day, block.end_seconds),
+                    )
+                    blocks.append(_Block(start, end, block))
+            for event in self.schedule.events:
+                if event.channel == self.channel and weekday in event.days:
+                    events.append(_Event(self._instant(day, event.time_seconds), self.items[event.item]))
+        blocks.sort(key=lambda b: b.start_ms)
+        events.sort(key=lambda e: e.start_ms)
+
+        cursor = 0  # the end of what is already on air
+        pending = list(reversed(events))  # a stack: the next event is pending[-1]
+        for block in blocks:
+            start = max(block.start_ms, cursor)
+            while pending and pending[-1].start_ms < block.end_ms:
+                event = pending.pop()
+                inside = event.start_ms >= block.start_ms
+                if inside and event.start_ms > start:
+                    self._fill(start, event.start_ms, block)
+                start = max(start, self._place_event(event, block if inside else None))
+            if start < block.end_ms:
+                self._fill(start, block.end_ms, block)
+            elif start > block.end_ms:
+                self.report.fill_errors.append(
+                    FillError(
+                        "overrun",
+                        self.channel,
+                        block.label,
+                        self._local(block.end_ms),
+                        (start - block.end_ms) / 1000,
+                    )
+                )
+            cursor = max(start, block.end_ms)
+        for event in reversed(pending):  # events after the last block
+            self._place_event(event, None)
+        self.slots.sort(key=lambda slot: slot.start)
+        return self.slots
+
+    def _instant(self, day: date, seconds: int) -> int:
+        """The UTC instant (ms) of a local time of day; 24:00 is the next day's midnight."""
+        local = datetime.combine(day + timedelta(days=seconds // 86_400), time(), self.zone)
+        local = local.replace(hour=seconds % 86_400 // 3600, minute=seconds % 3600 // 60, second=seconds % 60)
+        return round(local.timestamp() * 1000)
+
+    def _local(self, ms: int) -> datetime:
+        return datetime.fromtimestamp(ms / 1000, self.zone)
+
+    def _clock(self, ms: int) -> Clock:
+        local = self._local(ms)
+        ordinal = local.toordinal()
+        return Clock(ms, (ordinal, local.hour, local.fold), ordinal)
+
+    def _place_event(self, event: _Event, block: _Block | None) -> int:
+        end = event.start_ms + _ms(event.item)
+        self._add(event.item, event.start_ms, end, "event", None, block)
+        self.history.record(event.item, self._clock(event.start_ms))
+        return end
+
+    def _fill(self, start: int, end: int, block: _Block) -> None:
+        """Fill [start, end) from the block's pool, then best-fit to the end; report what stays empty."""
+        rotation = self.rotations[block.block.pool]
+        cursor = start
+        while cursor < end:
+            clock = self._clock(cursor)
+            choice = choose(rotation.candidates(), self.history, clock)
+            if choice is None or _ms(choice.item) > end - cursor:
+                break
+            cursor = self._play(
+                choice.item, choice.breaks, cursor, clock, "block", rotation, block, in_turn=True
+            )
+        # The pool's next item would cross the end: the longest items that still fit, pool first.
+        while cursor < end:
+            clock = self._clock(cursor)
+            choice = choose(rotation.longest_within((end - cursor) / 1000), self.history, clock)
+            if choice is None:
+                break
+            cursor = self._play(choice.item, choice.breaks, cursor, clock, "block", rotation, block)
+        filler = self.rotations.get(block.block.filler or "")
+        while filler is not None and cursor < end:
+            item = next(filler.longest_within((end - cursor) / 1000), None)
+            if item is None:
+                break
+            cursor = self._play(item, (), cursor, None, "filler", filler, block)
+        if cursor < end:
+            self.report.fill_errors.append(
+                FillError("underrun", self.channel, block.label, self._local(end), (end - cursor) / 1000)
+            )
+
+    def _play(
+        self,
+        item: Item,
+        breaks: tuple[tuple[str, float], ...],
+        cursor: int,
+        clock: Clock | None,
+        kind: SlotKind,
+        rotation: Rotation,
+        block: _Block,
+        *,
+        in_turn: bool = False,
+    ) -> int:
+        end = cursor + _ms(item)
+        self._add(item, cursor, end, kind, rotation, block)
+        rotation.played(item, in_turn=in_turn)
+        if clock is not None:  # fillers are exempt from the rules, and do not count for them
+            self.history.record(item, clock)
+            for rule, miss in breaks:
+                self.report.rule_breaks.append(
+                    RuleBreak(rule, self.channel, item.id, self._local(cursor), miss)
+                )
+        return end
+
+    def _add(
+        self,
+        item: Item,
+        start: int,
+        end: int,
+        kind: SlotKind,
+        rotation: Rotation | None,
+        block: _Block | None,
+    ) -> None:
+        self.slots.append(
+            Slot(
+                channel=self.channel,
+                start=self._local(start),
+                stop=self._local(end),
+                title=item.title,
+                kind=kind,
+                item_id=item.id,
+                artist=item.credit,
+                category=item.category,
+                uri=item.uri,
+                pool=rotation.pool_id if rotation else None,
+                block=block.label if block else None,
+            )
+        )
+
+
+def _ms(item: Item) -> int:
+    return round(item.duration * 1000)

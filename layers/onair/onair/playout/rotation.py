@@ -1,0 +1,215 @@
+"""Choosing the next item of a pool: the four pool orders, and the rotation rules with their relaxation.
+
+Rules are checked start to start: artist (or series) and title separation in minutes, plays of one item per
+local clock hour and per local day. When no candidate meets every rule, rules are relaxed one at a time in
+RELAXATION_ORDER (the first is given up first) and the candidate that misses the relaxed rule by the least
+is placed; every miss is reported. The search is bounded, so generation never loops forever.
+"""
+
+from __future__ import annotations
+
+import bisect
+import hashlib
+import itertools
+import random
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+
+from onair.models import Item, Pool, Rules
+
+RELAXATION_ORDER = ("artist_separation", "title_separation", "max_plays_per_hour", "max_plays_per_day")
+DRAWS_BEFORE_SCAN = 24  # random/weighted: tries before every item is considered
+
+
+def stable_rng(*parts: object) -> random.Random:
+    """A generator seeded from the parts alone (not Python's per-process string hash): same run, same draws."""
+    digest = hashlib.sha256(":".join(str(part) for part in parts).encode()).digest()
+    return random.Random(int.from_bytes(digest[:16], "big"))
+
+
+@dataclass(frozen=True)
+class Clock:
+    """Where a candidate would start: the UTC instant (ms) and its local hour and day keys."""
+
+    at_ms: int
+    hour: tuple[int, int, int]  # local date ordinal, hour, fold (the repeated hour of a DST change)
+    day: int  # local date ordinal
+
+
+class History:
+    """What one channel has played, for its rules."""
+
+    def __init__(self, rules: Rules) -> None:
+        self.artist_ms = None if rules.artist_separation is None else rules.artist_separation * 60_000
+        self.title_ms = None if rules.title_separation is None else rules.title_separation * 60_000
+        self.per_hour = rules.max_plays_per_hour
+        self.per_day = rules.max_plays_per_day
+        self._credit: dict[str, int] = {}
+        self._title: dict[str, int] = {}
+        self._hour: dict[tuple[str, tuple[int, int, int]], int] = {}
+        self._day: dict[tuple[str, int], int] = {}
+
+    def shortfall(self, rule: str, item: Item, clock: Clock) -> float:
+        """How far placing `item` at `clock` misses `rule`: seconds for a separation, plays for a cap; 0 if met."""
+        if rule == "artist_separation":
+            return self._separation(self._credit.get(item.credit or ""), self.artist_ms, clock, item.credit)
+        if rule == "title_separation":
+            return self._separation(self._title.get(item.title), self.title_ms, clock, item.title)
+        if rule == "max_plays_per_hour":
+            return self._cap(self._hour.get((item.id, clock.hour), 0), self.per_hour)
+        return self._cap(self._day.get((item.id, clock.day), 0), self.per_day)
+
+    def allows(self, item: Item, clock: Clock, rules: Sequence[str]) -> bool:
+        return all(self.shortfall(rule, item, clock) == 0 for rule in rules)
+
+    def allows_all(self, item: Item, clock: Clock) -> bool:
+        """allows() with every rule, written out: it runs once or more for every item placed."""
+        at = clock.at_ms
+        credit = item.credit
+        if self.artist_ms is not None and credit:
+            last = self._credit.get(credit)
+            if last is not None and at - last < self.artist_ms:
+                return False
+        if self.title_ms is not None:
+            last = self._title.get(item.title)
+            if last is not None and at - last < self.title_ms:
+                return False
+        if self.per_hour is not None and self._hour.get((item.id, clock.hour), 0) >= self.per_hour:
+            return False
+        return self.per_day is None or self._day.get((item.id, clock.day), 0) < self.per_day
+
+    def record(self, item: Item, clock: Clock) -> None:
+        if item.credit:
+            self._credit[item.credit] = clock.at_ms
+        self._title[item.title] = clock.at_ms
+        hour_key, day_key = (item.id, clock.hour), (item.id, clock.day)
+        self._hour[hour_key] = self._hour.get(hour_key, 0) + 1
+        self._day[day_key] = self._day.get(day_key, 0) + 1
+
+    @staticmethod
+    def _separation(last: int | None, minimum: int | None, clock: Clock, key: str | None) -> float:
+        if minimum is None or last is None or not key:
+            return 0.0
+        return max(0.0, (minimum - (clock.at_ms - last)) / 1000)
+
+    @staticmethod
+    def _cap(plays: int, cap: int | None) -> float:
+        return 0.0 if cap is None or plays < cap else float(plays + 1 - cap)
+
+
+class Rotation:
+    """The order in which one pool offers its items on one channel; state carries across blocks and days."""
+
+    def __init__(self, pool: Pool, items: list[Item], rng: random.Random) -> None:
+        self.pool_id = pool.id
+        self.order = pool.order
+        self.items = items
+        self._rng = rng
+        self._next = 0  # sequential: the next item's index
+        self._position = {item.id: index for index, item in enumerate(items)}
+        self._deck: list[Item] = []  # shuffle: the current pass; items before _dealt were played
+        self._dealt = 0
+        self._last_of_pass: Item | None = None
+        self._cumulative = list(itertools.accumulate(item.weight for item in items))
+        self.by_duration = sorted(items, key=lambda item: (item.duration, item.id))
+        self._durations = [item.duration for item in self.by_duration]
+
+    def candidates(self) -> Iterator[Item]:
+        """Every item at most once, most preferred first."""
+        # Indexing, not slicing: a slice would copy the whole pool for every item placed.
+        if self.order == "sequential":
+            items, start = self.items, self._next
+            for index in range(len(items)):
+                yield items[(start + index) % len(items)]
+        elif self.order == "shuffle":
+            if self._dealt >= len(self._deck):
+                self._new_pass()
+            deck, dealt = self._deck, self._dealt
+            for index in range(len(deck)):
+                # the played part of the pass comes last: only reached when the rest breaks the rules
+                yield deck[(dealt + index) % len(deck)]
+        else:
+            yield from self._draws()
+
+    def played(self, item: Item, *, in_turn: bool) -> None:
+        """`item` went on air: offered by candidates() (in turn), or picked as a best fit (out of turn)."""
+        if self.order == "sequential":
+            if in_turn:  # the items skipped for the rules lose this turn; the order continues after `item`
+                self._next = (self._position[item.id] + 1) % len(self.items)
+        elif self.order == "shuffle":
+            if self._dealt >= len(self._deck):
+                self._new_pass()
+            deck = self._deck
+            # Identity, not ==: pydantic's equality compares every field, and this runs for every item.
+            position = next((i for i in range(self._dealt, len(deck)) if deck[i] is item), None)
+            if position is None:
+                return  # played out of turn (a best fit) after its turn in this pass
+            deck[self._dealt], deck[position] = deck[position], deck[self._dealt]
+            self._dealt += 1
+            if self._dealt == len(deck):
+                self._last_of_pass = item
+
+    def longest_within(self, limit_s: float) -> Iterator[Item]:
+        """Items no longer than `limit_s`, longest first (for filling a block's last minutes)."""
+        end = bisect.bisect_right(self._durations, limit_s + 1e-9)
+        for index in range(end - 1, -1, -1):
+            yield self.by_duration[index]
+
+    def _new_pass(self) -> None:
+        deck = list(self.items)
+        self._rng.shuffle(deck)
+        if len(deck) > 1 and deck[0] is self._last_of_pass:
+            # A pass never starts with the item that ended the previous one.
+            swap = self._rng.randrange(1, len(deck))
+            deck[0], deck[swap] = deck[swap], deck[0]
+        self._deck, self._dealt = deck, 0
+
+    def _draws(self) -> Iterator[Item]:
+        seen: set[str] = set()
+        total = self._cumulative[-1]
+        for _ in range(DRAWS_BEFORE_SCAN):
+            if self.order == "weighted":
+                index = bisect.bisect_right(self._cumulative, self._rng.random() * total)
+                item = self.items[min(index, len(self.items) - 1)]
+            else:
+                item = self.items[self._rng.randrange(len(self.items))]
+            if item.id not in seen:
+                seen.add(item.id)
+                yield item
+        # Then every other item once, in a weighted random order (Efraimidis-Spirakis keys).
+        rest = [item for item in self.items if item.id not in seen]
+        keys = {item.id: self._rng.random() ** (1 / item.weight) for item in rest}
+        yield from sorted(rest, key=lambda item: -keys[item.id])
+
+
+@dataclass(frozen=True)
+class Choice:
+    item: Item
+    breaks: tuple[tuple[str, float], ...]  # (rule, shortfall) for each rule the choice misses
+
+
+def choose(
+    candidates: Iterator[Item], history: History, clock: Clock, accept: Callable[[Item], bool] | None = None
+) -> Choice | None:
+    """The first candidate (that `accept`s) meeting every rule; else relax the rules in order."""
+    considered: list[Item] = []
+    for item in candidates:
+        if accept is not None and not accept(item):
+            continue
+        if history.allows_all(item, clock):
+            return Choice(item, ())
+        considered.append(item)
+    if not considered:
+        return None
+    for level, relaxed in enumerate(RELAXATION_ORDER):
+        kept = RELAXATION_ORDER[level + 1 :]
+        eligible = [item for item in considered if history.allows(item, clock, kept)]
+        if eligible:
+            best = min(eligible, key=lambda item: history.shortfall(relaxed, item, clock))
+            misses = tuple(
+                (rule, miss)
+                for rule in RELAXATION_ORDER[: level + 1]
+                if (miss := history.shortfall(rule, best, clock)) > 0
+            )
+            return Choice(best, misses)
+    return None  # unreachable: with every rule relaxed, every candidate is eligible

@@ -1,0 +1,115 @@
+"""What the engine produces: timed slots and the run report. Plain data, shared by the engine and the writers."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime
+from typing import Any, Literal
+
+SlotKind = Literal["programme", "event", "block", "filler"]
+
+
+@dataclass(frozen=True)
+class RunRange:
+    first_day: date | None  # None: the whole listing (XMLTV), or today (OnAir)
+    days: int
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One thing on air. Times are aware, in the schedule's local offset (UTC instants compare correctly)."""
+
+    channel: str
+    start: datetime
+    stop: datetime
+    title: str
+    kind: SlotKind = "programme"
+    item_id: str | None = None
+    artist: str | None = None  # the artist, or a TV item's series
+    category: str | None = None
+    uri: str | None = None
+    pool: str | None = None
+    block: str | None = None  # "06:00-10:00" for slots that fill a block
+    source_xml: str | None = None  # the XMLTV <programme> it came from, to keep every detail in the guide
+
+    @property
+    def seconds(self) -> float:
+        return (self.stop - self.start).total_seconds()
+
+
+@dataclass(frozen=True)
+class RuleBreak:
+    """A separation rule that could not be met: the item was placed all the same, `by` short of the rule."""
+
+    rule: str  # artist_separation | title_separation | max_plays_per_hour | max_plays_per_day
+    channel: str
+    item_id: str
+    at: datetime
+    by: float  # seconds short of a separation; plays over a cap
+
+
+@dataclass(frozen=True)
+class FillError:
+    """A block (or the time before a fixed event) that did not end exactly on its boundary."""
+
+    kind: Literal["underrun", "overrun"]  # underrun: silence left; overrun: the last item was cut
+    channel: str
+    block: str
+    boundary: datetime
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Change:
+    """An XMLTV listing fix: a stop clipped by an overlap, a stop taken from the next start, a gap, a
+    duplicate dropped."""
+
+    kind: Literal["clipped", "stop_filled", "gap", "duplicate_dropped", "no_stop_dropped"]
+    channel: str
+    start: datetime
+    stop: datetime | None
+    title: str
+    detail: str
+
+
+@dataclass
+class Report:
+    rule_breaks: list[RuleBreak] = field(default_factory=list)
+    fill_errors: list[FillError] = field(default_factory=list)
+    changes: list[Change] = field(default_factory=list)
+
+    def summary(self) -> dict[str, Any]:
+        """The counts that go into the run status; playout.json carries the full report."""
+        rules: dict[str, int] = {}
+        for rule_break in self.rule_breaks:
+            rules[rule_break.rule] = rules.get(rule_break.rule, 0) + 1
+        changes: dict[str, int] = {}
+        for change in self.changes:
+            changes[change.kind] = changes.get(change.kind, 0) + 1
+        return {
+            "rule_breaks": dict(sorted(rules.items())),
+            "underruns": sum(1 for e in self.fill_errors if e.kind == "underrun"),
+            "overruns": sum(1 for e in self.fill_errors if e.kind == "overrun"),
+            "fill_error_seconds": round(sum(e.seconds for e in self.fill_errors), 3),
+            "changes": dict(sorted(changes.items())),
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        def plain(entry: object) -> dict[str, Any]:
+            return {
+                k: v.isoformat() if isinstance(v, datetime) else v
+                for k, v in asdict(entry).items()  # type: ignore[call-overload]
+            }
+
+        return {
+            "summary": self.summary(),
+            "rule_breaks": [plain(e) for e in self.rule_breaks],
+            "fill_errors": [plain(e) for e in self.fill_errors],
+            "changes": [plain(e) for e in self.changes],
+        }
+
+
+@dataclass(frozen=True)
+class Playout:
+    slots: list[Slot]  # per channel in time order, channels in schedule order
+    report: Report

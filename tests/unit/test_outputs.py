@@ -1,0 +1,443 @@
+"""Run output writers: the exact shape of each output, DTD-valid guides, CSV round trips, determinism."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from lxml import etree
+
+from onair.errors import DocumentRejected
+from onair.formats.outputs import WRITERS
+from onair.formats.schedule import parse_schedule
+from onair.models import Channel, Item, OnAirSchedule, XmltvListing
+from onair.playout.types import FillError, Playout, Report, RuleBreak, Slot
+from tests.conftest import SAMPLE_XMLTV, shared_path
+from tests.corpus import corpus_files
+
+PARIS = timezone(timedelta(hours=1))
+MIDNIGHT = datetime(2026, 12, 1, 0, 0, tzinfo=PARIS)
+TRICKY_TITLE = 'Hits, "live"\nand more'
+
+
+def at(seconds: float) -> datetime:
+    return MIDNIGHT + timedelta(seconds=seconds)
+
+
+def onair_schedule() -> OnAirSchedule:
+    return OnAirSchedule(
+        timezone="Europe/Paris",
+        channels=[Channel(id="radio1", name='Radio "One"\nFM'), Channel(id="radio2", name="Zwei Ü")],
+        items=[
+            Item(id="a", title="Morning", artist="Band A", duration=210, category="pop", uri="s3://m/a.mp3"),
+            Item(id="b", title="Café Ölé", duration=3.5, uri="https://m.example/b.mp3"),
+        ],
+    )
+
+
+def onair_playout() -> Playout:
+    slots = [
+        Slot(
+            "radio1",
+            at(0),
+            at(210),
+            "Morning",
+            "block",
+            "a",
+            "Band A",
+            "pop",
+            "s3://m/a.mp3",
+            "day",
+            "00:00-06:00",
+        ),
+        Slot(
+            "radio1",
+            at(210),
+            at(213.5),
+            "Café Ölé",
+            "filler",
+            "b",
+            None,
+            None,
+            "https://m.example/b.mp3",
+            "fill",
+        ),
+        Slot("radio1", at(213.5), at(400), TRICKY_TITLE, "event", "c", "Ärzte, Die", "rock", None),
+        Slot("radio2", at(60), at(120), "Nachrichten", "programme", "n", "Série", None, "s3://m/n.mp3"),
+    ]
+    report = Report(
+        rule_breaks=[RuleBreak("artist_separation", "radio1", "a", at(0), 30.0)],
+        fill_errors=[FillError("underrun", "radio1", "00:00-06:00", at(400), 1.5)],
+    )
+    return Playout(slots, report)
+
+
+def xmltv_listing(document: bytes = SAMPLE_XMLTV) -> XmltvListing:
+    schedule = parse_schedule(document, max_bytes=10**6).schedule
+    assert isinstance(schedule, XmltvListing)
+    return schedule
+
+
+def xmltv_playout(listing: XmltvListing) -> Playout:
+    slots = [
+        Slot(p.channel, p.start, p.stop or p.start + timedelta(hours=1), p.title, source_xml=p.xml)
+        for p in listing.programmes
+    ]
+    return Playout(slots, Report())
+
+
+MESSY_XMLTV = """<?xml version="1.0" encoding="UTF-8"?>
+<tv>
+  <channel id="one.example"><url>https://one.example</url><display-name xml:lang="de">Éins</display-name></channel>
+  <programme start="20261201180000 +0000" stop="20261201190000 +0000" channel="one.example" x-extra="1">
+    <desc>Headlines first.</desc>
+    <new/>
+    <!-- a comment -->
+    <video><quality>HDTV</quality><aspect>16:9</aspect></video>
+    <credits><actor role="Anchor">Ana</actor><director>Dee</director></credits>
+    <date>2026</date><date>2025</date>
+    <rating system="x"><icon src="r.png"/></rating>
+    <length units="weeks">1</length>
+    <x-custom>kept by the importer</x-custom>
+    <foo:extra xmlns:foo="urn:foo">namespaced</foo:extra>
+    <title lang="de">Nachrichten über Öl</title>
+  </programme>
+</tv>
+""".encode()
+
+
+def validate(guide: bytes) -> None:
+    dtd = etree.DTD(str(shared_path("reference", "xmltv.dtd")))
+    tree = etree.fromstring(guide)
+    assert dtd.validate(tree), dtd.error_log.filter_from_errors()
+
+
+def schedules() -> list[tuple[OnAirSchedule | XmltvListing, Playout]]:
+    listing, messy = xmltv_listing(), xmltv_listing(MESSY_XMLTV)
+    return [
+        (onair_schedule(), onair_playout()),
+        (listing, xmltv_playout(listing)),
+        (messy, xmltv_playout(messy)),
+    ]
+
+
+def test_writers_are_named_in_order_with_their_content_types():
+    assert [(name, content_type) for name, (content_type, _) in WRITERS.items()] == [
+        ("guide.xml", "application/xml"),
+        ("channels.m3u", "audio/x-mpegurl; charset=utf-8"),
+        ("playlist.m3u8", "audio/x-mpegurl; charset=utf-8"),
+        ("asrun.csv", "text/csv; charset=utf-8; header=present"),
+        ("playout.json", "application/json"),
+    ]
+
+
+# --- guide.xml ------------------------------------------------------------------------------------------
+
+
+def write(name: str, schedule: OnAirSchedule | XmltvListing, playout: Playout) -> bytes:
+    return WRITERS[name][1](schedule, playout)
+
+
+def test_guide_for_an_onair_schedule_lists_every_channel_then_programmes_in_dtd_order():
+    # Given an OnAir schedule with two channels and slots with and without artist and category
+    # When the guide is written
+    guide = write("guide.xml", onair_schedule(), onair_playout())
+    # Then it is an XMLTV document: every channel first, then each slot as a programme
+    assert guide.startswith(b"<?xml version='1.0' encoding='UTF-8'?>\n<!DOCTYPE tv SYSTEM \"xmltv.dtd\">\n")
+    assert guide.endswith(b"</tv>\n")
+    tv = etree.fromstring(guide)
+    assert tv.attrib == {"generator-info-name": "OnAir"}
+    assert [(c.get("id"), c.findtext("display-name")) for c in tv.findall("channel")] == [
+        ("radio1", 'Radio "One"\nFM'),
+        ("radio2", "Zwei Ü"),
+    ]
+    programmes = tv.findall("programme")
+    assert [dict(p.attrib) for p in programmes[:2]] == [
+        {"start": "20261201000000 +0100", "stop": "20261201000330 +0100", "channel": "radio1"},
+        {"start": "20261201000330 +0100", "stop": "20261201000333 +0100", "channel": "radio1"},
+    ]
+    shapes = [[(child.tag, child.text, dict(child.attrib)) for child in p] for p in programmes]
+    assert shapes == [
+        [
+            ("title", "Morning", {}),
+            ("sub-title", "Band A", {}),
+            ("category", "pop", {}),
+            ("length", "210", {"units": "seconds"}),
+        ],
+        [("title", "Café Ölé", {}), ("length", "4", {"units": "seconds"})],  # 3.5 s rounds half up
+        [
+            ("title", TRICKY_TITLE, {}),
+            ("sub-title", "Ärzte, Die", {}),
+            ("category", "rock", {}),
+            ("length", "187", {"units": "seconds"}),  # 186.5 s
+        ],
+        [("title", "Nachrichten", {}), ("sub-title", "Série", {}), ("length", "60", {"units": "seconds"})],
+    ]
+    validate(guide)
+
+
+def test_guide_for_an_xmltv_listing_keeps_the_source_children_with_times_from_the_slot():
+    # Given the sample listing, with the engine having moved the first programme by 5 minutes
+    listing = xmltv_listing()
+    playout = xmltv_playout(listing)
+    moved = playout.slots[0]
+    start, stop = moved.start + timedelta(minutes=5), moved.stop + timedelta(minutes=5)
+    playout = Playout(
+        [Slot(moved.channel, start, stop, moved.title, source_xml=moved.source_xml), *playout.slots[1:]],
+        Report(),
+    )
+    # When the guide is written
+    tv = etree.fromstring(write("guide.xml", listing, playout))
+    # Then every channel is there as received, and programmes go by channel and time, times from the slots
+    assert [etree.tostring(c, encoding="unicode").split() for c in tv.findall("channel")] == [
+        ["<channel", 'id="one.example">', "<display-name>One</display-name>", "</channel>"],
+        ["<channel", 'id="two.example">', "<display-name>Two</display-name>", "</channel>"],
+    ]
+    programmes = [
+        (p.get("channel"), p.get("start"), p.get("stop"), [(c.tag, c.text, dict(c.attrib)) for c in p])
+        for p in tv.findall("programme")
+    ]
+    assert programmes == [
+        ("one.example", "20261201180000 +0100", "20261201190000 +0100", [("title", "Quiz", {"lang": "en"})]),
+        (
+            "one.example",
+            "20261201190500 +0100",
+            "20261201200500 +0100",
+            [("title", "Evening News", {"lang": "en"}), ("desc", "Headlines.", {})],
+        ),
+        ("two.example", "20261201180000 +0000", "20261201183000 +0000", [("title", "Cartoons", {})]),
+    ]
+    validate(write("guide.xml", listing, playout))
+
+
+def test_guide_puts_out_of_order_xmltv_children_into_dtd_order_so_it_validates():
+    # Given a programme the importer accepted leniently: desc before title, credits and video out of
+    # order, unknown and namespaced elements, an unknown attribute, two dates, a rating without value,
+    # a bad length unit, xml:lang where the DTD has lang
+    listing = xmltv_listing(MESSY_XMLTV)
+    dtd = etree.DTD(str(shared_path("reference", "xmltv.dtd")))
+    assert not dtd.validate(etree.fromstring(MESSY_XMLTV))
+    # When the guide is written
+    guide = write("guide.xml", listing, xmltv_playout(listing))
+    # Then it validates, with what was valid kept in DTD order and the rest dropped
+    validate(guide)
+    tv = etree.fromstring(guide)
+    channel = tv.find("channel")
+    assert [child.tag for child in channel] == ["display-name", "url"]
+    assert channel.find("display-name").attrib == {"lang": "de"}  # xml:lang is not in the DTD; lang is
+    programme = tv.find("programme")
+    assert dict(programme.attrib) == {
+        "start": "20261201180000 +0000",
+        "stop": "20261201190000 +0000",
+        "channel": "one.example",
+    }
+    assert [
+        (child.tag, child.text) for child in programme if child.tag not in ("credits", "video", "new")
+    ] == [
+        ("title", "Nachrichten über Öl"),
+        ("desc", "Headlines first."),
+        ("date", "2026"),
+    ]
+    assert [child.tag for child in programme] == ["title", "desc", "credits", "date", "video", "new"]
+    assert [child.tag for child in programme.find("credits")] == ["director", "actor"]
+    assert programme.find("credits/actor").get("role") == "Anchor"
+    assert [child.tag for child in programme.find("video")] == ["aspect", "quality"]
+
+
+# --- channels.m3u ---------------------------------------------------------------------------------------
+
+
+def test_channels_m3u_lists_every_channel_with_a_reference_into_the_playlist():
+    m3u = write("channels.m3u", onair_schedule(), onair_playout())
+    assert m3u.decode() == (
+        "#EXTM3U\n"
+        '#EXTINF:-1 tvg-id="radio1" tvg-name="Radio \'One\' FM",Radio "One" FM\n'
+        "playlist.m3u8#radio1\n"
+        '#EXTINF:-1 tvg-id="radio2" tvg-name="Zwei Ü",Zwei Ü\n'
+        "playlist.m3u8#radio2\n"
+    )
+
+
+def test_channels_m3u_names_xmltv_channels_by_their_first_display_name():
+    listing = xmltv_listing(MESSY_XMLTV)
+    assert write("channels.m3u", listing, xmltv_playout(listing)).decode() == (
+        '#EXTM3U\n#EXTINF:-1 tvg-id="one.example" tvg-name="Éins",Éins\nplaylist.m3u8#one.example\n'
+    )
+
+
+@pytest.mark.parametrize("index", [0, 1, 2], ids=["onair", "xmltv", "xmltv-messy"])
+def test_channels_m3u_ids_are_the_guide_channel_ids(index):
+    schedule, playout = schedules()[index]
+    guide_ids = [
+        c.get("id") for c in etree.fromstring(write("guide.xml", schedule, playout)).findall("channel")
+    ]
+    m3u = write("channels.m3u", schedule, playout).decode().splitlines()
+    m3u_ids = [line.split('tvg-id="')[1].split('"')[0] for line in m3u if line.startswith("#EXTINF")]
+    assert m3u_ids == guide_ids == [channel.id for channel in schedule.channels]
+
+
+# --- playlist.m3u8 --------------------------------------------------------------------------------------
+
+
+def test_playlist_groups_slots_by_channel_with_integer_durations_and_uris():
+    m3u8 = write("playlist.m3u8", onair_schedule(), onair_playout())
+    assert m3u8.decode() == (
+        "#EXTM3U\n"
+        "#EXTGRP:radio1\n"
+        "#EXTINF:210,Band A - Morning\n"
+        "s3://m/a.mp3\n"
+        "#EXTINF:4,Café Ölé\n"
+        "https://m.example/b.mp3\n"
+        '# 2026-12-01T00:03:33.500000+01:00 Hits, "live" and more (no media uri)\n'
+        "#EXTGRP:radio2\n"
+        "#EXTINF:60,Série - Nachrichten\n"
+        "s3://m/n.mp3\n"
+    )
+
+
+def test_playlist_entry_durations_are_the_slot_seconds():
+    slots = [Slot("radio1", at(i * 300), at(i * 300 + 17 + i), f"T{i}", uri=f"u{i}") for i in range(5)]
+    m3u8 = write("playlist.m3u8", onair_schedule(), Playout(slots, Report())).decode()
+    durations = [
+        int(line.split(":")[1].split(",")[0]) for line in m3u8.splitlines() if line.startswith("#EXTINF")
+    ]
+    assert durations == [int(slot.seconds) for slot in slots]
+
+
+def test_playlist_writes_xmltv_programmes_as_comments():
+    listing = xmltv_listing()
+    assert write("playlist.m3u8", listing, xmltv_playout(listing)).decode() == (
+        "#EXTM3U\n"
+        "#EXTGRP:one.example\n"
+        "# 2026-12-01T18:00:00+01:00 Quiz (no media uri)\n"
+        "# 2026-12-01T19:00:00+01:00 Evening News (no media uri)\n"
+        "#EXTGRP:two.example\n"
+        "# 2026-12-01T18:00:00+00:00 Cartoons (no media uri)\n"
+    )
+
+
+# --- asrun.csv ------------------------------------------------------------------------------------------
+
+
+def test_asrun_csv_parses_back_to_the_slots():
+    # Given slots, one titled with a comma, quotes and a newline
+    playout = onair_playout()
+    # When the as-run log is written and read back with csv.reader
+    data = write("asrun.csv", onair_schedule(), playout)
+    rows = list(csv.reader(io.StringIO(data.decode(), newline="")))
+    # Then the header and one row per slot, fields as the slots have them
+    assert rows[0] == ["channel", "start", "end", "duration", "item_id", "title", "artist", "pool", "block"]
+    assert rows[1:] == [
+        [
+            s.channel,
+            s.start.isoformat(),
+            s.stop.isoformat(),
+            d,
+            s.item_id or "",
+            s.title,
+            s.artist or "",
+            s.pool or "",
+            s.block or "",
+        ]
+        for s, d in zip(playout.slots, ["210", "3.5", "186.5", "60"], strict=True)
+    ]
+    assert rows[3][5] == TRICKY_TITLE
+    assert data.count(b"\r\n") == 5  # header and 4 records; the title's line break stays inside quotes
+    assert b'"Hits, ""live""\nand more"' in data
+    assert data.startswith(b"channel,start,end,duration,item_id,title,artist,pool,block\r\n")
+
+
+def test_asrun_csv_rounds_durations_to_three_decimals():
+    slots = [Slot("radio1", at(0), at(1.23456), "x"), Slot("radio1", at(10), at(12.1), "y")]
+    rows = list(
+        csv.reader(io.StringIO(write("asrun.csv", onair_schedule(), Playout(slots, Report())).decode()))
+    )
+    assert [row[3] for row in rows[1:]] == ["1.235", "2.1"]
+
+
+# --- playout.json ---------------------------------------------------------------------------------------
+
+
+def test_playout_json_carries_the_report_and_every_slot():
+    playout = onair_playout()
+    data = write("playout.json", onair_schedule(), playout)
+    assert data.endswith(b"}\n")
+    assert "Café Ölé".encode() in data  # not \u-escaped
+    document = json.loads(data)
+    assert document["report"] == playout.report.to_dict()
+    assert document["report"]["rule_breaks"][0]["at"] == "2026-12-01T00:00:00+01:00"
+    assert document["playout"][0] == {
+        "channel": "radio1",
+        "start": "2026-12-01T00:00:00+01:00",
+        "stop": "2026-12-01T00:03:30+01:00",
+        "duration": 210.0,
+        "kind": "block",
+        "title": "Morning",
+        "item_id": "a",
+        "artist": "Band A",
+        "category": "pop",
+        "uri": "s3://m/a.mp3",
+        "pool": "day",
+        "block": "00:00-06:00",
+    }
+    assert [entry["title"] for entry in document["playout"]] == [slot.title for slot in playout.slots]
+    assert list(document) == ["playout", "report"]  # keys sorted
+
+
+# --- every writer ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", list(WRITERS))
+@pytest.mark.parametrize("index", [0, 1, 2], ids=["onair", "xmltv", "xmltv-messy"])
+def test_every_writer_is_byte_identical_on_identical_input(name, index):
+    first = write(name, *schedules()[index])
+    assert first
+    assert write(name, *schedules()[index]) == first
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("guide.xml", ["Zwei Ü", "Café Ölé", "Ärzte, Die", "Série"]),
+        ("channels.m3u", ["Zwei Ü"]),  # channels only
+        ("playlist.m3u8", ["Café Ölé", "Série - Nachrichten"]),
+        ("asrun.csv", ["Café Ölé", "Ärzte, Die", "Série"]),
+        ("playout.json", ["Café Ölé", "Ärzte, Die", "Série"]),
+    ],
+)
+def test_every_writer_keeps_non_ascii_text_as_utf8(name, expected):
+    text = write(name, onair_schedule(), onair_playout()).decode("utf-8")
+    assert [value for value in expected if value not in text] == []
+
+
+@pytest.mark.parametrize("name", list(WRITERS))
+def test_every_writer_orders_slots_by_channel_then_time_whatever_the_input_order(name):
+    playout = onair_playout()
+    shuffled = Playout(list(reversed(playout.slots)), playout.report)
+    assert write(name, onair_schedule(), shuffled) == write(name, onair_schedule(), playout)
+
+
+def test_guide_validates_for_every_kind_of_schedule():
+    for schedule, playout in schedules():
+        validate(write("guide.xml", schedule, playout))
+
+
+def test_guide_validates_for_every_listing_of_the_corpus_the_importer_accepts():
+    # Given every ../shared XMLTV file the lenient importer accepts, each programme as a slot
+    dtd = etree.DTD(str(shared_path("reference", "xmltv.dtd")))
+    written = []
+    for path in corpus_files("xmltv"):
+        try:
+            listing = parse_schedule(path.read_bytes(), max_bytes=50 * 10**6).schedule
+        except DocumentRejected:
+            continue
+        assert isinstance(listing, XmltvListing)
+        # When its guide is written
+        guide = write("guide.xml", listing, xmltv_playout(listing))
+        # Then the guide validates, whatever the source got wrong
+        assert dtd.validate(etree.fromstring(guide)), (path.name, dtd.error_log.filter_from_errors()[:3])
+        written.append(path.name)
+    assert written
