@@ -108,7 +108,8 @@ def create_run(schedule_id: str) -> Response[Any]:
     # The body is optional (every field has a default), so it is validated here rather than by the resolver.
     text = app.current_event.decoded_body or "{}"
     request = runs.RunRequest.model_validate_json(text)
-    status = runs.create_run(default_services(), schedule_id, request)
+    idempotency_key = app.current_event.headers.get("idempotency-key")
+    status = runs.create_run(default_services(), schedule_id, request, idempotency_key)
     return _json(
         HTTPStatus.ACCEPTED, {"id": status.id, "status": status.status}, {"Location": f"/runs/{status.id}"}
     )

@@ -88,3 +88,30 @@ def test_run_writes_the_requested_formats_only(stack, document):
     assert list(outputs(stack, given["run"]["id"])) == ["playout.json"]
     missing = stack.api("GET", f"/runs/{given['run']['id']}/output/guide.xml")
     assert missing.status == 404
+
+
+def test_an_idempotency_key_gives_the_same_run_and_one_job(stack):
+    schedule = stack.api("POST", "/schedules", SAMPLE_ONAIR).json()
+    path, body = f"/schedules/{schedule['id']}/runs", json.dumps({"days": 2, "seed": 3})
+    key = {"Idempotency-Key": "nightly-2026-12-01"}
+    # Given a run requested with an Idempotency-Key, when the same request is sent again with the key
+    first = stack.api("POST", path, body, headers=key)
+    again = stack.api("POST", path, body, headers=key)
+    # Then both answers name one run, and one job was queued
+    assert (first.status, again.status) == (202, 202)
+    assert first.json()["id"] == again.json()["id"]
+    assert again.headers["location"] == f"/runs/{first.json()['id']}"
+    assert len(stack.receive("JobQueue")) == 1
+    # And without the key, or with another key, a request is a new run
+    other = stack.api("POST", path, body, headers={"Idempotency-Key": "another"})
+    plain = stack.api("POST", path, body)
+    assert len({first.json()["id"], other.json()["id"], plain.json()["id"]}) == 3
+
+
+def test_an_idempotency_key_reused_for_another_request_is_a_conflict(stack):
+    schedule = stack.api("POST", "/schedules", SAMPLE_ONAIR).json()
+    path, key = f"/schedules/{schedule['id']}/runs", {"Idempotency-Key": "k1"}
+    assert stack.api("POST", path, json.dumps({"days": 1}), headers=key).status == 202
+    reply = stack.api("POST", path, json.dumps({"days": 2}), headers=key)
+    assert (reply.status, reply.json()["error"]["code"]) == (409, "idempotency_key_reused")
+    assert len(stack.receive("JobQueue")) == 1

@@ -54,6 +54,11 @@ class NotFound(OnAirError):
     code = "not_found"
 
 
+class Conflict(OnAirError):
+    status = 409
+    code = "conflict"
+
+
 class DocumentRejected(OnAirError):
     """An XML document that cannot be imported. Permanent: retrying the same bytes gives the same answer."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import uuid
 
@@ -52,3 +53,9 @@ def run_status(run_id: str) -> str:
 
 def run_output(run_id: str, name: str) -> str:
     return f"runs/{run_id}/out/{name}"
+
+
+def run_idempotency(schedule_id: str, idempotency_key: str) -> str:
+    """The run an Idempotency-Key created; the key is hashed (any header text becomes a safe key)."""
+    digest = hashlib.sha256(idempotency_key.encode()).hexdigest()
+    return f"idempotency/{schedule_id}/{digest}.json"

@@ -8,12 +8,14 @@ from typing import Any, Literal
 from pydantic import Field, field_validator
 
 from onair import keys
-from onair.errors import NotFound
+from onair.errors import BadRequest, Conflict, NotFound
 from onair.formats.outputs import WRITERS
 from onair.models import Model
 from onair.services import Services
+from onair.storage import ObjectExists
 
 MAX_DAYS = 366
+MAX_IDEMPOTENCY_KEY = 255
 
 
 class RunRequest(Model):
@@ -74,7 +76,11 @@ def load_status(services: Services, run_id: str) -> RunStatus:
     return RunStatus.model_validate(services.storage.get_json(keys.run_status(run_id)))
 
 
-def create_run(services: Services, schedule_id: str, request: RunRequest) -> RunStatus:
+def create_run(
+    services: Services, schedule_id: str, request: RunRequest, idempotency_key: str | None = None
+) -> RunStatus:
+    """Queue a run. With an Idempotency-Key, the same key and request give the same run (not a second
+    one); the same key with another request is a 409."""
     keys.checked_id(schedule_id, "schedule")
     try:
         services.storage.get_json(keys.schedule_file(schedule_id, "summary.json"))
@@ -90,6 +96,12 @@ def create_run(services: Services, schedule_id: str, request: RunRequest) -> Run
             "formats": request.formats or list(WRITERS),
         }
     )
+    if idempotency_key is not None:
+        job = _claim(services, job, idempotency_key)
+        try:
+            return load_status(services, job.run_id)  # created by the first request with this key
+        except NotFound:
+            pass  # claimed, but that request stopped before queueing: finish its work
     status = RunStatus(
         id=job.run_id,
         schedule_id=schedule_id,
@@ -100,6 +112,24 @@ def create_run(services: Services, schedule_id: str, request: RunRequest) -> Run
     save_status(services, status)  # before the message, so the job always finds its status
     services.queues.send(services.settings.job_queue_url, job.message())
     return status
+
+
+def _claim(services: Services, job: Job, idempotency_key: str) -> Job:
+    """The job this key stands for: `job` if the key is new, else the one the key was first used for."""
+    if not 1 <= len(idempotency_key) <= MAX_IDEMPOTENCY_KEY:
+        raise BadRequest(f"Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY} characters")
+    key = keys.run_idempotency(job.schedule_id, idempotency_key)
+    try:
+        services.storage.put_json(key, job.message(), only_new=True)  # conditional: one winner per key
+        return job
+    except ObjectExists:
+        first = Job.model_validate(services.storage.get_json(key))
+    if first.model_copy(update={"run_id": job.run_id}) != job:
+        raise Conflict(
+            f"Idempotency-Key was already used for run {first.run_id} with another request",
+            code="idempotency_key_reused",
+        )
+    return first
 
 
 def public_view(status: RunStatus) -> dict[str, Any]:
