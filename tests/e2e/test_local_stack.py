@@ -212,3 +212,24 @@ def test_valid_xml_imports_without_error(local_stack):
 def test_unknown_route_answers_like_api_gateway(local_stack):
     reply = local_stack.request("GET", "/no/such/route")
     assert (reply.status, reply.json()) == (404, {"message": "Not Found"})
+
+
+def test_an_onair_schedule_runs_into_every_output(local_stack):
+    # Given the radio sample (pools of every order, rules, blocks, fixed events) imported over HTTP
+    summary = import_schedule(local_stack, (ROOT / "samples" / "radio-rotation.xml").read_bytes())
+    assert summary["format"] == "onair"
+    # When a two-day run is requested with every output
+    run_id = create_run(local_stack, summary["id"], {"from": "2026-12-04", "days": 2, "seed": 11})
+    run = finished_run(local_stack, run_id)
+    # Then it succeeds, and each output is served with content
+    assert run["status"] == "succeeded", run
+    assert set(run["outputs"]) == {"guide.xml", "channels.m3u", "playlist.m3u8", "asrun.csv", "playout.json"}
+    bodies = {name: local_stack.request("GET", url) for name, url in run["outputs"].items()}
+    assert {name: reply.status for name, reply in bodies.items()} == dict.fromkeys(run["outputs"], 200)
+    assert ET.fromstring(bodies["guide.xml"].body).findall("programme")
+    assert bodies["channels.m3u"].body.startswith(b"#EXTM3U")
+    assert b"#EXTINF:" in bodies["playlist.m3u8"].body
+    assert bodies["asrun.csv"].body.splitlines()[0].startswith(b"channel,start,end")
+    playout = json.loads(bodies["playout.json"].body)
+    assert {entry["channel"] for entry in playout["playout"]} == {"radio1", "radio2"}
+    assert run["report"]["slots"] == len(playout["playout"])
