@@ -51,5 +51,11 @@ format: $(VENV)/.installed
 invoke: $(VENV)/.installed
 	$(PY) -m local.invoke $(FN) $(EVENT)
 
+# Importer speed and memory against xmllint, rejection times of ../shared's hostile files (docs/PERFORMANCE.md):
+#   make bench BENCH_ARGS="--profile --output /tmp/bench.md"
+.PHONY: bench
+bench: $(VENV)/.installed
+	$(PY) -m bench.import_bench $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) $(SAM_VENV) .aws-sam .pytest_cache
