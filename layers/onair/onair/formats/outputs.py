@@ -51,16 +51,8 @@ from typing import Any
 from lxml import etree
 
 # The hand-written xmltv.dtd content models the importer checks against (the DTD itself is not shipped).
-from onair.formats.xmltv import (
-    _ATTRIBUTES,
-    _EMPTY,
-    _MIXED,
-    _MIXED_CHILDREN,
-    _POSITIONS,
-    _SEQUENCES,
-    _TEXT,
-    format_time,
-)
+from onair.formats import xmltv_dtd as dtd
+from onair.formats.xmltv import format_time
 from onair.models import OnAirSchedule, XmltvListing
 from onair.playout.types import Playout, Slot
 
@@ -184,7 +176,7 @@ def _conform(element: etree._Element, name: str) -> bool:
     """Bring a stored element (and its subtree) into its xmltv.dtd content model, in place.
 
     False when it cannot be: a required attribute or child is missing (the caller drops the element)."""
-    declared = _ATTRIBUTES.get(name, {})
+    declared = dtd.ATTRIBUTES.get(name, {})
     xml_lang = element.get(_XML_LANG)
     if xml_lang is not None and "lang" in declared and element.get("lang") is None:
         element.set("lang", xml_lang)  # the DTD declares lang, not xml:lang
@@ -197,25 +189,25 @@ def _conform(element: etree._Element, name: str) -> bool:
     for child in list(element):
         if not isinstance(child.tag, str):  # comments, processing instructions
             _drop(child)
-    if name in _EMPTY:
+    if name in dtd.EMPTY:
         element.text = None
         for child in list(element):
             element.remove(child)
         return True
-    if name in _TEXT:  # (#PCDATA): child elements give up their text
+    if name in dtd.TEXT:  # (#PCDATA): child elements give up their text
         text = str(element.xpath("string()"))
         for child in list(element):
             element.remove(child)
         element.text = text or None
         return True
-    if name in _MIXED:  # (#PCDATA | image | url)*
+    if name in dtd.MIXED:  # (#PCDATA | image | url)*
         for child in list(element):
-            if child.tag not in _MIXED_CHILDREN or not _conform(child, child.tag):
+            if child.tag not in dtd.MIXED_CHILDREN or not _conform(child, child.tag):
                 _drop(child)
         return True
-    if name not in _SEQUENCES:
+    if name not in dtd.SEQUENCES:
         return False
-    positions, model = _POSITIONS[name], _SEQUENCES[name]
+    positions, model = dtd.POSITIONS[name], dtd.SEQUENCES[name]
     children: list[etree._Element] = []
     for child in list(element):
         element.remove(child)

@@ -21,6 +21,7 @@ from datetime import datetime, timedelta, timezone
 from lxml import etree
 
 from onair.errors import Finding, InvalidSchedule
+from onair.formats import xmltv_dtd as dtd
 from onair.models import XmltvChannel, XmltvListing, XmltvProgramme
 
 MAX_OFFSET = timedelta(hours=14)
@@ -49,100 +50,6 @@ _ENTITY_TEXT = re.compile(r"&(?:[A-Za-z_:][\w.:-]*|#[0-9]+|#x[0-9A-Fa-f]+);")
 _C1 = re.compile("[\x80-\x9f]")
 _ISO8859 = re.compile(r"^(?:iso[-_ ]?8859[-_ ]?\d+|latin-?\d+|l\d)$", re.IGNORECASE)
 
-# --- Content models, written by hand from xmltv.dtd (the GPL DTD itself is not shipped) ------------------
-# A sequence is (child, min, max) in DTD order; max None = unbounded. Every content model in the DTD is a
-# sequence of distinct names, so order can be checked greedily.
-_Sequence = tuple[tuple[str, int, int | None], ...]
-# fmt: off
-_SEQUENCES: dict[str, _Sequence] = {
-    "tv": (("channel", 0, None), ("programme", 0, None)),
-    "channel": (("display-name", 1, None), ("icon", 0, None), ("url", 0, None)),
-    "programme": (
-        ("title", 1, None), ("sub-title", 0, None), ("desc", 0, None), ("credits", 0, 1),
-        ("date", 0, 1), ("category", 0, None), ("keyword", 0, None), ("language", 0, 1),
-        ("orig-language", 0, 1), ("length", 0, 1), ("icon", 0, None), ("url", 0, None),
-        ("country", 0, None), ("episode-num", 0, None), ("video", 0, 1), ("audio", 0, 1),
-        ("previously-shown", 0, 1), ("premiere", 0, 1), ("last-chance", 0, 1), ("new", 0, 1),
-        ("subtitles", 0, None), ("rating", 0, None), ("star-rating", 0, None), ("review", 0, None),
-        ("image", 0, None),
-    ),
-    "credits": tuple(
-        (name, 0, None)
-        for name in ("director", "actor", "writer", "adapter", "producer", "composer", "editor",
-                     "presenter", "commentator", "guest")
-    ),
-    "video": (("present", 0, 1), ("colour", 0, 1), ("aspect", 0, 1), ("quality", 0, 1)),
-    "audio": (("present", 0, 1), ("stereo", 0, 1)),
-    "subtitles": (("language", 0, 1),),
-    "rating": (("value", 1, 1), ("icon", 0, None)),
-    "star-rating": (("value", 1, 1), ("icon", 0, None)),
-}
-# fmt: on
-# fmt: off
-_TEXT = frozenset({
-    "display-name", "url", "title", "sub-title", "desc", "date", "category", "keyword", "language",
-    "orig-language", "length", "country", "episode-num", "present", "colour", "aspect", "quality", "stereo",
-    "premiere", "last-chance", "value", "review", "image",
-})
-# fmt: on
-_MIXED = frozenset(entry[0] for entry in _SEQUENCES["credits"])  # each is (#PCDATA | image | url)*
-_MIXED_CHILDREN = frozenset({"image", "url"})
-_EMPTY = frozenset({"icon", "previously-shown", "new"})
-_POSITIONS = {
-    name: {entry[0]: index for index, entry in enumerate(model)} for name, model in _SEQUENCES.items()
-}
-_ALLOWED_CHILDREN = {
-    **{name: frozenset(positions) for name, positions in _POSITIONS.items()},
-    **dict.fromkeys(_MIXED, _MIXED_CHILDREN),
-}
-
-
-@dataclass(frozen=True)
-class _Attribute:
-    required: bool = False
-    values: frozenset[str] | None = None  # an enumeration, else CDATA
-
-
-_CDATA, _REQUIRED = _Attribute(), _Attribute(required=True)
-_LANG = {"lang": _CDATA}
-# fmt: off
-_ATTRIBUTES: dict[str, dict[str, _Attribute]] = {
-    "tv": dict.fromkeys(
-        ("date", "source-info-url", "source-info-name", "source-data-url", "generator-info-name",
-         "generator-info-url"),
-        _CDATA,
-    ),
-    "channel": {"id": _REQUIRED},
-    "icon": {"src": _REQUIRED, "width": _CDATA, "height": _CDATA},
-    "url": {"system": _CDATA},
-    "programme": {
-        "start": _REQUIRED, "stop": _CDATA, "pdc-start": _CDATA, "vps-start": _CDATA, "showview": _CDATA,
-        "videoplus": _CDATA, "channel": _REQUIRED, "clumpidx": _CDATA,
-    },
-    "actor": {"role": _CDATA, "guest": _Attribute(values=frozenset({"no", "yes"}))},
-    "length": {"units": _Attribute(required=True, values=frozenset({"seconds", "minutes", "hours"}))},
-    "episode-num": {"system": _CDATA},
-    "previously-shown": {"start": _CDATA, "channel": _CDATA},
-    "subtitles": {"type": _Attribute(values=frozenset({"teletext", "onscreen", "deaf-signed"}))},
-    "rating": {"system": _CDATA},
-    "star-rating": {"system": _CDATA},
-    "review": {
-        "type": _Attribute(required=True, values=frozenset({"text", "url"})),
-        "source": _CDATA, "reviewer": _CDATA, "lang": _CDATA,
-    },
-    "image": {
-        "type": _Attribute(values=frozenset({"poster", "backdrop", "still", "person", "character"})),
-        "size": _Attribute(values=frozenset({"1", "2", "3"})),
-        "orient": _Attribute(values=frozenset({"P", "L"})),
-        "system": _CDATA,
-    },
-    **{
-        name: _LANG
-        for name in ("display-name", "title", "sub-title", "desc", "category", "keyword", "language",
-                     "orig-language", "country", "premiere", "last-chance")
-    },
-}
-# fmt: on
 # Missing these makes the element unusable: an error even in lenient mode.
 _ESSENTIAL_ATTRIBUTES = frozenset({("programme", "start"), ("programme", "channel"), ("channel", "id")})
 _ESSENTIAL_CHILDREN = frozenset({("programme", "title")})
@@ -579,22 +486,22 @@ def _validate(element: etree._Element, name: str, path: str) -> list[_Violation]
     violations = _check_attributes(element, name, path)
     children = [child for child in element if isinstance(child.tag, str)]
     texts = [element.text or ""] + [child.tail or "" for child in element]
-    if name in _EMPTY:
+    if name in dtd.EMPTY:
         if children or any(texts):
             violations.append(_Violation(f"<{name}> must be empty", element.sourceline, path))
         return violations
-    if name in _SEQUENCES and any(text.strip() for text in texts):
+    if name in dtd.SEQUENCES and any(text.strip() for text in texts):
         violations.append(_Violation(f"text is not allowed directly in <{name}>", element.sourceline, path))
     numbers: dict[str, int] = {}
     for child in children:
         child_name = child.tag
         number = numbers[child_name] = numbers.get(child_name, 0) + 1
         child_path = f"{path}/{child_name}[{number}]"
-        if child_name in _ALLOWED_CHILDREN.get(name, ()):
+        if child_name in dtd.ALLOWED_CHILDREN.get(name, ()):
             violations.extend(_validate(child, child_name, child_path))
         else:
             violations.append(_unknown(child, child_name, name, child_path))
-    if name in _SEQUENCES:
+    if name in dtd.SEQUENCES:
         violations.extend(_check_sequence(element, name, children, path))
     return violations
 
@@ -602,7 +509,7 @@ def _validate(element: etree._Element, name: str, path: str) -> list[_Violation]
 def _check_sequence(
     element: etree._Element, name: str, children: list[etree._Element], path: str
 ) -> list[_Violation]:
-    model, position = _SEQUENCES[name], _POSITIONS[name]
+    model, position = dtd.SEQUENCES[name], dtd.POSITIONS[name]
     violations: list[_Violation] = []
     counts: dict[str, int] = {}
     furthest = -1
@@ -630,7 +537,7 @@ def _check_sequence(
 
 
 def _check_attributes(element: etree._Element, name: str, path: str) -> list[_Violation]:
-    allowed = _ATTRIBUTES.get(name, {})
+    allowed = dtd.ATTRIBUTES.get(name, {})
     violations: list[_Violation] = []
     line = element.sourceline
     for attribute, value in element.attrib.items():
@@ -658,7 +565,7 @@ def _check_attributes(element: etree._Element, name: str, path: str) -> list[_Vi
 def _unknown(element: etree._Element, name: str, parent: str, path: str) -> _Violation:
     if name.startswith("x-"):
         message = f"<{name}> is an extension the DTD does not declare (kept, not read)"
-    elif name in _SEQUENCES or name in _TEXT or name in _MIXED or name in _EMPTY:
+    elif name in dtd.SEQUENCES or name in dtd.TEXT or name in dtd.MIXED or name in dtd.EMPTY:
         message = f"<{name}> is not allowed in <{parent}>"
     else:
         message = f"<{name}> is not an XMLTV element (ignored)"
