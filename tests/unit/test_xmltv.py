@@ -574,14 +574,16 @@ def test_findings_are_capped_but_the_total_is_reported():
 def test_the_reader_clears_programmes_as_it_goes():
     count = 10_000
     programmes = [programme(f"<title>{n}</title>", start=at(n) + " +0000", stop=None) for n in range(count)]
-    events = iterparse(listing(*programmes))
-    root = next(element for event, element in events if event == "start")
+    elements = iterparse(listing(*programmes))
+    first = next(elements)
+    root = first.getroottree().getroot()
     held: list[int] = []
 
     def watched():
-        for event, element in events:
+        yield first
+        for element in elements:
             held.append(len(root))
-            yield event, element
+            yield element
 
     schedule, _ = xmltv.read_xmltv(root, watched(), strict=False)
     assert len(schedule.programmes) == count

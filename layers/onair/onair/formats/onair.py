@@ -107,21 +107,17 @@ class _Findings:
 
 
 def read_onair(
-    root: etree._Element, events: Iterator[tuple[str, etree._Element]], *, strict: bool
+    root: etree._Element, elements: Iterator[etree._Element], *, strict: bool
 ) -> tuple[OnAirSchedule, list[Finding]]:
-    elements = 1
-    for event, element in events:  # read the whole tree, then check it; refuse one too big to hold
-        if event == "start":
-            elements += 1
-            if elements > MAX_ELEMENTS:
-                raise TooLarge(
-                    f"the OnAir schedule has more than {MAX_ELEMENTS} elements",
-                    details=[
-                        Finding(
-                            "toomany", f"element {elements} of at most {MAX_ELEMENTS}", element.sourceline
-                        )
-                    ],
-                )
+    # Read the whole tree, then check it; refuse one too big to hold.
+    for count, element in enumerate(elements, start=1):
+        if count > MAX_ELEMENTS:
+            raise TooLarge(
+                f"the OnAir schedule has more than {MAX_ELEMENTS} elements",
+                details=[
+                    Finding("toomany", f"element {count} of at most {MAX_ELEMENTS}", element.sourceline)
+                ],
+            )
     if etree.QName(root).namespace != NAMESPACE:
         raise InvalidSchedule(
             "the OnAir schedule is in the wrong namespace",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 from onair.errors import Finding, NotASchedule, NotWellFormed
@@ -26,20 +27,18 @@ def parse_schedule(data: bytes, *, max_bytes: int, strict: bool = False) -> Pars
     if not source.strip():
         raise NotWellFormed("the document is empty", details=[Finding("notwell", "no content", 1, 1, None)])
     refuse_internal_subset(source, SCHEDULE_ROOTS)
-    events = iterparse(source)
-    root = next((element for event, element in events if event == "start"), None)
-    if root is None:
-        raise NotWellFormed(
-            "the document has no root element", details=[Finding("notwell", "no root", 1, 1, None)]
-        )
+    elements = iterparse(source)
+    first = next(elements)  # a document without an element is a syntax error, raised by iterparse
+    root = first.getroottree().getroot()
+    elements = itertools.chain([first], elements)
     name = local_name(root)
     if name == "tv":
-        listing, warnings = read_xmltv(root, events, strict=strict)
+        listing, warnings = read_xmltv(root, elements, strict=strict)
         return ParsedSchedule(source, listing, warnings)
     if name == "schedule":
-        schedule, warnings = read_onair(root, events, strict=strict)
+        schedule, warnings = read_onair(root, elements, strict=strict)
         return ParsedSchedule(source, schedule, warnings)
-    for _ in events:  # a document that is not even well-formed says so before "not a schedule"
+    for _ in elements:  # a document that is not even well-formed says so before "not a schedule"
         pass
     raise NotASchedule(
         f"<{name}> is not a schedule document: expected an XMLTV <tv> or an OnAir <schedule> root",

@@ -23,7 +23,6 @@ from onair.errors import (
 )
 
 GZIP_MAGIC = b"\x1f\x8b"
-MAX_DEPTH = 64
 _XML_DECLARATION_BYTES = 256
 
 
@@ -136,6 +135,8 @@ def not_well_formed(error: etree.XMLSyntaxError, encoding: str) -> DocumentRejec
         line, column, message, kind = last.line, last.column, last.message, last.type_name
     message = _POSITION_SUFFIX.sub("", message.strip())
     code = _FINDING_CODES.get(kind, "notwell")
+    if kind == "ERR_RESOURCE_LIMIT" and "depth" in message:
+        code = "too_deep"
     if code == "badencoding" and encoding == "utf-8" and kind != "ERR_UNSUPPORTED_ENCODING":
         code = "badutf8"
     finding = Finding(code, message, line, column, None)
@@ -146,6 +147,8 @@ def not_well_formed(error: etree.XMLSyntaxError, encoding: str) -> DocumentRejec
             details=[finding],
         )
     where = f" (line {line}, column {column})" if line else ""
+    if code == "too_deep":
+        return NotWellFormed(f"elements nest too deep: {message}{where}", code="too_deep", details=[finding])
     return NotWellFormed(f"the document is not well-formed XML: {message}{where}", details=[finding])
 
 
@@ -162,16 +165,18 @@ def declared_encoding(data: bytes) -> str:
     return match.group(1).decode("ascii").lower() if match else "utf-8"
 
 
-def iterparse(source: bytes) -> Iterator[tuple[str, etree._Element]]:
-    """Stream (event, element) pairs for start/end events with the hardened parser settings.
+def iterparse(source: bytes) -> Iterator[etree._Element]:
+    """Stream each element as its end tag is read, with the hardened parser settings.
 
-    Raises NotWellFormed (with line and column) for any syntax error, and for nesting deeper than MAX_DEPTH.
+    End events only: a start event per element would cost as much Python again. Nesting is bounded by
+    libxml2 itself (256 levels without huge_tree); that, like any syntax error, raises NotWellFormed with
+    line and column.
     """
     encoding = declared_encoding(source)
     etree.clear_error_log()  # libxml2's log is per thread: keep only this document's errors in it
-    events = etree.iterparse(
+    elements = etree.iterparse(
         BytesIO(source),
-        events=("start", "end"),
+        events=("end",),
         resolve_entities=False,
         no_network=True,
         load_dtd=False,
@@ -180,20 +185,9 @@ def iterparse(source: bytes) -> Iterator[tuple[str, etree._Element]]:
         remove_comments=True,
         remove_pis=True,
     )
-    depth = 0
     try:
-        for event, element in events:
-            if event == "start":
-                depth += 1
-                if depth > MAX_DEPTH:
-                    raise NotWellFormed(
-                        f"elements nest deeper than {MAX_DEPTH} levels",
-                        code="too_deep",
-                        details=[Finding("too_deep", "nesting too deep", element.sourceline, None, None)],
-                    )
-            else:
-                depth -= 1
-            yield event, element
+        for _, element in elements:
+            yield element
     except etree.XMLSyntaxError as error:
         raise not_well_formed(error, encoding) from error
 

@@ -13,6 +13,7 @@ finding is an error.
 from __future__ import annotations
 
 import bisect
+import functools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -48,6 +49,12 @@ _CLUMPIDX = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*$")
 # An entity reference that survived parsing: double-escaped (&amp;amp;) or undefined (&nbsp; with a DOCTYPE).
 _ENTITY_TEXT = re.compile(r"&(?:[A-Za-z_:][\w.:-]*|#[0-9]+|#x[0-9A-Fa-f]+);")
 _C1 = re.compile("[\x80-\x9f]")
+# What _scan_text looks for, as it appears in the serialized element: most elements have neither.
+_ESCAPED_ENTITY = re.compile(r"&amp;(?:[A-Za-z_:][\w.:-]*|#[0-9]+|#x[0-9A-Fa-f]+);")
+
+
+def _suspect_text(xml: str) -> bool:
+    return ("&amp;" in xml and _ESCAPED_ENTITY.search(xml) is not None) or _C1.search(xml) is not None
 _ISO8859 = re.compile(r"^(?:iso[-_ ]?8859[-_ ]?\d+|latin-?\d+|l\d)$", re.IGNORECASE)
 
 # Missing these makes the element unusable: an error even in lenient mode.
@@ -66,6 +73,7 @@ class _Time:
     nits: tuple[str, ...]  # usable, but not the form tv_validate_file accepts
 
 
+@functools.lru_cache(maxsize=4096)  # a listing repeats its times: each stop is usually the next start
 def _parse_time(text: str) -> _Time:
     match = _TIME.match(text.strip())
     if match is None:
@@ -159,10 +167,10 @@ class _Slot:
 
 
 def read_xmltv(
-    root: etree._Element, events: Iterator[tuple[str, etree._Element]], *, strict: bool
+    root: etree._Element, elements: Iterator[etree._Element], *, strict: bool
 ) -> tuple[XmltvListing, list[Finding]]:
-    """Consume the rest of the event stream under <tv>; elements are cleared once read (constant memory)."""
-    return _Reader(root, strict).read(events)
+    """Consume the rest of the element stream under <tv>; elements are cleared once read (constant memory)."""
+    return _Reader(root, strict).read(elements)
 
 
 class _Reader:
@@ -179,17 +187,13 @@ class _Reader:
         self.c1_hits: list[tuple[int | None, str, str]] = []
         self.c1_total = 0
 
-    def read(self, events: Iterator[tuple[str, etree._Element]]) -> tuple[XmltvListing, list[Finding]]:
+    def read(self, elements: Iterator[etree._Element]) -> tuple[XmltvListing, list[Finding]]:
         for violation in _check_attributes(self.root, "tv", "/tv"):
             self._notvalid(violation)
-        depth = 1
         after_programme = False
-        for event, element in events:
-            if event == "start":
-                depth += 1
-                continue
-            depth -= 1
-            if depth != 1:  # only whole children of <tv> are read; their subtrees are still intact here
+        root = self.root
+        for element in elements:
+            if element.getparent() is not root:  # only whole children of <tv> are read, subtrees intact
                 continue
             after_programme = self._read_child(element, after_programme)
             element.clear(keep_tail=True)
@@ -237,10 +241,12 @@ class _Reader:
     def _read_channel(self, element: etree._Element, path: str) -> None:
         line = element.sourceline
         fatal_before = self.findings.fatal_total
-        for violation in _validate(element, "channel", path):
+        for violation in () if dtd.is_valid(element) else _validate(element, "channel", path):
             self._notvalid(violation)
         _entities_to_text(element)
-        self._scan_text(element, path)
+        xml = _serialize(element)
+        if _suspect_text(xml):
+            self._scan_text(element, path)
         channel_id = element.get("id")
         if channel_id is None:
             return
@@ -259,7 +265,7 @@ class _Reader:
             self.findings.add("duplicateid", message, line, path)
             return
         if self.findings.fatal_total == fatal_before:
-            self.channels[channel_id] = XmltvChannel(id=channel_id, xml=_serialize(element))
+            self.channels[channel_id] = XmltvChannel(id=channel_id, xml=xml)
             self.channel_places[channel_id] = (line, path)
 
     # --- programmes -----------------------------------------------------------------------------------
@@ -267,10 +273,12 @@ class _Reader:
     def _read_programme(self, element: etree._Element, path: str) -> None:
         findings, line = self.findings, element.sourceline
         fatal_before = findings.fatal_total
-        for violation in _validate(element, "programme", path):
+        for violation in () if dtd.is_valid(element) else _validate(element, "programme", path):
             self._notvalid(violation)
         _entities_to_text(element)
-        self._scan_text(element, path)
+        xml = _serialize(element)
+        if _suspect_text(xml):
+            self._scan_text(element, path)
 
         channel = element.get("channel")
         if channel is not None and not channel.strip():
@@ -300,7 +308,6 @@ class _Reader:
             findings.add("duplicate", message, line, path)
             return
         self.seen[key] = line
-        xml = _serialize(element)
         self.programmes.append(XmltvProgramme(channel=channel, start=start, stop=stop, title=title, xml=xml))
         index = self.counts["programme"]
         self.slots.setdefault(channel, []).append(_Slot(start, stop, clump, index, line, path, title))
@@ -338,7 +345,7 @@ class _Reader:
     def _check_descriptions(self, element: etree._Element, path: str) -> None:
         descriptions = [child for child in element if child.tag == "desc"]
         for number, child in enumerate(descriptions, start=1):
-            if not "".join(child.itertext()).strip():
+            if not (child.text or "").strip() and not len(child):
                 message = "an empty <desc>: leave the element out when there is no description"
                 self.findings.add("emptydescription", message, child.sourceline, f"{path}/desc[{number}]")
 

@@ -6,7 +6,11 @@ tests/unit/test_xmltv.py cross-checks them with ../shared/reference/xmltv.dtd.
 
 from __future__ import annotations
 
+import io
+import threading
 from dataclasses import dataclass
+
+from lxml import etree
 
 # A sequence is (child, min, max) in DTD order; max None = unbounded. Every content model in the DTD is a
 # sequence of distinct names, so order can be checked greedily.
@@ -101,3 +105,39 @@ ATTRIBUTES: dict[str, dict[str, Attribute]] = {
     },
 }
 # fmt: on
+
+
+def dtd_text() -> str:
+    """These tables as a DTD, for libxml2's validator: ours, generated, so no copy of the GPL DTD ships."""
+    declarations = []
+    for name in sorted(set(SEQUENCES) | MIXED | EMPTY | TEXT):
+        if name in SEQUENCES:
+            quantifiers = {(1, 1): "", (0, 1): "?", (1, None): "+", (0, None): "*"}
+            model = (
+                "(" + ", ".join(child + quantifiers[low, high] for child, low, high in SEQUENCES[name]) + ")"
+            )
+        elif name in MIXED:
+            model = "(#PCDATA | " + " | ".join(sorted(MIXED_CHILDREN)) + ")*"
+        else:
+            model = "EMPTY" if name in EMPTY else "(#PCDATA)"
+        declarations.append(f"<!ELEMENT {name} {model}>")
+        attributes = [
+            f"{attribute} {'(' + '|'.join(sorted(spec.values)) + ')' if spec.values else 'CDATA'}"
+            f" {'#REQUIRED' if spec.required else '#IMPLIED'}"
+            for attribute, spec in ATTRIBUTES.get(name, {}).items()
+        ]
+        if attributes:
+            declarations.append(f"<!ATTLIST {name} {' '.join(attributes)}>")
+    return "\n".join(declarations) + "\n"
+
+
+_validators = threading.local()  # lxml validators must not be shared between threads
+
+
+def is_valid(element: etree._Element) -> bool:
+    """Whether the element and its subtree follow these tables, checked by libxml2 in C: the fast path.
+    Only an element that fails is walked in Python, to say precisely what is wrong."""
+    validator = getattr(_validators, "dtd", None)
+    if validator is None:
+        validator = _validators.dtd = etree.DTD(io.StringIO(dtd_text()))
+    return bool(validator.validate(element))
