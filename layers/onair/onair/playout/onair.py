@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from onair.models import WEEKDAYS, Block, Item, OnAirSchedule
+from onair.models import WEEKDAYS, Block, Item, OnAirSchedule, Pool, PoolMember
 from onair.playout.rotation import Clock, History, Rotation, choose, stable_rng
 from onair.playout.types import FillError, Playout, Report, RuleBreak, RunRange, Slot, SlotKind
 
@@ -41,7 +41,12 @@ class _Block:
         return f"{self.block.start}-{self.block.end}"
 
 
+LIBRARY_POOL = "library"
+
+
 def onair_playout(schedule: OnAirSchedule, run_range: RunRange, seed: int) -> Playout:
+    if not schedule.blocks and schedule.items:
+        schedule = _whole_library(schedule)
     zone = ZoneInfo(schedule.timezone)
     first_day = run_range.first_day or datetime.now(zone).date()
     days = [first_day + timedelta(days=n) for n in range(run_range.days)]
@@ -224,3 +229,18 @@ class _ChannelGenerator:
 
 def _ms(item: Item) -> int:
     return round(item.duration * 1000)
+
+
+def _whole_library(schedule: OnAirSchedule) -> OnAirSchedule:
+    """A schedule without blocks plays its whole library in order, around the clock, on every channel."""
+    pool_id = LIBRARY_POOL
+    while any(pool.id == pool_id for pool in schedule.pools):
+        pool_id += "_"
+    library = Pool(
+        id=pool_id, order="sequential", members=[PoolMember(item=item.id) for item in schedule.items]
+    )
+    blocks = [
+        Block(channel=channel.id, days=list(WEEKDAYS), start="00:00", end="24:00", pool=pool_id)
+        for channel in schedule.channels
+    ]
+    return schedule.model_copy(update={"pools": [*schedule.pools, library], "blocks": blocks})
