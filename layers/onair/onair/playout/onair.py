@@ -93,7 +93,8 @@ class _ChannelGenerator:
                         self._instant(day, block.start_seconds),
                         self._instant(day, block.end_seconds),
                     )
-                    blocks.append(_Block(start, end, block))
+                    if end > start:  # a block inside the skipped hour of a DST change is empty
+                        blocks.append(_Block(start, end, block))
             for event in self.schedule.events:
                 if event.channel == self.channel and weekday in event.days:
                     events.append(_Event(self._instant(day, event.time_seconds), self.items[event.item]))
@@ -125,7 +126,8 @@ class _ChannelGenerator:
             cursor = max(start, block.end_ms)
         for event in reversed(pending):  # events after the last block
             self._place_event(event, None)
-        self.slots.sort(key=lambda slot: slot.start)
+        # By instant: datetimes sharing a ZoneInfo compare by wall clock, wrong in a repeated DST hour.
+        self.slots.sort(key=lambda slot: slot.start.timestamp())
         return self.slots
 
     def _instant(self, day: date, seconds: int) -> int:
@@ -228,7 +230,7 @@ class _ChannelGenerator:
 
 
 def _ms(item: Item) -> int:
-    return round(item.duration * 1000)
+    return max(1, round(item.duration * 1000))  # at least 1 ms: every item moves the clock on
 
 
 def _whole_library(schedule: OnAirSchedule) -> OnAirSchedule:

@@ -34,7 +34,8 @@ class Slot:
 
     @property
     def seconds(self) -> float:
-        return (self.stop - self.start).total_seconds()
+        # Instants, not wall clocks: datetimes sharing a ZoneInfo subtract by wall clock across DST.
+        return self.stop.timestamp() - self.start.timestamp()
 
 
 @dataclass(frozen=True)

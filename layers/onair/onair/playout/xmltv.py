@@ -37,6 +37,7 @@ def xmltv_playout(listing: XmltvListing, run_range: RunRange) -> Playout:
 
 
 def _normalize(channel: str, programmes: list[XmltvProgramme], report: Report) -> list[Slot]:
+    programmes = _without_endless_last(channel, programmes, report)
     slots: list[Slot] = []
     previous: XmltvProgramme | None = None
     for index, programme in enumerate(programmes):
@@ -74,19 +75,8 @@ def _normalize(channel: str, programmes: list[XmltvProgramme], report: Report) -
         following = _next_start(programmes, index)
         stop = programme.stop
         if stop is None:
-            if following is None:
-                report.changes.append(
-                    Change(
-                        "no_stop_dropped",
-                        channel,
-                        programme.start,
-                        None,
-                        programme.title,
-                        "no stop and nothing after it",
-                    )
-                )
-                continue
-            stop = following
+            # Never the last of its channel (_without_endless_last), so `following` is its end.
+            stop = following or programme.start
             report.changes.append(
                 Change(
                     "stop_filled",
@@ -131,6 +121,25 @@ def _normalize(channel: str, programmes: list[XmltvProgramme], report: Report) -
         )
         previous = programme
     return slots
+
+
+def _without_endless_last(
+    channel: str, programmes: list[XmltvProgramme], report: Report
+) -> list[XmltvProgramme]:
+    """Drop the programmes with no stop and nothing after them (nothing says when they end) before any
+    other is clipped against them."""
+    while programmes:
+        last = programmes[-1].start
+        endless = [p for p in programmes if p.stop is None and p.start == last]
+        if not endless:
+            break
+        for programme in endless:
+            detail = "no stop and nothing after it"
+            report.changes.append(
+                Change("no_stop_dropped", channel, programme.start, None, programme.title, detail)
+            )
+        programmes = [p for p in programmes if not (p.stop is None and p.start == last)]
+    return programmes
 
 
 def _bounds(run_range: RunRange) -> tuple[datetime | None, datetime | None]:
