@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import sys
+import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,7 +22,8 @@ import bench  # noqa: F401  (puts layers/onair on sys.path)
 from onair.config import Settings
 from onair.errors import OnAirError
 from onair.formats.schedule import parse_schedule
-from onair.models import StoredSchedule, findings_to_dicts
+from onair.models import StoredSchedule, findings_to_dicts, stored_json_chunks
+from onair.storage import SPOOL_BYTES
 
 CORPUS_REPEAT = 3
 
@@ -50,15 +52,18 @@ def reset_peak() -> bool:
     return True
 
 
-def serialize(parsed: Any) -> bytes:
-    """What imports.store_schedule writes as schedule.json."""
+def serialize(parsed: Any) -> int:
+    """What imports.store_schedule writes as schedule.json, spooled as Storage.put_chunks does; its size."""
     stored = StoredSchedule(
         id="bench",
         created_at=datetime(2026, 6, 1, tzinfo=UTC),
         warnings=findings_to_dicts(parsed.warnings),
         schedule=parsed.schedule,
     )
-    return stored.model_dump_json().encode()
+    with tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as spool:
+        for chunk in stored_json_chunks(stored):
+            spool.write(chunk)
+        return spool.tell()
 
 
 def rss(path: Path) -> dict[str, Any]:
@@ -67,11 +72,11 @@ def rss(path: Path) -> dict[str, Any]:
     loaded = status_kib()
     parsed = parse_schedule(data, max_bytes=Settings.max_upload_bytes, strict=False)
     after_parse = status_kib()
-    document = serialize(parsed)
+    json_bytes = serialize(parsed)
     after_serialize = status_kib()
     return {
         "file_bytes": len(data),
-        "json_bytes": len(document),
+        "json_bytes": json_bytes,
         "baseline_rss_kib": baseline.get("VmRSS"),
         "loaded_rss_kib": loaded.get("VmRSS"),
         "parse_peak_kib": after_parse.get("VmHWM"),

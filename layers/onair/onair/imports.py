@@ -7,7 +7,7 @@ from typing import Any
 from onair import keys
 from onair.errors import DocumentRejected, NotFound, TooLarge
 from onair.formats.schedule import ParsedSchedule, parse_schedule
-from onair.models import StoredSchedule, findings_to_dicts
+from onair.models import StoredSchedule, findings_to_dicts, stored_json_chunks
 from onair.services import Services
 
 REJECTION_ATTRIBUTES = ("error_code", "error_message", "error_findings", "upload_id")
@@ -36,10 +36,8 @@ def store_schedule(services: Services, schedule_id: str, parsed: ParsedSchedule)
         "warnings": stored.warnings,
     }
     storage.put_bytes(keys.schedule_file(schedule_id, "source.xml"), parsed.source, "application/xml")
-    storage.put_bytes(
-        keys.schedule_file(schedule_id, "schedule.json"),
-        stored.model_dump_json().encode(),
-        "application/json",
+    storage.put_chunks(
+        keys.schedule_file(schedule_id, "schedule.json"), stored_json_chunks(stored), "application/json"
     )
     storage.put_json(keys.schedule_file(schedule_id, "summary.json"), summary)
     return summary

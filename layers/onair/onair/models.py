@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 
 from onair.errors import Finding
 
@@ -196,6 +197,30 @@ class StoredSchedule(Model):
     created_at: datetime
     warnings: list[dict[str, object]] = []
     schedule: Schedule
+
+
+PROGRAMMES_PER_CHUNK = 1000
+_programmes_json = TypeAdapter(list[XmltvProgramme])
+
+
+def stored_json_chunks(stored: StoredSchedule) -> Iterator[bytes]:
+    """schedule.json in pieces, the same JSON as stored.model_dump_json(): a large listing's programmes are
+    serialized a thousand at a time, so no single buffer ever holds them all."""
+    schedule = stored.schedule
+    if not isinstance(schedule, XmltvListing) or len(schedule.programmes) <= PROGRAMMES_PER_CHUNK:
+        yield stored.model_dump_json().encode()
+        return
+    # "schedule" is StoredSchedule's last field and "programmes" the listing's: the head ends with both.
+    empty = schedule.model_copy(update={"programmes": []})
+    head = stored.model_copy(update={"schedule": empty}).model_dump_json().encode()
+    closing = b"]}}"
+    assert head.endswith(b'"programmes":[' + closing), "schedule.json field order changed"
+    yield head[: -len(closing)]
+    programmes = schedule.programmes
+    for start in range(0, len(programmes), PROGRAMMES_PER_CHUNK):
+        chunk = _programmes_json.dump_json(programmes[start : start + PROGRAMMES_PER_CHUNK])
+        yield (b"," if start else b"") + chunk[1:-1]  # the items, without the list's brackets
+    yield closing
 
 
 def findings_to_dicts(findings: list[Finding]) -> list[dict[str, object]]:

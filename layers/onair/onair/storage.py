@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+import tempfile
+from collections.abc import Iterable
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from onair.errors import NotFound
+
+SPOOL_BYTES = 8 * 1024 * 1024
 
 
 class ObjectExists(Exception):
@@ -55,6 +59,15 @@ class Storage:
             if error.response["Error"]["Code"] in ("PreconditionFailed", "ConditionalRequestConflict"):
                 raise ObjectExists(key) from error
             raise
+
+    def put_chunks(self, key: str, chunks: Iterable[bytes], content_type: str) -> None:
+        """Write a large object from pieces: spooled to a temporary file (disk past a few MiB), then
+        uploaded in parts, so memory never holds the whole object."""
+        with tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as spool:
+            for chunk in chunks:
+                spool.write(chunk)
+            spool.seek(0)
+            self._s3.upload_fileobj(spool, self.bucket, key, ExtraArgs={"ContentType": content_type})
 
     def put_json(self, key: str, value: Any, *, only_new: bool = False) -> None:
         data = json.dumps(value, ensure_ascii=False, sort_keys=True).encode()
