@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 from onair.errors import Finding, NotASchedule, NotWellFormed
 from onair.formats.onair import read_onair
-from onair.formats.xml import iterparse, local_name, read_body, refuse_internal_subset
-from onair.formats.xmltv import read_xmltv
+from onair.formats.xml import iterparse, local_name, read_body, refuse_internal_subset, root_name
+from onair.formats.xmltv import READ_TAGS, read_xmltv
 from onair.models import OnAirSchedule, XmltvListing
 
 SCHEDULE_ROOTS = frozenset({"tv", "schedule"})
@@ -27,8 +27,11 @@ def parse_schedule(data: bytes, *, max_bytes: int, strict: bool = False) -> Pars
     if not source.strip():
         raise NotWellFormed("the document is empty", details=[Finding("notwell", "no content", 1, 1, None)])
     refuse_internal_subset(source, SCHEDULE_ROOTS)
-    elements = iterparse(source)
-    first = next(elements)  # a document without an element is a syntax error, raised by iterparse
+    elements = iterparse(source, READ_TAGS if root_name(source) == "tv" else None)
+    first = next(elements, None)
+    if first is None:  # a <tv> without channels or programmes: read every element instead
+        elements = iterparse(source)
+        first = next(elements)  # a document without an element is a syntax error, raised by iterparse
     root = first.getroottree().getroot()
     elements = itertools.chain([first], elements)
     name = local_name(root)

@@ -165,8 +165,8 @@ def declared_encoding(data: bytes) -> str:
     return match.group(1).decode("ascii").lower() if match else "utf-8"
 
 
-def iterparse(source: bytes) -> Iterator[etree._Element]:
-    """Stream each element as its end tag is read, with the hardened parser settings.
+def iterparse(source: bytes, tags: tuple[str, ...] | None = None) -> Iterator[etree._Element]:
+    """Stream each element (or each of `tags`) as its end tag is read, with the hardened parser settings.
 
     End events only: a start event per element would cost as much Python again. Nesting is bounded by
     libxml2 itself (256 levels without huge_tree); that, like any syntax error, raises NotWellFormed with
@@ -177,6 +177,7 @@ def iterparse(source: bytes) -> Iterator[etree._Element]:
     elements = etree.iterparse(
         BytesIO(source),
         events=("end",),
+        tag=tags,
         resolve_entities=False,
         no_network=True,
         load_dtd=False,
@@ -190,6 +191,18 @@ def iterparse(source: bytes) -> Iterator[etree._Element]:
             yield element
     except etree.XMLSyntaxError as error:
         raise not_well_formed(error, encoding) from error
+
+
+def root_name(source: bytes) -> str | None:
+    """The root element's local name, from the start of the document only; None when that much does not
+    parse (iterparse then reports why)."""
+    head = etree.iterparse(
+        BytesIO(source), events=("start",), resolve_entities=False, no_network=True, load_dtd=False
+    )
+    try:
+        return local_name(next(head)[1])
+    except (etree.XMLSyntaxError, StopIteration):
+        return None
 
 
 def local_name(element: etree._Element) -> str:

@@ -25,6 +25,8 @@ from onair.errors import Finding, InvalidSchedule
 from onair.formats import xmltv_dtd as dtd
 from onair.models import XmltvChannel, XmltvListing, XmltvProgramme
 
+# The elements the parser hands the reader: Python sees two events per programme, not one per element.
+READ_TAGS = ("channel", "programme")
 MAX_OFFSET = timedelta(hours=14)
 _PROGRAMME_FIELDS = frozenset(XmltvProgramme.model_fields)
 MAX_FINDINGS = 200
@@ -196,15 +198,23 @@ class _Reader:
             self._notvalid(violation)
         after_programme = False
         root = self.root
+        done: etree._Element | None = None  # the last child read: cleared, still in the tree
         for element in elements:
             if element.getparent() is not root:  # only whole children of <tv> are read, subtrees intact
                 continue
+            # The stream brings only channels and programmes (READ_TAGS): any other child before this
+            # one is read from the tree now, in document order, then every read child leaves the tree.
+            while root[0] is not element:
+                if root[0] is not done:
+                    after_programme = self._read_child(root[0], after_programme)
+                self._check_tail(root[0])
+                del root[0]
             after_programme = self._read_child(element, after_programme)
             element.clear(keep_tail=True)
-            while element.getprevious() is not None:
-                self._check_tail(self.root[0])
-                del self.root[0]
-        for child in self.root:
+            done = element
+        for child in root:
+            if child is not done:
+                after_programme = self._read_child(child, after_programme)
             self._check_tail(child)
         if (self.root.text or "").strip():
             self._notvalid(_Violation("text directly inside <tv>", self.root.sourceline, "/tv"))
