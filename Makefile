@@ -56,6 +56,7 @@ invoke: $(VENV)/.installed
 .PHONY: bench
 bench: $(VENV)/.installed
 	$(PY) -m bench.import_bench $(BENCH_ARGS)
+	$(PY) -m bench.playout_bench
 
 clean:
 	rm -rf $(VENV) $(SAM_VENV) .aws-sam .pytest_cache

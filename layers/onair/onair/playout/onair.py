@@ -52,8 +52,9 @@ def onair_playout(schedule: OnAirSchedule, run_range: RunRange, seed: int) -> Pl
     days = [first_day + timedelta(days=n) for n in range(run_range.days)]
     report = Report()
     slots: list[Slot] = []
+    pool_items = {pool.id: schedule.pool_items(pool.id) for pool in schedule.pools}
     for channel in schedule.channels:
-        generator = _ChannelGenerator(schedule, channel.id, zone, seed, first_day, report)
+        generator = _ChannelGenerator(schedule, pool_items, channel.id, zone, seed, first_day, report)
         slots.extend(generator.run(days))
     return Playout(slots, report)
 
@@ -62,6 +63,7 @@ class _ChannelGenerator:
     def __init__(
         self,
         schedule: OnAirSchedule,
+        pool_items: dict[str, list[Item]],
         channel: str,
         zone: ZoneInfo,
         seed: int,
@@ -75,12 +77,15 @@ class _ChannelGenerator:
         self.history = History(schedule.rules_for(channel))
         self.rotations = {
             pool.id: Rotation(
-                pool, schedule.pool_items(pool.id), stable_rng(seed, channel, pool.id, first_day.isoformat())
+                pool, pool_items[pool.id], stable_rng(seed, channel, pool.id, first_day.isoformat())
             )
             for pool in schedule.pools
         }
         self.items = {item.id: item for item in schedule.items}
+        self.ms = {item.id: _ms(item) for item in schedule.items}  # looked up for every item placed
         self.slots: list[Slot] = []
+        self.starts: list[int] = []  # each slot's start in ms, for sorting by instant
+        self._last_local: tuple[int, datetime] = (-1, datetime.min)
 
     def run(self, days: list[date]) -> list[Slot]:
         blocks: list[_Block] = []
@@ -126,9 +131,9 @@ class _ChannelGenerator:
             cursor = max(start, block.end_ms)
         for event in reversed(pending):  # events after the last block
             self._place_event(event, None)
-        # By instant: datetimes sharing a ZoneInfo compare by wall clock, wrong in a repeated DST hour.
-        self.slots.sort(key=lambda slot: slot.start.timestamp())
-        return self.slots
+        # By instant (ms): datetimes sharing a ZoneInfo compare by wall clock, wrong in a repeated DST hour.
+        order = sorted(range(len(self.slots)), key=self.starts.__getitem__)
+        return [self.slots[index] for index in order]
 
     def _instant(self, day: date, seconds: int) -> int:
         """The UTC instant (ms) of a local time of day; 24:00 is the next day's midnight."""
@@ -137,7 +142,10 @@ class _ChannelGenerator:
         return round(local.timestamp() * 1000)
 
     def _local(self, ms: int) -> datetime:
-        return datetime.fromtimestamp(ms / 1000, self.zone)
+        # One slot's stop is the next one's start: remembering the last answer halves the conversions.
+        if ms != self._last_local[0]:
+            self._last_local = (ms, datetime.fromtimestamp(ms / 1000, self.zone))
+        return self._last_local[1]
 
     def _clock(self, ms: int) -> Clock:
         local = self._local(ms)
@@ -145,7 +153,7 @@ class _ChannelGenerator:
         return Clock(ms, (ordinal, local.hour, local.fold), ordinal)
 
     def _place_event(self, event: _Event, block: _Block | None) -> int:
-        end = event.start_ms + _ms(event.item)
+        end = event.start_ms + self.ms[event.item.id]
         self._add(event.item, event.start_ms, end, "event", None, block)
         self.history.record(event.item, self._clock(event.start_ms))
         return end
@@ -157,7 +165,7 @@ class _ChannelGenerator:
         while cursor < end:
             clock = self._clock(cursor)
             choice = choose(rotation.candidates(), self.history, clock)
-            if choice is None or _ms(choice.item) > end - cursor:
+            if choice is None or self.ms[choice.item.id] > end - cursor:
                 break
             cursor = self._play(
                 choice.item, choice.breaks, cursor, clock, "block", rotation, block, in_turn=True
@@ -192,7 +200,7 @@ class _ChannelGenerator:
         *,
         in_turn: bool = False,
     ) -> int:
-        end = cursor + _ms(item)
+        end = cursor + self.ms[item.id]
         self._add(item, cursor, end, kind, rotation, block)
         rotation.played(item, in_turn=in_turn)
         if clock is not None:  # fillers are exempt from the rules, and do not count for them
@@ -212,6 +220,7 @@ class _ChannelGenerator:
         rotation: Rotation | None,
         block: _Block | None,
     ) -> None:
+        self.starts.append(start)
         self.slots.append(
             Slot(
                 channel=self.channel,

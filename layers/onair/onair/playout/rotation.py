@@ -14,6 +14,7 @@ import itertools
 import random
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from onair.models import Item, Pool, Rules
 
@@ -27,8 +28,7 @@ def stable_rng(*parts: object) -> random.Random:
     return random.Random(int.from_bytes(digest[:16], "big"))
 
 
-@dataclass(frozen=True)
-class Clock:
+class Clock(NamedTuple):  # a tuple: one is made for every item placed
     """Where a candidate would start: the UTC instant (ms) and its local hour and day keys."""
 
     at_ms: int
@@ -65,7 +65,7 @@ class History:
     def allows_all(self, item: Item, clock: Clock) -> bool:
         """allows() with every rule, written out: it runs once or more for every item placed."""
         at = clock.at_ms
-        credit = item.credit
+        credit = item.artist or item.series  # Item.credit, without a property call per candidate
         if self.artist_ms is not None and credit:
             last = self._credit.get(credit)
             if last is not None and at - last < self.artist_ms:
@@ -108,6 +108,7 @@ class Rotation:
         self._next = 0  # sequential: the next item's index
         self._position = {item.id: index for index, item in enumerate(items)}
         self._deck: list[Item] = []  # shuffle: the current pass; items before _dealt were played
+        self._deck_position: dict[str, int] = {}  # item id -> index in _deck
         self._dealt = 0
         self._last_of_pass: Item | None = None
         self._cumulative = list(itertools.accumulate(item.weight for item in items))
@@ -141,10 +142,12 @@ class Rotation:
                 self._new_pass()
             deck = self._deck
             # Identity, not ==: pydantic's equality compares every field, and this runs for every item.
-            position = next((i for i in range(self._dealt, len(deck)) if deck[i] is item), None)
-            if position is None:
+            position = self._deck_position[item.id]
+            if position < self._dealt:
                 return  # played out of turn (a best fit) after its turn in this pass
-            deck[self._dealt], deck[position] = deck[position], deck[self._dealt]
+            dealt = deck[position], deck[self._dealt]
+            deck[self._dealt], deck[position] = dealt
+            self._deck_position[dealt[0].id], self._deck_position[dealt[1].id] = self._dealt, position
             self._dealt += 1
             if self._dealt == len(deck):
                 self._last_of_pass = item
@@ -163,6 +166,7 @@ class Rotation:
             swap = self._rng.randrange(1, len(deck))
             deck[0], deck[swap] = deck[swap], deck[0]
         self._deck, self._dealt = deck, 0
+        self._deck_position = {item.id: index for index, item in enumerate(deck)}
 
     def _draws(self) -> Iterator[Item]:
         seen: set[str] = set()
