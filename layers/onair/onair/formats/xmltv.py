@@ -351,7 +351,7 @@ class _Reader:
         return parsed.value
 
     def _check_titles(self, element: etree._Element, path: str) -> str:
-        titles = [child for child in element if child.tag == "title"]
+        titles = list(element.iterchildren("title"))  # filtered in C: no proxy per other child
         texts = [(child.text or "").strip() for child in titles]
         if titles and not any(texts):
             self.findings.add(
@@ -364,14 +364,14 @@ class _Reader:
         return next((text for text in texts if text), "")
 
     def _check_descriptions(self, element: etree._Element, path: str) -> None:
-        descriptions = [child for child in element if child.tag == "desc"]
+        descriptions = list(element.iterchildren("desc"))  # filtered in C: no proxy per other child
         for number, child in enumerate(descriptions, start=1):
             if not (child.text or "").strip() and not len(child):
                 message = "an empty <desc>: leave the element out when there is no description"
                 self.findings.add("emptydescription", message, child.sourceline, f"{path}/desc[{number}]")
 
     def _check_episodes(self, element: etree._Element, path: str) -> None:
-        episodes = [child for child in element if child.tag == "episode-num"]
+        episodes = list(element.iterchildren("episode-num"))  # filtered in C: no proxy per other child
         for number, child in enumerate(episodes, start=1):
             text = child.text or ""
             if (
