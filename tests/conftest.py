@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -35,6 +38,18 @@ SAMPLE_ONAIR = b"""<?xml version="1.0" encoding="UTF-8"?>
   </library>
 </schedule>
 """
+
+
+@dataclass
+class Reply:
+    """An HTTP answer, from a handler (integration) or over the wire (e2e)."""
+
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
 
 
 def shared_path(*parts: str) -> Path:

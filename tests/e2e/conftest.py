@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import http.client
-import json
 import signal
 import socket
 import subprocess
@@ -22,6 +21,7 @@ import pytest
 
 from local.provision import DUMMY_CREDENTIALS
 from local.template import REGION, ROOT, App, load_template
+from tests.conftest import Reply
 
 START_TIMEOUT = 60.0
 
@@ -31,16 +31,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if here in Path(item.path).parents:
             item.add_marker(pytest.mark.e2e)
-
-
-@dataclass
-class Reply:
-    status: int
-    headers: dict[str, str]
-    body: bytes
-
-    def json(self) -> Any:
-        return json.loads(self.body)
 
 
 @dataclass

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -19,16 +18,7 @@ from local.sqs import sqs_record
 from local.template import REGION, App, load_template
 from onair.config import settings
 from onair.services import default_services
-
-
-@dataclass
-class Reply:
-    status: int
-    headers: dict[str, str]
-    body: bytes
-
-    def json(self) -> Any:
-        return json.loads(self.body)
+from tests.conftest import Reply
 
 
 @dataclass
