@@ -199,6 +199,28 @@ def _local_path(template: Path, relative: str) -> Path:
     return beside if beside.exists() else (ROOT / relative).resolve()
 
 
+def _api_routes(path: Path, resources: Mapping[str, Any], functions: Mapping[str, Function]) -> list[Route]:
+    """Routes written as AWS::ApiGatewayV2::Route resources: RouteKey, and the function behind the Target
+    integration (`integrations/${Integration}` whose IntegrationUri is `!GetAtt Function.Arn`). Their
+    AuthorizationType is ignored: the local stack has no authentication."""
+    routes = []
+    for rid, r in resources.items():
+        if r["Type"] != "AWS::ApiGatewayV2::Route":
+            continue
+        props = r.get("Properties", {})
+        target = props.get("Target")
+        text = target.get("Fn::Sub") if isinstance(target, dict) else target
+        match = re.fullmatch(r"integrations/\$\{(\w+)\}", text) if isinstance(text, str) else None
+        integration = resources.get(match.group(1), {}) if match else {}
+        uri = integration.get("Properties", {}).get("IntegrationUri")
+        function = uri["Fn::GetAtt"][0] if isinstance(uri, dict) and "Fn::GetAtt" in uri else None
+        if function not in functions:
+            raise ValueError(f"{rid}: target {target!r} is not a Lambda integration of {path}")
+        method, _, route_path = str(props["RouteKey"]).partition(" ")
+        routes.append(Route(method.upper(), route_path, function))
+    return routes
+
+
 def load_template(path: Path | str = TEMPLATE) -> App:
     path = Path(path).resolve()
     raw = yaml.load(path.read_text(encoding="utf-8"), Loader=CfnLoader)
@@ -272,6 +294,8 @@ def load_template(path: Path | str = TEMPLATE) -> App:
                         function_response_types=tuple(ep.get("FunctionResponseTypes", [])),
                     )
                 )
+
+    routes.extend(_api_routes(path, resources, functions))
 
     notifications: list[QueueNotification] = []
     for qc in bucket_props.get("NotificationConfiguration", {}).get("QueueConfigurations", []):

@@ -103,3 +103,48 @@ def test_local_run_cap_follows_the_template(tmp_path):
     (run,) = app.sources_for("RunFunction")
     assert (run.maximum_concurrency, app.pollers(run)) == (2, 2)
     assert app.functions["RunFunction"].code_uri == ROOT / "functions" / "run"  # paths stay the repo's
+
+
+def test_api_gateway_v2_routes_are_read_and_their_auth_ignored(tmp_path):
+    # Given a template whose HTTP API is written as AWS::ApiGatewayV2 resources, one route behind a condition
+    text = """
+Conditions:
+  UseIam: !Equals [!Ref AuthMode, iam]
+Resources:
+  Bucket: {Type: AWS::S3::Bucket}
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties: {CodeUri: functions/import/, Handler: app.lambda_handler}
+  Integration:
+    Type: AWS::ApiGatewayV2::Integration
+    Properties: {ApiId: !Ref Api, IntegrationType: AWS_PROXY, IntegrationUri: !GetAtt Fn.Arn}
+  Open:
+    Type: AWS::ApiGatewayV2::Route
+    Properties: {ApiId: !Ref Api, RouteKey: GET /health, Target: !Sub "integrations/${Integration}"}
+  Signed:
+    Type: AWS::ApiGatewayV2::Route
+    Properties:
+      ApiId: !Ref Api
+      RouteKey: POST /things/{id}
+      Target: !Sub "integrations/${Integration}"
+      AuthorizationType: !If [UseIam, AWS_IAM, NONE]
+"""
+    path = tmp_path / "template.yaml"
+    path.write_text(text)
+    # When the local stack reads it
+    app = load_template(path)
+    # Then both routes reach the function behind the integration, authorization aside
+    assert {(r.route_key, r.function) for r in app.routes} == {
+        ("GET /health", "Fn"),
+        ("POST /things/{id}", "Fn"),
+    }
+
+
+def test_a_route_without_a_lambda_integration_is_refused(tmp_path):
+    path = tmp_path / "template.yaml"
+    path.write_text(
+        "Resources:\n  Bucket: {Type: AWS::S3::Bucket}\n"
+        "  R: {Type: AWS::ApiGatewayV2::Route, Properties: {RouteKey: GET /x, Target: integrations/abc}}\n"
+    )
+    with pytest.raises(ValueError, match="not a Lambda integration"):
+        load_template(path)
