@@ -5,6 +5,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 SAM_VENV := .venv-sam
 SAM := $(SAM_VENV)/bin/sam
+CHECKOV_VENV := .venv-checkov
+CHECKOV := $(CHECKOV_VENV)/bin/checkov
 # sam build needs the Lambda runtime's Python (3.13) on PATH. pyenv's shim for it fails unless 3.13 is
 # the selected version, so a pyenv install is looked for first.
 PY313_DIR := $(shell dirname "$$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.13*/bin/python3.13 2>/dev/null | tail -n 1 | grep . || command -v python3.13)")
@@ -12,7 +14,7 @@ export SAM_CLI_TELEMETRY := 0
 
 .PHONY: install run test unit integration e2e check lint format invoke clean
 
-install: $(VENV)/.installed $(SAM_VENV)/.installed
+install: $(VENV)/.installed $(SAM_VENV)/.installed $(CHECKOV_VENV)/.installed
 
 $(VENV)/.installed: requirements-dev.txt layers/onair/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +27,12 @@ $(SAM_VENV)/.installed: requirements-sam.txt
 	$(SAM_VENV)/bin/pip install -q --disable-pip-version-check -r requirements-sam.txt
 	touch $@
 
+# checkov pins dozens of libraries of its own (some against aws-sam-cli's): a venv of its own as well.
+$(CHECKOV_VENV)/.installed: requirements-checkov.txt
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install -q --disable-pip-version-check -r requirements-checkov.txt
+	touch $@
+
 run: $(VENV)/.installed
 	$(PY) -m local
 
@@ -34,8 +42,11 @@ test: install lint check
 unit integration e2e: $(VENV)/.installed
 	$(PY) -m pytest tests/$@
 
-check: $(SAM_VENV)/.installed
+# cfn-lint (through sam validate --lint) and checkov on template.yaml: zero failures; each checkov skip is
+# justified next to it in the template. --skip-download keeps checkov offline.
+check: $(SAM_VENV)/.installed $(CHECKOV_VENV)/.installed
 	$(SAM) validate --lint
+	$(CHECKOV) --file template.yaml --framework cloudformation --skip-download --quiet --compact
 	PATH="$(PY313_DIR):$$PATH" $(SAM) build --build-dir .aws-sam/build --cache-dir .aws-sam/cache
 
 lint: $(VENV)/.installed
@@ -59,4 +70,4 @@ bench: $(VENV)/.installed
 	$(PY) -m bench.playout_bench
 
 clean:
-	rm -rf $(VENV) $(SAM_VENV) .aws-sam .pytest_cache
+	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) .aws-sam .pytest_cache
