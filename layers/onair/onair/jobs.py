@@ -23,10 +23,11 @@ def execute_run(services: Services, message: dict[str, Any], *, receive_count: i
     """
     job = Job.model_validate(message)
     status = load_status(services, job.run_id)
-    if status.status in ("succeeded", "failed"):
-        return status
+    if status.status == "succeeded" or (status.status == "failed" and status.error["code"] != "job_failed"):
+        return status  # a job_failed run came back from JobDLQ (a redrive): it runs again, below
     status = status.model_copy(
         update={"status": "running", "started_at": services.clock(), "attempts": status.attempts + 1}
+        | {"finished_at": None, "error": None}
     )
     save_status(services, status)
     try:
