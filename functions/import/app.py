@@ -14,27 +14,19 @@ from urllib.parse import unquote_plus
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError as RouteNotFound
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
 from onair import api, imports, runs
-from onair.errors import BadRequest, OnAirError, UnsupportedMediaType
-from onair.observability import logger, tracer
+from onair.errors import BadRequest, OnAirError
+from onair.observability import logger, metrics, tracer
 from onair.services import default_services
 
 app = APIGatewayHttpResolver(enable_validation=True)
 uploads = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
-
-XML_MEDIA_TYPES = {
-    "application/xml",
-    "text/xml",
-    "application/xmltv+xml",
-    "application/gzip",
-    "application/x-gzip",
-    "application/octet-stream",
-}
 
 
 def _json(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> Response[Any]:
@@ -90,11 +82,9 @@ def _strict() -> bool:
 def import_schedule() -> Response[Any]:
     event = app.current_event
     media_type = (event.headers.get("content-type") or "application/xml").split(";")[0].strip().lower()
-    if media_type not in XML_MEDIA_TYPES:
-        raise UnsupportedMediaType(f"'{media_type}' is not accepted; send XML (application/xml) or gzip")
     raw = event.body or ""
     body = base64.b64decode(raw) if event.is_base64_encoded else raw.encode("utf-8")
-    summary = imports.import_document(default_services(), body, strict=_strict())
+    summary = imports.import_document(default_services(), body, strict=_strict(), media_type=media_type)
     return _json(HTTPStatus.CREATED, summary, {"Location": f"/schedules/{summary['id']}"})
 
 
@@ -155,8 +145,9 @@ def import_upload_record(record: SQSRecord) -> None:
         )
 
 
-@logger.inject_lambda_context(correlation_id_path="requestContext.requestId")
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
 @tracer.capture_lambda_handler
+@metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if "Records" in event:
         return process_partial_response(event, import_upload_record, uploads, context)

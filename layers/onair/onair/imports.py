@@ -4,17 +4,36 @@ from __future__ import annotations
 
 from typing import Any
 
-from onair import keys
-from onair.errors import DocumentRejected, NotFound, TooLarge
+from onair import keys, observability
+from onair.errors import DocumentRejected, NotFound, TooLarge, UnsupportedMediaType
 from onair.formats.schedule import ParsedSchedule, parse_schedule
 from onair.models import StoredSchedule, findings_to_dicts, stored_json_chunks
 from onair.services import Services
 
 REJECTION_ATTRIBUTES = ("error_code", "error_message", "error_findings", "upload_id")
+XML_MEDIA_TYPES = frozenset(
+    {
+        "application/xml",
+        "text/xml",
+        "application/xmltv+xml",
+        "application/gzip",
+        "application/x-gzip",
+        "application/octet-stream",
+    }
+)
 
 
-def import_document(services: Services, body: bytes, *, strict: bool) -> dict[str, Any]:
-    parsed = parse_schedule(body, max_bytes=services.settings.max_import_bytes, strict=strict)
+def import_document(
+    services: Services, body: bytes, *, strict: bool, media_type: str = "application/xml"
+) -> dict[str, Any]:
+    """Import a document sent in a request. Accepted and rejected documents are counted (metrics)."""
+    try:
+        if media_type not in XML_MEDIA_TYPES:
+            raise UnsupportedMediaType(f"'{media_type}' is not accepted; send XML (application/xml) or gzip")
+        parsed = parse_schedule(body, max_bytes=services.settings.max_import_bytes, strict=strict)
+    except DocumentRejected as rejection:
+        observability.import_rejected(rejection.code)
+        raise
     return store_schedule(services, keys.new_id(), parsed)
 
 
@@ -40,6 +59,7 @@ def store_schedule(services: Services, schedule_id: str, parsed: ParsedSchedule)
         keys.schedule_file(schedule_id, "schedule.json"), stored_json_chunks(stored), "application/json"
     )
     storage.put_json(keys.schedule_file(schedule_id, "summary.json"), summary)
+    observability.import_accepted()
     return summary
 
 
@@ -105,6 +125,7 @@ def _reject(
     )
     status = {**(current or {}), "id": upload_id, "status": "rejected", **rejection.to_dict()}
     services.storage.put_json(keys.upload_status(upload_id), status)
+    observability.import_rejected(rejection.code)
     return status
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from onair import keys
+from onair import keys, observability
 from onair.errors import NotFound, OnAirError
 from onair.formats.outputs import WRITERS
 from onair.imports import load_schedule
@@ -69,4 +69,11 @@ def _finish(services: Services, status: RunStatus, **changes: Any) -> RunStatus:
     final = "failed" if changes.get("error") else "succeeded"
     status = status.model_copy(update={"status": final, "finished_at": services.clock(), **changes})
     save_status(services, status)
+    started, finished = status.started_at, status.finished_at
+    report = changes.get("report")
+    observability.run_finished(
+        succeeded=final == "succeeded",
+        seconds=(finished - started).total_seconds() if started and finished else None,
+        rule_breaks=sum(report["rule_breaks"].values()) if report else None,
+    )
     return status

@@ -1,6 +1,63 @@
-"""Powertools Logger and Tracer, created once for every function (service name from the environment)."""
+"""Powertools Logger, Tracer and Metrics, created once for every function, and the named business metrics.
 
-from aws_lambda_powertools import Logger, Tracer
+Service name (`POWERTOOLS_SERVICE_NAME`) and metrics namespace (`POWERTOOLS_METRICS_NAMESPACE`, OnAir in
+template.yaml's Globals) come from the environment Lambda gives the function. The namespace falls back to
+OnAir so that code run outside a function (tests, scripts) never fails to flush for the lack of one.
+
+Metrics are CloudWatch embedded metric format (EMF) documents printed to stdout; the handlers'
+`@metrics.log_metrics` flushes the ones added during an invocation. The use cases record what happened
+through the functions below (plain Python: no Lambda dependency), so the handlers stay thin.
+
+| metric | unit | dimensions |
+|---|---|---|
+| `ImportsAccepted` | Count | service |
+| `ImportsRejected` | Count | service; and service + code (one document per rejection) |
+| `RunsSucceeded`, `RunsFailed` | Count | service |
+| `RunDuration` | Seconds | service (one value per finished run: started → finished) |
+| `RuleBreaks` | Count | service (one value per succeeded run: its rotation-rule breaks) |
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+
+from aws_lambda_powertools import Logger, Metrics, Tracer, single_metric
+from aws_lambda_powertools.metrics import MetricUnit
+
+NAMESPACE_ENV = "POWERTOOLS_METRICS_NAMESPACE"  # the variable Powertools reads
+DEFAULT_NAMESPACE = "OnAir"
 
 logger = Logger()
 tracer = Tracer()
+metrics = Metrics(namespace=os.environ.get(NAMESPACE_ENV) or DEFAULT_NAMESPACE)
+# Reads (GET /health, /runs/…) record no metric: an empty flush is normal here, not worth a warning.
+warnings.filterwarnings("ignore", message="No application metrics to publish", category=UserWarning)
+
+
+def import_accepted() -> None:
+    metrics.add_metric(name="ImportsAccepted", unit=MetricUnit.Count, value=1)
+
+
+def import_rejected(code: str) -> None:
+    """The total goes with the invocation's other metrics; the per-code count is a document of its own,
+    because a dimension added to `metrics` would apply to every metric of the flush."""
+    metrics.add_metric(name="ImportsRejected", unit=MetricUnit.Count, value=1)
+    with single_metric(
+        name="ImportsRejected",
+        unit=MetricUnit.Count,
+        value=1,
+        namespace=metrics.namespace,
+        default_dimensions=metrics.default_dimensions,
+    ) as metric:
+        if metrics.service:
+            metric.add_dimension(name="service", value=str(metrics.service))
+        metric.add_dimension(name="code", value=code)
+
+
+def run_finished(*, succeeded: bool, seconds: float | None, rule_breaks: int | None) -> None:
+    metrics.add_metric(name="RunsSucceeded" if succeeded else "RunsFailed", unit=MetricUnit.Count, value=1)
+    if seconds is not None:
+        metrics.add_metric(name="RunDuration", unit=MetricUnit.Seconds, value=round(seconds, 3))
+    if rule_breaks is not None:
+        metrics.add_metric(name="RuleBreaks", unit=MetricUnit.Count, value=rule_breaks)
