@@ -69,5 +69,10 @@ bench: $(VENV)/.installed
 	$(PY) -m bench.import_bench $(BENCH_ARGS)
 	$(PY) -m bench.playout_bench
 
+# docs/openapi.json from the routes Powertools documents (tests/integration/test_openapi.py checks it is current)
+.PHONY: openapi
+openapi: $(VENV)/.installed
+	PYTHONPATH=layers/onair $(PY) functions/import/app.py docs/openapi.json
+
 clean:
 	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) .aws-sam .pytest_cache

@@ -14,6 +14,7 @@ from urllib.parse import unquote_plus
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError as RouteNotFound
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.models import OpenAPI
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
@@ -25,8 +26,68 @@ from onair.errors import BadRequest, OnAirError
 from onair.observability import logger, metrics, tracer
 from onair.services import default_services
 
-app = APIGatewayHttpResolver(enable_validation=True)
+API_VERSION = "0.1.0"
+ERROR_MEANINGS = {
+    400: "invalid request or document (error.code says which)",
+    404: "no such resource",
+    409: "conflict",
+    413: "document too large",
+    415: "unsupported media type or encoding",
+    422: "the document is well-formed but not a valid schedule",
+}
+
+
+class _Resolver(APIGatewayHttpResolver):
+    """Powertools documents a 422 for request validation on every route; this API answers those with a 400
+    `invalid_request` (see `_invalid_request`), so the generated document leaves that 422 out."""
+
+    def get_openapi_schema(self, **kwargs: Any) -> OpenAPI:
+        schema = super().get_openapi_schema(**kwargs)
+        for item in (schema.paths or {}).values():
+            for operation in (item.get, item.post):
+                if operation and operation.responses:
+                    default = operation.responses.get(422)
+                    if getattr(default, "description", None) == "Validation Error":
+                        del operation.responses[422]
+        if schema.components and schema.components.schemas:
+            for name in ("HTTPValidationError", "ValidationError", "ResponseValidationError"):
+                schema.components.schemas.pop(name, None)
+        return schema
+
+
+app = _Resolver(enable_validation=True)
+app.configure_openapi(
+    title="OnAir",
+    version=API_VERSION,
+    summary="Broadcast schedules in (XMLTV, OnAir), playouts and EPGs out",
+    description="Errors are 4xx answers with the body `{error: {code, message, details}}`. "
+    "See README.md and docs/FORMATS.md.",
+)
+app.enable_swagger(path="/swagger", compress=True)  # assets inlined from Powertools' package, no CDN
 uploads = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+
+
+def _answers(status: int, model: type[Any] | None, description: str, *errors: int) -> dict[int, Any]:
+    """The `responses` of a route for the OpenAPI document: its success and the errors it can answer."""
+    success: dict[str, Any] = {"description": description}
+    if model is not None:
+        success["content"] = {content_types.APPLICATION_JSON: {"model": model}}
+    failures = {
+        code: {
+            "description": ERROR_MEANINGS[code],
+            "content": {content_types.APPLICATION_JSON: {"model": api.ErrorBody}},
+        }
+        for code in errors
+    }
+    return {status: success, **failures}
+
+
+def _query(name: str, description: str, values: list[str]) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": False, "description": description,
+            "schema": {"type": "string", "enum": values}}  # fmt: skip
+
+
+STRICT = _query("strict", "every finding is an error (lenient by default)", ["true", "false"])
 
 
 def _json(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> Response[Any]:
@@ -65,7 +126,7 @@ def _no_route(error: RouteNotFound) -> Response[Any]:
     return _error(HTTPStatus.NOT_FOUND, "not_found", "no such route")
 
 
-@app.get("/health")
+@app.get("/health", operation_id="health", summary="Liveness", tags=["service"])
 def health() -> dict[str, str]:
     return {"status": "ok"}
 
@@ -78,7 +139,25 @@ def _strict() -> bool:
     return value == "true"
 
 
-@app.post("/schedules")
+@app.post(
+    "/schedules",
+    operation_id="import_schedule",
+    summary="Import a schedule",
+    description="Validates an XMLTV listing or an OnAir schedule (XML, or gzip) and stores it. "
+    "Findings carry code, line, column and element path.",
+    tags=["schedules"],
+    responses=_answers(201, api.ScheduleSummary, "imported; Location: /schedules/{id}", 400, 413, 415, 422),
+    openapi_extensions={
+        "parameters": [STRICT],
+        "requestBody": {
+            "required": True,
+            "content": {
+                media: {"schema": {"type": "string", "format": "binary"}}
+                for media in ("application/xml", "application/gzip")
+            },
+        },
+    },
+)
 def import_schedule() -> Response[Any]:
     event = app.current_event
     media_type = (event.headers.get("content-type") or "application/xml").split(";")[0].strip().lower()
@@ -88,12 +167,34 @@ def import_schedule() -> Response[Any]:
     return _json(HTTPStatus.CREATED, summary, {"Location": f"/schedules/{summary['id']}"})
 
 
-@app.get("/schedules/<schedule_id>")
+@app.get(
+    "/schedules/<schedule_id>",
+    operation_id="get_schedule",
+    summary="A schedule's summary",
+    tags=["schedules"],
+    responses=_answers(200, api.ScheduleSummary, "the summary of the import", 404),
+)
 def get_schedule(schedule_id: str) -> dict[str, Any]:
     return imports.get_schedule_summary(default_services(), schedule_id)
 
 
-@app.post("/schedules/<schedule_id>/runs")
+@app.post(
+    "/schedules/<schedule_id>/runs",
+    operation_id="create_run",
+    summary="Request a run",
+    description="Queues a playout run. The body is optional (every field has a default). With an "
+    "Idempotency-Key header, the same key and request give the same run; another request is a 409.",
+    tags=["runs"],
+    responses=_answers(202, api.RunAccepted, "queued; Location: /runs/{id}", 400, 404, 409),
+    openapi_extensions={
+        "requestBody": {
+            "required": False,
+            "content": {
+                content_types.APPLICATION_JSON: {"schema": runs.RunRequest.model_json_schema(by_alias=True)}
+            },
+        }
+    },
+)
 def create_run(schedule_id: str) -> Response[Any]:
     # The body is optional (every field has a default), so it is validated here rather than by the resolver.
     text = app.current_event.decoded_body or "{}"
@@ -105,12 +206,34 @@ def create_run(schedule_id: str) -> Response[Any]:
     )
 
 
-@app.get("/runs/<run_id>")
+@app.get(
+    "/runs/<run_id>",
+    operation_id="get_run",
+    summary="A run's status",
+    tags=["runs"],
+    responses=_answers(200, api.RunView, "queued, running, succeeded or failed", 404),
+)
 def get_run(run_id: str) -> dict[str, Any]:
     return runs.public_view(runs.load_status(default_services(), run_id))
 
 
-@app.get("/runs/<run_id>/output/<name>")
+@app.get(
+    "/runs/<run_id>/output/<name>",
+    operation_id="get_run_output",
+    summary="A run's output file",
+    description="guide.xml, channels.m3u, playlist.m3u8, asrun.csv or playout.json; over 1 MiB, a 302 "
+    "to a presigned S3 URL.",
+    tags=["runs"],
+    responses={
+        200: {"description": "the file", "content": {"*/*": {"schema": {"type": "string"}}}},
+        302: {
+            "description": "the file is larger than 1 MiB: its presigned S3 URL is in Location",
+            "headers": {"Location": {"schema": {"type": "string"}}},
+            "content": {},
+        },
+        404: _answers(404, None, "", 404)[404],
+    },
+)
 def get_run_output(run_id: str, name: str) -> Response[Any]:
     output = api.get_output(default_services(), run_id, name)
     if output.redirect:
@@ -118,20 +241,54 @@ def get_run_output(run_id: str, name: str) -> Response[Any]:
     return Response(HTTPStatus.OK, output.content_type, output.body)
 
 
-@app.post("/uploads")
+@app.post(
+    "/uploads",
+    operation_id="create_upload",
+    summary="Presigned upload of a large document",
+    description="Answers a presigned S3 PUT URL for documents too large for POST /schedules. Send the "
+    "returned headers with the PUT (the signature covers the content type); the URL expires at "
+    "expires_at. The import then runs on S3's notification: poll GET /uploads/{id}.",
+    tags=["uploads"],
+    responses=_answers(201, api.UploadGrant, "the presigned PUT; Location: /uploads/{id}", 400),
+    openapi_extensions={
+        "parameters": [
+            STRICT,
+            _query("content_type", "the Content-Type the PUT will send", list(api.UPLOAD_CONTENT_TYPES)),
+        ]
+    },
+)
 def create_upload() -> Response[Any]:
-    upload = api.create_upload(default_services(), strict=_strict())
+    content_type = app.current_event.get_query_string_value("content_type") or api.DEFAULT_UPLOAD_TYPE
+    upload = api.create_upload(default_services(), strict=_strict(), content_type=content_type)
     return _json(HTTPStatus.CREATED, upload, {"Location": f"/uploads/{upload['id']}"})
 
 
-@app.get("/uploads/<upload_id>")
+@app.get(
+    "/uploads/<upload_id>",
+    operation_id="get_upload",
+    summary="An upload's import status",
+    tags=["uploads"],
+    responses=_answers(200, api.UploadStatus, "pending, imported (schedule_id) or rejected (error)", 404),
+)
 def get_upload(upload_id: str) -> dict[str, Any]:
     return api.get_upload(default_services(), upload_id)
 
 
-@app.get("/queue-stats")
+@app.get(
+    "/queue-stats",
+    operation_id="queue_stats",
+    summary="Queue depths",
+    description="Approximate SQS counts of the job and import queues and their dead-letter queues.",
+    tags=["service"],
+    responses=_answers(200, api.QueueStats, "approximate counts"),
+)
 def queue_stats() -> dict[str, Any]:
     return api.queue_stats(default_services())
+
+
+def openapi_document() -> str:
+    """The OpenAPI document committed as docs/openapi.json (`make openapi` writes it)."""
+    return app.get_openapi_json_schema() + "\n"
 
 
 def import_upload_record(record: SQSRecord) -> None:
@@ -152,3 +309,10 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     if "Records" in event:
         return process_partial_response(event, import_upload_record, uploads, context)
     return app.resolve(event, context)
+
+
+if __name__ == "__main__":  # make openapi: python functions/import/app.py docs/openapi.json
+    import sys
+    from pathlib import Path
+
+    Path(sys.argv[1]).write_text(openapi_document())

@@ -3,20 +3,35 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from onair import keys
-from onair.errors import NotFound
+from onair.errors import BadRequest, NotFound
 from onair.formats.outputs import WRITERS
 from onair.runs import load_status
 from onair.services import Services
 
 INLINE_OUTPUT_BYTES = 1024 * 1024  # larger outputs are answered with a redirect to a presigned S3 URL
+UPLOAD_CONTENT_TYPES = ("application/xml", "text/xml", "application/gzip")  # what a presigned PUT may send
+DEFAULT_UPLOAD_TYPE = UPLOAD_CONTENT_TYPES[0]
 
 
-def create_upload(services: Services, *, strict: bool = False) -> dict[str, Any]:
-    """A presigned PUT to incoming/{id}.xml; the import applies `strict` when S3 reports the object."""
+def create_upload(
+    services: Services, *, strict: bool = False, content_type: str = DEFAULT_UPLOAD_TYPE
+) -> dict[str, Any]:
+    """A presigned PUT to incoming/{id}.xml; the import applies `strict` when S3 reports the object.
+
+    The signature covers the key and the content type, and lasts `UPLOAD_URL_SECONDS` (15 minutes by
+    default): the client must send exactly the returned `headers`, and S3 refuses any other key or type.
+    """
+    if content_type not in UPLOAD_CONTENT_TYPES:
+        raise BadRequest(
+            f"content_type must be one of {', '.join(UPLOAD_CONTENT_TYPES)}, not '{content_type[:80]}'",
+            code="invalid_request",
+        )
     upload_id = keys.new_id()
     seconds = services.settings.upload_url_seconds
     expires_at = services.clock() + timedelta(seconds=seconds)
@@ -25,9 +40,9 @@ def create_upload(services: Services, *, strict: bool = False) -> dict[str, Any]
     )
     return {
         "id": upload_id,
-        "url": services.storage.presigned_put(keys.incoming(upload_id), seconds),
+        "url": services.storage.presigned_put(keys.incoming(upload_id), seconds, content_type),
         "method": "PUT",
-        "headers": {},
+        "headers": {"Content-Type": content_type},
         "expires_at": expires_at.isoformat(),
     }
 
@@ -68,3 +83,94 @@ def queue_stats(services: Services) -> dict[str, Any]:
         },
         "run_concurrency_limit": settings.run_concurrency_limit,
     }
+
+
+# --- The API's answers, as documented in docs/openapi.json (the routes build plain dicts) ----------------
+
+
+class _Answer(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class ErrorDetail(_Answer):
+    code: str = Field(description="finding code, e.g. notwell or an XMLTV tv_validate_file code")
+    message: str
+    line: int | None = None
+    column: int | None = None
+    path: str | None = Field(default=None, description="element path, or the request field at fault")
+
+
+class ErrorInfo(_Answer):
+    code: str = Field(description="stable error code, e.g. not_well_formed, invalid_schedule, not_found")
+    message: str
+    details: list[ErrorDetail] = Field(default_factory=list)
+
+
+class ErrorBody(_Answer):
+    """Every 4xx (and 500) answer."""
+
+    error: ErrorInfo
+
+
+class ScheduleSummary(_Answer):
+    id: str
+    format: Literal["xmltv", "onair"]
+    created_at: datetime
+    source_bytes: int = Field(description="size of the document after gunzip")
+    channels: int
+    programmes: int | None = Field(default=None, description="XMLTV listings")
+    items: int | None = Field(default=None, description="OnAir schedules: library items")
+    warnings: list[ErrorDetail] = Field(description="findings that did not stop the import (lenient mode)")
+
+
+class RunAccepted(_Answer):
+    id: str
+    status: Literal["queued"]
+
+
+class RunView(_Answer):
+    id: str
+    schedule_id: str
+    status: Literal["queued", "running", "succeeded", "failed"]
+    created_at: datetime
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    request: dict[str, Any] = Field(description="the run request as queued: from, days, seed, formats")
+    outputs: dict[str, str] = Field(description="output name -> its API path")
+    report: dict[str, Any] | None = Field(default=None, description="counts, rule breaks, fill errors")
+    error: ErrorInfo | None = None
+    attempts: int = 0
+
+
+class UploadGrant(_Answer):
+    id: str
+    url: str = Field(description="presigned S3 URL: PUT the document there")
+    method: Literal["PUT"]
+    headers: dict[str, str] = Field(description="send exactly these headers with the PUT (they are signed)")
+    expires_at: datetime
+
+
+class UploadStatus(_Answer):
+    id: str
+    status: Literal["pending", "imported", "rejected"]
+    strict: bool = False
+    schedule_id: str | None = None
+    error: ErrorInfo | None = None
+
+
+class QueueDepth(_Answer):
+    visible: int
+    in_flight: int
+    delayed: int
+
+
+class DeadLetters(_Answer):
+    jobs: int
+    imports: int
+
+
+class QueueStats(_Answer):
+    jobs: QueueDepth
+    imports: QueueDepth
+    dead_letters: DeadLetters
+    run_concurrency_limit: int

@@ -26,8 +26,11 @@ class Storage:
     @classmethod
     def from_bucket(cls, bucket: str) -> Storage:
         import boto3  # created lazily so moto (mock_aws or a server via AWS_ENDPOINT_URL) is in place first
+        from botocore.config import Config
 
-        return cls(boto3.client("s3"), bucket)
+        # SigV4: botocore still presigns S3 URLs with SigV2 by default, which S3 refuses for newer buckets
+        # and regions; SigV4 also signs the headers the URL requires (Content-Type).
+        return cls(boto3.client("s3", config=Config(signature_version="s3v4")), bucket)
 
     def get_bytes(self, key: str) -> bytes:
         try:
@@ -77,9 +80,13 @@ class Storage:
         pages = self._s3.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix)
         return [item["Key"] for page in pages for item in page.get("Contents", [])]
 
-    def presigned_put(self, key: str, seconds: int) -> str:
+    def presigned_put(self, key: str, seconds: int, content_type: str) -> str:
+        """A PUT URL for `key` whose signature covers the Content-Type header: the client must send it."""
         return self._s3.generate_presigned_url(
-            "put_object", Params={"Bucket": self.bucket, "Key": key}, ExpiresIn=seconds, HttpMethod="PUT"
+            "put_object",
+            Params={"Bucket": self.bucket, "Key": key, "ContentType": content_type},
+            ExpiresIn=seconds,
+            HttpMethod="PUT",
         )
 
     def presigned_get(self, key: str, seconds: int) -> str:
