@@ -16,9 +16,10 @@ export SAM_CLI_TELEMETRY := 0
 
 install: $(VENV)/.installed $(SAM_VENV)/.installed $(CHECKOV_VENV)/.installed
 
-$(VENV)/.installed: requirements-dev.txt layers/onair/requirements.txt
+$(VENV)/.installed: requirements-dev.txt layers/onair/requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install -q --disable-pip-version-check -r requirements-dev.txt
+	$(VENV)/bin/pip install -q --disable-pip-version-check -e .  # the `onair` command (cli/)
 	touch $@
 
 # aws-sam-cli pins its own pydantic and boto3, so it lives in a venv of its own.
