@@ -95,10 +95,11 @@ Walk-through (in another shell):
   curl -s $API/runs/$RID                       # until "status": "succeeded"
   curl -s $API/runs/$RID/output/guide.xml
   UP=$(curl -s -X POST $API/uploads); UID_=$(echo "$UP" | j id)
-  curl -s -T events/schedule.xml "$(echo "$UP" | j url)"   # presigned PUT -> S3 -> ImportQueue
+  curl -s -T events/schedule.xml -H 'content-type: application/xml' "$(echo "$UP" | j url)"   # presigned PUT -> S3 -> ImportQueue
   curl -s $API/uploads/$UID_                   # until "imported", with its schedule_id
   aws --endpoint-url {endpoint} s3 ls s3://{resources.bucket} --recursive
   python -m local.invoke RunFunction events/sqs-run-job.json   # one handler, in-process
+  .venv/bin/onair import events/schedule.xml      # the same with the CLI: import, run --wait, get, upload
 Ctrl-C stops everything.
 """
 
