@@ -1,6 +1,6 @@
 """`make run`: the Docker-free local stack, wired from template.yaml.
 
-moto server (S3 + SQS) in a child process; the HTTP API in a process with ImportFunction's environment; one
+moto server (S3 + SQS) in a child process; the HTTP API in processes with ImportFunction's environment; one
 process per concurrent execution of each SQS event source (MaximumConcurrency), so a slow job never delays
 an HTTP answer and the run cap is the template's.
 """
@@ -23,6 +23,9 @@ from local.provision import DUMMY_CREDENTIALS, Resources, function_environment, 
 from local.template import REGION, TEMPLATE, App, load_template
 
 HOST = "127.0.0.1"
+# Concurrent API invocations (Lambda execution environments). They mostly wait for the emulator, so more
+# than the CPUs pays; docs/PERFORMANCE.md ("Load") has the measurements behind the number.
+API_WORKERS = 8
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -32,11 +35,19 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--template", type=Path, default=TEMPLATE, help="SAM template (default template.yaml)"
     )
+    parser.add_argument(
+        "--api-workers",
+        type=int,
+        default=API_WORKERS,
+        help=f"HTTP API processes sharing the port, each one invocation at a time (default {API_WORKERS})",
+    )
     return parser.parse_args(argv)
 
 
 def port_free(port: int) -> bool:
     with socket.socket() as sock:
+        # as the servers bind: connections of a previous stack in TIME_WAIT do not make the port busy
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((HOST, port))
         except OSError:
@@ -47,7 +58,7 @@ def port_free(port: int) -> bool:
 def start_moto(port: int, timeout: float = 15.0) -> subprocess.Popen[bytes]:
     # A session of its own: Ctrl-C reaches us, and we stop moto after the workers, not before.
     process = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", HOST, "-p", str(port)],
+        [sys.executable, "-m", "local.moto_server", "-H", HOST, "-p", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
@@ -139,19 +150,18 @@ def main(argv: list[str] | None = None) -> int:
         from local.server import serve
         from local.sqs import poll_forever
 
-        api_ready = ctx.Event()
+        api_ready = [ctx.Event() for _ in range(max(1, args.api_workers) if http_functions else 0)]
         if http_functions:
             (function_id,) = http_functions
-            children.append(
+            children.extend(
                 ctx.Process(
                     target=serve,
-                    args=(str(app.path), args.port, environment(function_id), api_ready),
-                    name="api",
+                    args=(str(app.path), args.port, environment(function_id), ready),
+                    name=f"api#{index}",
                     daemon=True,
                 )
+                for index, ready in enumerate(api_ready)
             )
-        else:
-            api_ready.set()
         for index, source in enumerate(app.sqs_sources):
             for worker in range(app.pollers(source)):
                 children.append(
@@ -171,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
                 )
         for child in children:
             child.start()
-        while not api_ready.wait(0.1):
+        while not all(ready.wait(0.1) for ready in api_ready):
             if stopping.is_set() or any(c.exitcode is not None for c in children):
                 raise SystemExit("the local stack failed to start (see the log above)")
         print(banner(app, api, endpoint, resources), flush=True)
@@ -186,7 +196,7 @@ def main(argv: list[str] | None = None) -> int:
         print("stopping the local stack", file=sys.stderr, flush=True)
         halt.set()  # pollers finish their current invocation, then leave
         for child in children:
-            if child.name == "api" and child.is_alive():
+            if child.name.startswith("api#") and child.is_alive():
                 child.terminate()
         deadline = time.monotonic() + 5
         for child in children:

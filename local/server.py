@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import threading
 import traceback
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -20,6 +21,11 @@ def make_handler(app: App) -> type[BaseHTTPRequestHandler]:
     from local.runtime import load_handler, new_context
 
     handlers = {route.function: load_handler(app, route.function) for route in app.routes}
+    # An execution environment handles one event at a time: Lambda never calls a handler from two threads,
+    # and handlers rely on it (Powertools' resolver keeps the current event and route on the app object, so
+    # concurrent calls in one process answer with each other's results). The server's threads only read
+    # and write HTTP; concurrency comes from the API worker processes (local/__main__.py --api-workers).
+    invocation = threading.Lock()
 
     class ApiHandler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -47,7 +53,10 @@ def make_handler(app: App) -> type[BaseHTTPRequestHandler]:
                 source_ip=self.client_address[0],
             )
             try:
-                result: Any = handlers[found.route.function](event, new_context(app, found.route.function))
+                with invocation:
+                    result: Any = handlers[found.route.function](
+                        event, new_context(app, found.route.function)
+                    )
                 response = http_response(result)
             except Exception:
                 # API Gateway hides the error; the stack's log shows it.
@@ -81,14 +90,22 @@ def make_handler(app: App) -> type[BaseHTTPRequestHandler]:
     return ApiHandler
 
 
+class SharedPortServer(ThreadingHTTPServer):
+    """Several API processes listen on one port (SO_REUSEPORT): the kernel spreads connections over them,
+    as API Gateway spreads requests over Lambda execution environments, so one process's GIL is no cap."""
+
+    allow_reuse_port = True
+    daemon_threads = True
+    request_queue_size = 1024  # a burst of new connections waits in the backlog instead of being refused
+
+
 def serve(template: str, port: int, env: dict[str, str], ready: Any) -> None:
-    """Entry point of the spawned API process; `env` is the function's environment (one per process)."""
+    """Entry point of a spawned API process; `env` is the function's environment (one per process)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the supervisor stops us with SIGTERM
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     os.environ.update(env)
     app = load_template(template)
-    server = ThreadingHTTPServer(("127.0.0.1", port), make_handler(app))
-    server.daemon_threads = True
+    server = SharedPortServer(("127.0.0.1", port), make_handler(app))
     ready.set()
     try:
         server.serve_forever(poll_interval=0.2)

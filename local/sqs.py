@@ -13,6 +13,8 @@ from typing import Any
 
 from local.template import REGION, App, SqsSource, load_template
 
+POLLER_NICENESS = 10
+
 
 def sqs_record(message: dict[str, Any], queue_arn: str) -> dict[str, Any]:
     """One Records[] entry exactly as Lambda shapes a ReceiveMessage result."""
@@ -66,6 +68,10 @@ def poll_forever(
     """One execution environment (a process): one invocation at a time, so the number of these processes
     is the mapping's MaximumConcurrency."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the supervisor decides when to stop
+    # In AWS, functions run on their own hardware; here they share this machine's CPUs with the API and the
+    # emulator. A lower priority keeps a backlog of jobs from slowing the API's answers (jobs still get all
+    # the CPU the API leaves).
+    os.nice(POLLER_NICENESS)
     os.environ.update(env)
     import boto3  # after the environment is in place: the client reads AWS_ENDPOINT_URL
 
