@@ -1,0 +1,276 @@
+"""OnAir under load (Locust): the mix a broadcaster's tools produce, against the local stack or a deployment.
+
+    make load                                   # headless, the ramp 100 -> 500 -> 1000 users, local stack
+    make load URL=https://abc.execute-api.eu-west-1.amazonaws.com   # a deployed stack (AuthMode=none)
+    .venv/bin/locust -f loadtest/locustfile.py --headless -u 100 -r 50 -t 60s -H http://127.0.0.1:3000
+
+Each user (closed model: a user waits for each answer, then thinks LOAD_THINK_MIN..LOAD_THINK_MAX seconds)
+imports small XMLTV and OnAir documents, requests runs, polls its runs' status, fetches outputs, reads the
+queue stats and now and then sends a malformed document, whose expected 4xx counts as a success (anything
+else, including another 4xx, as a failure). Request names start with `submit` (POST) or `read` (GET).
+
+LOAD_SHAPE=ramp uses the stages below (LOAD_STAGE_SECONDS each). At the end `--summary FILE` gets a JSON
+summary: p50/p95/p99 of submit and read answers per user count, errors, and, from the status of every run
+the test created, how many finished, runs per minute and the highest number that ran at once (the cap).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import threading
+import time
+import urllib.request
+from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from locust import FastHttpUser, LoadTestShape, between, events, task
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCUMENTS = [
+    (path.name, path.read_bytes())
+    for path in [ROOT / "events" / "schedule.xml", *sorted((ROOT / "samples").glob("*.xml"))]
+]
+# Documents the API must refuse, with the answer it must give.
+MALFORMED = [
+    ("not_well_formed", b"<tv>\n  <channel id='a'>\n</tv>\n", 400),
+    ("dtd_not_allowed", b'<!DOCTYPE tv [<!ENTITY x "y">]><tv>&x;</tv>', 400),
+    ("not_a_schedule", b"<html><body>hello</body></html>", 400),
+    ("not_well_formed", b"this is not XML", 400),
+]
+OUTPUTS = ("guide.xml", "channels.m3u", "playlist.m3u8", "asrun.csv", "playout.json")
+XML = {"content-type": "application/xml"}
+JSON = {"content-type": "application/json"}
+THINK = (float(os.environ.get("LOAD_THINK_MIN", "5")), float(os.environ.get("LOAD_THINK_MAX", "15")))
+
+# What the summary needs: every answer's time by kind and user count, and every run created.
+_lock = threading.Lock()
+_samples: dict[tuple[str, int], list[float]] = defaultdict(list)
+_errors: dict[str, int] = defaultdict(int)
+_runs: list[str] = []
+_started = time.time()
+
+
+@events.init_command_line_parser.add_listener
+def _options(parser: Any) -> None:
+    parser.add_argument("--summary", default="", help="write a JSON summary of the test to this file")
+
+
+@events.request.add_listener
+def _record(name: str, response_time: float, exception: Any, context: Any, **kwargs: Any) -> None:
+    kind = name.split(" ", 1)[0]
+    runner = _environment.runner if _environment else None
+    users = getattr(runner, "target_user_count", None) or (runner.user_count if runner else 0)
+    with _lock:
+        _samples[(kind, users)].append(response_time)
+        if exception is not None:
+            _errors[name] += 1
+
+
+_environment: Any = None
+
+
+@events.init.add_listener
+def _init(environment: Any, **kwargs: Any) -> None:
+    global _environment
+    _environment = environment
+
+
+@events.spawning_complete.add_listener
+def _spawned(user_count: int, **kwargs: Any) -> None:
+    """With --reset-stats, the figures are those of the steady state, as Locust's own."""
+    if _environment and _environment.parsed_options and _environment.parsed_options.reset_stats:
+        with _lock:
+            _samples.clear()
+            _errors.clear()
+
+
+class OnAirUser(FastHttpUser):
+    wait_time = between(*THINK)
+    network_timeout = 30.0
+    connection_timeout = 10.0
+
+    def on_start(self) -> None:
+        self.schedules: list[str] = []
+        self.runs: list[str] = []
+        self.finished: list[dict[str, Any]] = []
+
+    @task(3)
+    def import_schedule(self) -> None:
+        name, body = random.choice(DOCUMENTS)
+        with self.client.post(
+            "/schedules", data=body, headers=XML, name="submit POST /schedules", catch_response=True
+        ) as reply:
+            if reply.status_code == 201:
+                self.schedules.append(reply.json()["id"])
+                reply.success()
+            else:
+                reply.failure(f"{name}: {reply.status_code} {reply.text[:200]}")
+
+    @task(3)
+    def request_run(self) -> None:
+        if not self.schedules:
+            return self.import_schedule()
+        schedule = random.choice(self.schedules[-5:])
+        body = json.dumps({"from": "2026-12-01", "days": 1, "seed": random.randrange(1000)})
+        with self.client.post(
+            f"/schedules/{schedule}/runs",
+            data=body,
+            headers=JSON,
+            name="submit POST /schedules/{id}/runs",
+            catch_response=True,
+        ) as reply:
+            if reply.status_code == 202 and reply.json()["status"] == "queued":
+                self.runs.append(reply.json()["id"])
+                with _lock:
+                    _runs.append(reply.json()["id"])
+                reply.success()
+            else:
+                reply.failure(f"{reply.status_code} {reply.text[:200]}")
+
+    @task(6)
+    def poll_run(self) -> None:
+        if not self.runs:
+            return None
+        run_id = self.runs[-1]
+        with self.client.get(f"/runs/{run_id}", name="read GET /runs/{id}", catch_response=True) as reply:
+            if reply.status_code != 200:
+                return reply.failure(f"{reply.status_code} {reply.text[:200]}")
+            status = reply.json()
+            if status["status"] == "failed":
+                return reply.failure(f"run failed: {status.get('error')}")
+            if status["status"] == "succeeded":
+                self.finished.append(status)
+                self.runs.remove(run_id)
+            reply.success()
+        return None
+
+    @task(3)
+    def fetch_output(self) -> None:
+        if not self.finished:
+            return
+        run = random.choice(self.finished[-5:])
+        name = random.choice([n for n in OUTPUTS if n in run["outputs"]])
+        with self.client.get(
+            run["outputs"][name], name="read GET /runs/{id}/output/{name}", catch_response=True
+        ) as reply:
+            if reply.status_code == 200 and reply.content:
+                reply.success()
+            else:
+                reply.failure(f"{name}: {reply.status_code}")
+
+    @task(2)
+    def queue_stats(self) -> None:
+        with self.client.get("/queue-stats", name="read GET /queue-stats", catch_response=True) as reply:
+            if reply.status_code == 200 and "run_concurrency_limit" in reply.json():
+                reply.success()
+            else:
+                reply.failure(f"{reply.status_code} {reply.text[:200]}")
+
+    @task(1)
+    def import_malformed(self) -> None:
+        code, body, expected = random.choice(MALFORMED)
+        with self.client.post(
+            "/schedules",
+            data=body,
+            headers=XML,
+            name="submit POST /schedules (malformed)",
+            catch_response=True,
+        ) as reply:
+            answer = reply.json() if reply.status_code == expected else {}
+            if answer.get("error", {}).get("code") == code:
+                reply.success()  # the refusal is the right answer
+            else:
+                reply.failure(f"{code}: expected {expected}, got {reply.status_code} {reply.text[:200]}")
+
+
+if os.environ.get("LOAD_SHAPE") == "ramp":
+
+    class RampShape(LoadTestShape):
+        """100 -> 500 -> 1000 users, LOAD_STAGE_SECONDS at each (after the ramp to it)."""
+
+        stages = tuple(int(u) for u in os.environ.get("LOAD_STAGES", "100,500,1000").split(","))
+        seconds = int(os.environ.get("LOAD_STAGE_SECONDS", "60"))
+        spawn_rate = float(os.environ.get("LOAD_SPAWN_RATE", "100"))
+
+        def tick(self) -> tuple[int, float] | None:
+            elapsed = self.get_run_time()
+            for index, users in enumerate(self.stages):
+                if elapsed < (index + 1) * self.seconds:
+                    return users, self.spawn_rate
+            return None
+
+
+# --- the summary ----------------------------------------------------------------------------------------
+
+
+def _percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, int(fraction * len(ordered)))], 1) if ordered else 0.0
+
+
+def max_overlap(intervals: list[tuple[datetime, datetime]]) -> int:
+    """The most runs that were running at one instant (touching intervals did not overlap)."""
+    edges = sorted([(b, 1) for b, _ in intervals] + [(e, -1) for _, e in intervals])
+    running = highest = 0
+    for _, change in edges:
+        running += change
+        highest = max(highest, running)
+    return highest
+
+
+def run_report(host: str, run_ids: list[str]) -> dict[str, Any]:
+    def status(run_id: str) -> dict[str, Any]:
+        with urllib.request.urlopen(f"{host}/runs/{run_id}", timeout=30) as reply:
+            return json.loads(reply.read())
+
+    with ThreadPoolExecutor(8) as pool:
+        statuses = list(pool.map(status, run_ids))
+    finished = [s for s in statuses if s["status"] in ("succeeded", "failed")]
+    intervals = [
+        (datetime.fromisoformat(s["started_at"]), datetime.fromisoformat(s["finished_at"])) for s in finished
+    ]
+    minutes = (
+        (max(e for _, e in intervals) - min(b for b, _ in intervals)).total_seconds() / 60 if intervals else 0
+    )
+    return {
+        "created": len(statuses),
+        "by_status": {
+            k: sum(1 for s in statuses if s["status"] == k) for k in sorted({s["status"] for s in statuses})
+        },
+        "runs_per_minute": round(len(finished) / minutes, 1) if minutes else None,
+        "max_concurrent": max_overlap(intervals),
+    }
+
+
+@events.quitting.add_listener
+def _summary(environment: Any, **kwargs: Any) -> None:
+    path = environment.parsed_options.summary if environment.parsed_options else ""
+    if not path:
+        return
+    stats = environment.stats.total
+    levels: dict[str, Any] = {}
+    for (kind, users), values in sorted(_samples.items(), key=lambda item: (item[0][1], item[0][0])):
+        levels.setdefault(str(users), {})[kind] = {
+            "requests": len(values),
+            "p50": _percentile(values, 0.50),
+            "p95": _percentile(values, 0.95),
+            "p99": _percentile(values, 0.99),
+        }
+    summary = {
+        "host": environment.host,
+        "seconds": round(time.time() - _started, 1),
+        "requests": stats.num_requests,
+        "failures": stats.num_failures,
+        "error_rate": round(stats.num_failures / stats.num_requests, 5) if stats.num_requests else 0,
+        "requests_per_second": round(stats.total_rps, 1),
+        "errors": dict(_errors),
+        "by_users": levels,
+        "runs": run_report(environment.host, list(_runs)) if _runs else {},
+    }
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_text(json.dumps(summary, indent=2))

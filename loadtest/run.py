@@ -1,0 +1,204 @@
+"""Runs a load test against the local stack (started here, on free ports) or a deployed URL.
+
+    python -m loadtest.run locust                       # closed model: the ramp 100 -> 500 -> 1000 users
+    python -m loadtest.run locust --users 500 --seconds 60
+    python -m loadtest.run artillery --rate 20 --seconds 60   # open model: 20 new users a second
+    python -m loadtest.run locust --url https://abc.execute-api.eu-west-1.amazonaws.com
+
+Results go to loadtest/results/<name>-<time>*: Locust's CSV and HTML, Artillery's JSON, and summary.json,
+which for the local stack adds what S3 says about every run: how many finished, runs per minute and the
+highest number that ran at once (the run cap of template.yaml must be exactly that).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+RESULTS = HERE / "results"
+ARTILLERY = os.environ.get("ARTILLERY", "npx --yes artillery@2.0.34").split()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def local_stack(log: Path, extra: list[str]) -> Iterator[tuple[str, str]]:
+    """`python -m local` on free ports; yields (API URL, moto endpoint)."""
+    api_port, moto_port = free_port(), free_port()
+    with log.open("wb") as sink:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "local", "--port", str(api_port), "--moto-port", str(moto_port), *extra],
+            cwd=ROOT,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
+    api = f"http://127.0.0.1:{api_port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None:
+                raise SystemExit(f"the local stack exited: see {log}")
+            try:
+                with urllib.request.urlopen(f"{api}/health", timeout=2):
+                    break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise SystemExit(f"the local stack did not answer within 60 s: see {log}") from None
+                time.sleep(0.2)
+        yield api, f"http://127.0.0.1:{moto_port}"
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def max_overlap(intervals: list[tuple[datetime, datetime]]) -> int:
+    edges = sorted([(b, 1) for b, _ in intervals] + [(e, -1) for _, e in intervals])
+    running = highest = 0
+    for _, change in edges:
+        running += change
+        highest = max(highest, running)
+    return highest
+
+
+def runs_in_s3(endpoint: str) -> dict[str, Any]:
+    """Every run's status document, read from the local stack's bucket."""
+    from local.__main__ import clients
+    from local.template import load_template
+
+    s3, _ = clients(endpoint)
+    bucket = load_template().bucket_name
+    statuses = []
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix="runs/"):
+        for item in page.get("Contents", []):
+            if item["Key"].endswith("/status.json"):
+                statuses.append(json.loads(s3.get_object(Bucket=bucket, Key=item["Key"])["Body"].read()))
+    finished = [s for s in statuses if s["status"] in ("succeeded", "failed")]
+    intervals = [
+        (datetime.fromisoformat(s["started_at"]), datetime.fromisoformat(s["finished_at"])) for s in finished
+    ]
+    span = (max(e for _, e in intervals) - min(b for b, _ in intervals)).total_seconds() if intervals else 0
+    by_status: dict[str, int] = {}
+    for status in statuses:
+        by_status[status["status"]] = by_status.get(status["status"], 0) + 1
+    return {
+        "created": len(statuses),
+        "by_status": by_status,
+        "runs_per_minute": round(len(finished) / (span / 60), 1) if span else None,
+        "max_concurrent": max_overlap(intervals),
+        "failed_reasons": sorted({json.dumps(s.get("error")) for s in statuses if s["status"] == "failed"}),
+    }
+
+
+def locust_command(args: argparse.Namespace, url: str, prefix: Path) -> tuple[list[str], dict[str, str]]:
+    command = [
+        str(Path(sys.executable).with_name("locust")),
+        "-f",
+        str(HERE / "locustfile.py"),
+        "--headless",
+        "--host",
+        url,
+        "--csv",
+        str(prefix),
+        "--html",
+        f"{prefix}.html",
+        "--summary",
+        f"{prefix}-locust.json",
+        "--only-summary",
+        "--stop-timeout",
+        "10",
+    ]
+    env = dict(os.environ, LOAD_THINK_MIN=str(args.think[0]), LOAD_THINK_MAX=str(args.think[1]))
+    if args.users:
+        # the figures are those after every user has started (the ramp-up is not measured)
+        length = args.seconds + round(args.users / args.spawn_rate)
+        command += ["-u", str(args.users), "-r", str(args.spawn_rate), "-t", f"{length}s"]
+        command += ["--reset-stats"]
+    else:
+        env |= {"LOAD_SHAPE": "ramp", "LOAD_STAGE_SECONDS": str(args.seconds)}
+        env["LOAD_SPAWN_RATE"] = str(args.spawn_rate)
+    return command, env
+
+
+def artillery_command(args: argparse.Namespace, url: str, prefix: Path) -> tuple[list[str], dict[str, str]]:
+    phases = [{"duration": args.seconds, "arrivalRate": args.rate, "name": f"{args.rate}/s"}]
+    command = [
+        *ARTILLERY,
+        "run",
+        "--target",
+        url,
+        "--overrides",
+        json.dumps({"config": {"phases": phases}}),
+        "--output",
+        f"{prefix}-artillery.json",
+        str(HERE / "artillery.yml"),
+    ]
+    return command, dict(os.environ)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m loadtest.run", description=__doc__.splitlines()[0])
+    parser.add_argument("tool", choices=["locust", "artillery"])
+    parser.add_argument("--url", default="", help="a deployed API; default: start the local stack")
+    parser.add_argument("--users", type=int, default=0, help="locust: fixed users (default: the ramp)")
+    parser.add_argument("--spawn-rate", type=float, default=100)
+    parser.add_argument("--seconds", type=int, default=60, help="test length (each stage of the ramp)")
+    parser.add_argument("--think", type=float, nargs=2, default=(5.0, 15.0), help="locust think time, s")
+    parser.add_argument("--rate", type=float, default=10, help="artillery: arrivals per second")
+    parser.add_argument("--name", default="", help="results file prefix")
+    parser.add_argument("--stack-args", default="", help="extra arguments for python -m local")
+    args = parser.parse_args(argv)
+
+    RESULTS.mkdir(exist_ok=True)
+    label = args.name or (
+        f"{args.tool}-{args.users or 'ramp'}" if args.tool == "locust" else f"artillery-{args.rate:g}"
+    )
+    prefix = RESULTS / f"{label}-{datetime.now():%Y%m%d-%H%M%S}"
+    build = locust_command if args.tool == "locust" else artillery_command
+    if args.tool == "artillery" and not shutil.which(ARTILLERY[0]):
+        raise SystemExit(f"{ARTILLERY[0]} not found: Artillery needs Node.js and npm")
+
+    summary: dict[str, Any] = {"tool": args.tool, "args": {k: v for k, v in vars(args).items()}}
+    if args.url:
+        command, env = build(args, args.url.rstrip("/"), prefix)
+        code = subprocess.call(command, cwd=HERE, env=env)
+    else:
+        with local_stack(Path(f"{prefix}-stack.log"), args.stack_args.split()) as (api, endpoint):
+            command, env = build(args, api, prefix)
+            started = time.monotonic()
+            code = subprocess.call(command, cwd=HERE, env=env)
+            summary["load_seconds"] = round(time.monotonic() - started, 1)
+            summary["runs"] = runs_in_s3(endpoint)
+    locust_summary = Path(f"{prefix}-locust.json")
+    if locust_summary.exists():
+        summary["locust"] = json.loads(locust_summary.read_text())
+    summary["exit_code"] = code
+    Path(f"{prefix}-summary.json").write_text(json.dumps(summary, indent=2, default=str))
+    print(json.dumps({k: summary[k] for k in ("runs", "exit_code") if k in summary}, indent=2))
+    print(f"results: {prefix}*")
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
