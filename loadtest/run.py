@@ -7,7 +7,10 @@
 
 Results go to loadtest/results/<name>-<time>*: Locust's CSV and HTML, Artillery's JSON, and summary.json,
 which for the local stack adds what S3 says about every run: how many finished, runs per minute and the
-highest number that ran at once (the run cap of template.yaml must be exactly that).
+highest number that ran at once (the run cap of template.yaml must be exactly that). Before the measurement
+--warmup requests (200) are sent, several at once, so that cold starts (each API process creating its AWS
+clients, as each new Lambda execution environment does) are not what the percentiles show; the slowest
+warm-up answer is in the summary.
 """
 
 from __future__ import annotations
@@ -111,6 +114,40 @@ def runs_in_s3(endpoint: str) -> dict[str, Any]:
     }
 
 
+def warm_up(url: str, requests: int) -> float:
+    """Requests of every kind from new connections, several at once, so each API process (each Lambda
+    execution environment) has created its clients before the measurement. Returns the slowest answer, s."""
+    if requests <= 0:
+        return 0.0
+    documents = [ROOT / "events" / "schedule.xml", *sorted((ROOT / "samples").glob("*.xml"))]
+
+    def one(index: int) -> float:
+        started = time.monotonic()
+        body = documents[index % len(documents)].read_bytes()
+        request = urllib.request.Request(
+            f"{url}/schedules", data=body, method="POST", headers={"content-type": "application/xml"}
+        )
+        with urllib.request.urlopen(request, timeout=60) as reply:
+            schedule = json.loads(reply.read())["id"]
+        request = urllib.request.Request(
+            f"{url}/schedules/{schedule}/runs",
+            data=b'{"days": 1}',
+            method="POST",
+            headers={"content-type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=60) as reply:
+            run = json.loads(reply.read())["id"]
+        for path in (f"/runs/{run}", "/queue-stats"):
+            with urllib.request.urlopen(f"{url}{path}", timeout=60) as reply:
+                reply.read()
+        return time.monotonic() - started
+
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(16) as pool:
+        return max(pool.map(one, range(requests // 4)))
+
+
 def locust_command(args: argparse.Namespace, url: str, prefix: Path) -> tuple[list[str], dict[str, str]]:
     command = [
         str(Path(sys.executable).with_name("locust")),
@@ -168,6 +205,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rate", type=float, default=10, help="artillery: arrivals per second")
     parser.add_argument("--name", default="", help="results file prefix")
     parser.add_argument("--stack-args", default="", help="extra arguments for python -m local")
+    parser.add_argument(
+        "--warmup", type=int, default=200, help="requests sent before the measurement (cold starts), 0: none"
+    )
     args = parser.parse_args(argv)
 
     RESULTS.mkdir(exist_ok=True)
@@ -182,10 +222,12 @@ def main(argv: list[str] | None = None) -> int:
     summary: dict[str, Any] = {"tool": args.tool, "args": {k: v for k, v in vars(args).items()}}
     if args.url:
         command, env = build(args, args.url.rstrip("/"), prefix)
+        summary["warmup_slowest_seconds"] = round(warm_up(args.url.rstrip("/"), args.warmup), 3)
         code = subprocess.call(command, cwd=HERE, env=env)
     else:
         with local_stack(Path(f"{prefix}-stack.log"), args.stack_args.split()) as (api, endpoint):
             command, env = build(args, api, prefix)
+            summary["warmup_slowest_seconds"] = round(warm_up(api, args.warmup), 3)
             started = time.monotonic()
             code = subprocess.call(command, cwd=HERE, env=env)
             summary["load_seconds"] = round(time.monotonic() - started, 1)
@@ -195,7 +237,8 @@ def main(argv: list[str] | None = None) -> int:
         summary["locust"] = json.loads(locust_summary.read_text())
     summary["exit_code"] = code
     Path(f"{prefix}-summary.json").write_text(json.dumps(summary, indent=2, default=str))
-    print(json.dumps({k: summary[k] for k in ("runs", "exit_code") if k in summary}, indent=2))
+    shown = ("warmup_slowest_seconds", "runs", "exit_code")
+    print(json.dumps({k: summary[k] for k in shown if k in summary}, indent=2))
     print(f"results: {prefix}*")
     return code
 
