@@ -481,12 +481,6 @@ def test_a_throttled_job_send_is_retried_and_its_duplicate_runs_once(stack, aws_
     assert queue_stats(stack)["jobs"] == IDLE
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug in onair.runs.create_run: when SendMessage fails after status.json was written, a retry "
-    "with the same Idempotency-Key finds the status and answers 202 without queueing the job; the run "
-    "stays queued forever (see the report of issue 6)",
-)
 def test_a_run_request_retried_after_a_failed_send_is_queued(stack, monkeypatch):
     schedule = stack.api("POST", "/schedules", SAMPLE_ONAIR).json()
     path, key = f"/schedules/{schedule['id']}/runs", {"Idempotency-Key": "retry-me"}

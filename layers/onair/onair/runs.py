@@ -99,9 +99,15 @@ def create_run(
     if idempotency_key is not None:
         job = _claim(services, job, idempotency_key)
         try:
-            return load_status(services, job.run_id)  # created by the first request with this key
+            status = load_status(services, job.run_id)  # created by the first request with this key
         except NotFound:
-            pass  # claimed, but that request stopped before queueing: finish its work
+            pass  # claimed, but that request stopped before saving the run: finish its work
+        else:
+            if status.status == "queued":
+                # That request may have stopped before its job reached the queue: send it again (a job
+                # delivered twice runs once).
+                services.queues.send(services.settings.job_queue_url, job.message())
+            return status
     status = RunStatus(
         id=job.run_id,
         schedule_id=schedule_id,
