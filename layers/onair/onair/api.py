@@ -67,7 +67,7 @@ def get_output(services: Services, run_id: str, name: str) -> Output:
         raise NotFound(f"run {run_id} has no output '{name[:80]}' (it has {sorted(status.outputs)})")
     key = keys.run_output(run_id, name)
     content_type = WRITERS[name][0]
-    if services.storage.size(key) > INLINE_OUTPUT_BYTES:
+    if services.storage.stat(key).size > INLINE_OUTPUT_BYTES:
         return Output(content_type, redirect=services.storage.presigned_get(key, 300))
     return Output(content_type, body=services.storage.get_bytes(key))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from onair import keys, observability
@@ -37,12 +38,14 @@ def import_document(
     return store_schedule(services, keys.new_id(), parsed)
 
 
-def store_schedule(services: Services, schedule_id: str, parsed: ParsedSchedule) -> dict[str, Any]:
+def store_schedule(
+    services: Services, schedule_id: str, parsed: ParsedSchedule, created_at: datetime | None = None
+) -> dict[str, Any]:
     """Write source, model, then summary; the summary is the commit marker that makes the schedule exist."""
     storage = services.storage
     stored = StoredSchedule(
         id=schedule_id,
-        created_at=services.clock(),
+        created_at=created_at or services.clock(),
         warnings=findings_to_dicts(parsed.warnings),
         schedule=parsed.schedule,
     )
@@ -90,16 +93,16 @@ def import_upload(services: Services, key: str) -> dict[str, Any] | None:
         return current  # a duplicate delivery: the first one already decided
     limit = services.settings.max_upload_bytes
     try:
-        size = storage.size(key)
-        if size > limit:
-            raise TooLarge(f"the upload is {size} bytes; the limit is {limit}")
+        upload = storage.stat(key)
+        if upload.size > limit:
+            raise TooLarge(f"the upload is {upload.size} bytes; the limit is {limit}")
         strict = bool(current and current.get("strict"))
         parsed = parse_schedule(storage.get_bytes(key), max_bytes=limit, strict=strict)
     except DocumentRejected as rejection:
         return _reject(services, upload_id, rejection, current)
-    summary = store_schedule(
-        services, upload_id, parsed
-    )  # the upload id names its schedule: retries are safe
+    # The upload names its schedule, and the object's time dates it: deliveries of one notification,
+    # even at once, write identical bytes.
+    summary = store_schedule(services, upload_id, parsed, created_at=upload.modified)
     status = {**(current or {}), "id": upload_id, "status": "imported", "schedule_id": upload_id}
     status["summary"] = summary
     storage.put_json(status_key, status)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import tempfile
 from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -12,6 +14,12 @@ from botocore.exceptions import ClientError
 from onair.errors import NotFound
 
 SPOOL_BYTES = 8 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class ObjectInfo:
+    size: int
+    modified: datetime
 
 
 class ObjectExists(Exception):
@@ -43,13 +51,14 @@ class Storage:
     def get_json(self, key: str) -> Any:
         return json.loads(self.get_bytes(key))
 
-    def size(self, key: str) -> int:
+    def stat(self, key: str) -> ObjectInfo:
         try:
-            return int(self._s3.head_object(Bucket=self.bucket, Key=key)["ContentLength"])
+            head = self._s3.head_object(Bucket=self.bucket, Key=key)
         except ClientError as error:
             if error.response["Error"]["Code"] in ("NoSuchKey", "404"):
                 raise NotFound(f"{key} does not exist") from error
             raise
+        return ObjectInfo(int(head["ContentLength"]), head["LastModified"])
 
     def put_bytes(
         self, key: str, data: bytes, content_type: str = "application/octet-stream", *, only_new: bool = False
