@@ -14,12 +14,18 @@ function pickDocument(requestParams, context, ee, next) {
   return next();
 }
 
+// A `whileTrue` function gets the context and a callback. Artillery ignores a loop's `count` when the loop
+// has `whileTrue`: the bound on polls is kept here.
+const MAX_POLLS = 10;
+
 function runUnfinished(context, next) {
-  return next(!["succeeded", "failed"].includes(context.vars.runStatus));
+  context.vars.polls = (context.vars.polls || 0) + 1;
+  return next(context.vars.polls <= MAX_POLLS && !["succeeded", "failed"].includes(context.vars.runStatus));
 }
 
-function runSucceeded(context, next) {
-  return next(context.vars.runStatus === "succeeded");
+// An `ifTrue` function gets the variables and returns (a throw would count as true).
+function runSucceeded(vars) {
+  return vars.runStatus === "succeeded";
 }
 
 module.exports = { pickDocument, runUnfinished, runSucceeded };
