@@ -52,12 +52,15 @@ _CLUMPIDX = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*$")
 # An entity reference that survived parsing: double-escaped (&amp;amp;) or undefined (&nbsp; with a DOCTYPE).
 _ENTITY_TEXT = re.compile(r"&(?:[A-Za-z_:][\w.:-]*|#[0-9]+|#x[0-9A-Fa-f]+);")
 _C1 = re.compile("[\x80-\x9f]")
-# What _scan_text looks for, as it appears in the serialized element: most elements have neither.
+# What _scan_text looks for, as it appears in the serialized (ASCII) element: most elements have neither.
 _ESCAPED_ENTITY = re.compile(r"&amp;(?:[A-Za-z_:][\w.:-]*|#[0-9]+|#x[0-9A-Fa-f]+);")
+_C1_REFERENCE = re.compile(r"&#(?:12[89]|1[3-5][0-9]);")
 
 
 def _suspect_text(xml: str) -> bool:
-    return ("&amp;" in xml and _ESCAPED_ENTITY.search(xml) is not None) or _C1.search(xml) is not None
+    return ("&amp;" in xml and _ESCAPED_ENTITY.search(xml) is not None) or (
+        "&#1" in xml and _C1_REFERENCE.search(xml) is not None
+    )
 
 
 _ISO8859 = re.compile(r"^(?:iso[-_ ]?8859[-_ ]?\d+|latin-?\d+|l\d)$", re.IGNORECASE)
@@ -631,7 +634,10 @@ def _path_of(node: etree._Element, top: etree._Element, top_path: str) -> str:
 
 
 def _serialize(element: etree._Element) -> str:
-    return etree.tostring(element, encoding="unicode", with_tail=False)
+    """ASCII, other characters as references: an ASCII str is one byte a character and lends its bytes to
+    the JSON encoder as they are, where a non-ASCII one takes 1-4 bytes a character and gains a cached UTF-8
+    copy when pydantic-core writes schedule.json (tens of MiB for a large listing)."""
+    return etree.tostring(element, encoding="us-ascii", with_tail=False).decode("ascii")
 
 
 def _implicit_channel(channel_id: str) -> str:
