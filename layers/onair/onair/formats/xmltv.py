@@ -253,17 +253,23 @@ class _Reader:
             "notvalid", violation.message, violation.line, violation.path, fatal=violation.fatal
         )
 
-    # --- channels -------------------------------------------------------------------------------------
-
-    def _read_channel(self, element: etree._Element, path: str) -> None:
-        line = element.sourceline
-        fatal_before = self.findings.fatal_total
-        for violation in () if dtd.is_valid(element) else _validate(element, "channel", path):
+    def _checked_xml(self, element: etree._Element, name: str, path: str) -> str:
+        """DTD rules (libxml2 in C; the Python walk only to say what fails) and text checks; the element
+        serialized as it will be stored."""
+        for violation in () if dtd.is_valid(element) else _validate(element, name, path):
             self._notvalid(violation)
         _entities_to_text(element)
         xml = _serialize(element)
         if _suspect_text(xml):
             self._scan_text(element, path)
+        return xml
+
+    # --- channels -------------------------------------------------------------------------------------
+
+    def _read_channel(self, element: etree._Element, path: str) -> None:
+        line = element.sourceline
+        fatal_before = self.findings.fatal_total
+        xml = self._checked_xml(element, "channel", path)
         channel_id = element.get("id")
         if channel_id is None:
             return
@@ -290,12 +296,7 @@ class _Reader:
     def _read_programme(self, element: etree._Element, path: str) -> None:
         findings, line = self.findings, element.sourceline
         fatal_before = findings.fatal_total
-        for violation in () if dtd.is_valid(element) else _validate(element, "programme", path):
-            self._notvalid(violation)
-        _entities_to_text(element)
-        xml = _serialize(element)
-        if _suspect_text(xml):
-            self._scan_text(element, path)
+        xml = self._checked_xml(element, "programme", path)
 
         channel = element.get("channel")
         if channel is not None and not channel.strip():
