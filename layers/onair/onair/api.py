@@ -125,7 +125,9 @@ class ScheduleSummary(_Answer):
 
 class RunAccepted(_Answer):
     id: str
-    status: Literal["queued"]
+    status: Literal["queued", "running", "succeeded", "failed"] = Field(
+        description="queued; a repeated Idempotency-Key answers its run's current status"
+    )
 
 
 class RunView(_Answer):
