@@ -68,7 +68,10 @@ def store_schedule(
 
 def get_schedule_summary(services: Services, schedule_id: str) -> dict[str, Any]:
     keys.checked_id(schedule_id, "schedule")
-    return services.storage.get_json(keys.schedule_file(schedule_id, "summary.json"))
+    try:
+        return services.storage.get_json(keys.schedule_file(schedule_id, "summary.json"))
+    except NotFound as error:
+        raise keys.unknown("schedule", schedule_id) from error
 
 
 def load_schedule(services: Services, schedule_id: str) -> StoredSchedule:
