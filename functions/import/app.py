@@ -309,8 +309,10 @@ def import_upload_record(record: SQSRecord) -> None:
     """One ImportQueue message: an S3 event (or S3's s3:TestEvent, which has no Records and is ignored)."""
     notification = json.loads(record.body)
     for s3_record in notification.get("Records", []):
-        key = unquote_plus(s3_record["s3"]["object"]["key"])  # S3 URL-encodes keys in events
-        outcome = imports.import_upload(default_services(), key)
+        s3_object = s3_record["s3"]["object"]
+        key = unquote_plus(s3_object["key"])  # S3 URL-encodes keys in events
+        put = imports.Put(s3_object.get("eTag"), s3_object.get("size"), s3_record.get("eventTime"))
+        outcome = imports.import_upload(default_services(), key, put)
         logger.info(
             "upload processed", extra={"key": key, "status": (outcome or {}).get("status", "ignored")}
         )

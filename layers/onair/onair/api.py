@@ -158,12 +158,29 @@ class UploadGrant(_Answer):
     expires_at: datetime
 
 
+class UploadedObject(_Answer):
+    etag: str | None = Field(description="hex MD5 of the bytes (S3's ETag for the PUT)")
+    bytes: int | None = None
+
+
+class LaterPut(UploadedObject):
+    at: str | None = Field(default=None, description="when S3 reported the PUT")
+
+
 class UploadStatus(_Answer):
     id: str
     status: Literal["pending", "imported", "rejected"]
     strict: bool = False
     schedule_id: str | None = None
     error: ErrorInfo | None = None
+    object: UploadedObject | None = Field(
+        default=None, description="the object that was imported or rejected"
+    )
+    later_puts: list[LaterPut] = Field(
+        default_factory=list,
+        description="objects PUT to the URL after the upload was imported or rejected: not imported (the "
+        "last 10). The URL stays valid until it expires; request a new upload for another document.",
+    )
 
 
 class QueueDepth(_Answer):
