@@ -84,7 +84,15 @@ def test_a_chunked_body_is_read_and_the_connection_stays_usable(local_stack):
         "Content-Length: 5\r\nTransfer-Encoding: chunked\r\n",
         "Transfer-Encoding: gzip, chunked\r\n",
     ],
-    ids=["negative", "not a number", "exponent", "two lengths", "a list", "length and chunked", "gzip coding"],
+    ids=[
+        "negative",
+        "not a number",
+        "exponent",
+        "two lengths",
+        "a list",
+        "length and chunked",
+        "gzip coding",
+    ],
 )
 def test_a_body_whose_framing_cannot_be_read_is_a_400(local_stack, headers):
     # Given a request whose Content-Length (or Transfer-Encoding) does not say where its body ends
