@@ -176,7 +176,10 @@ def _strict() -> bool:
 def import_schedule() -> Response[Any]:
     event = app.current_event
     media_type = (event.headers.get("content-type") or "application/xml").split(";")[0].strip().lower()
-    summary = imports.import_document(default_services(), _body(), strict=_strict(), media_type=media_type)
+    encoding = (event.headers.get("content-encoding") or "").strip().lower()
+    summary = imports.import_document(
+        default_services(), _body(), strict=_strict(), media_type=media_type, content_encoding=encoding
+    )
     return _json(HTTPStatus.CREATED, summary, {"Location": f"/schedules/{summary['id']}"})
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gzip
 import json
+import zlib
 
 import pytest
 
@@ -107,3 +109,18 @@ def test_an_output_listed_but_no_longer_stored_is_a_404_that_names_the_output(st
     reply = stack.api("GET", f"/runs/{run['id']}/output/asrun.csv")
     assert reply.status == 404
     assert reply.json()["error"]["message"] == f"run {run['id']}'s output 'asrun.csv' is no longer stored"
+
+
+@pytest.mark.parametrize("coding", ["deflate", "br", "gzip, deflate", "compress"])
+def test_a_document_in_a_content_encoding_other_than_gzip_is_a_415(stack, coding):
+    # Given a document compressed in a coding the API does not read
+    body = zlib.compress(SAMPLE_ONAIR)
+    reply = stack.api("POST", "/schedules", body, headers={"content-encoding": coding})
+    # Then it is refused as such, rather than parsed as XML and found not well-formed
+    assert (reply.status, reply.json()["error"]["code"]) == (415, "unsupported_media_type")
+    assert stack.keys("schedules/") == []
+
+
+def test_gzip_is_read_with_or_without_its_content_encoding(stack):
+    for headers in ({"content-encoding": "gzip"}, {}, {"content-encoding": "identity"}):
+        assert stack.api("POST", "/schedules", gzip.compress(SAMPLE_ONAIR), headers=headers).status == 201

@@ -13,6 +13,7 @@ from onair.formats.schedule import ParsedSchedule, parse_schedule
 from onair.models import StoredSchedule, findings_to_dicts, stored_json_chunks
 from onair.services import Services
 
+CONTENT_ENCODINGS = frozenset({"", "identity", "gzip", "x-gzip"})
 REJECTION_ATTRIBUTES = ("error_code", "error_message", "error_findings", "upload_id")
 XML_MEDIA_TYPES = frozenset(
     {
@@ -27,12 +28,24 @@ XML_MEDIA_TYPES = frozenset(
 
 
 def import_document(
-    services: Services, body: bytes, *, strict: bool, media_type: str = "application/xml"
+    services: Services,
+    body: bytes,
+    *,
+    strict: bool,
+    media_type: str = "application/xml",
+    content_encoding: str = "",
 ) -> dict[str, Any]:
     """Import a document sent in a request. Accepted and rejected documents are counted (metrics)."""
     try:
         if media_type not in XML_MEDIA_TYPES:
-            raise UnsupportedMediaType(f"'{media_type}' is not accepted; send XML (application/xml) or gzip")
+            raise UnsupportedMediaType(
+                f"'{media_type[:80]}' is not accepted; send XML (application/xml) or gzip"
+            )
+        if content_encoding not in CONTENT_ENCODINGS:
+            # gzip is recognised by its bytes whatever the header says; other codings would be read as XML
+            raise UnsupportedMediaType(
+                f"Content-Encoding '{content_encoding[:80]}' is not accepted; send the document as is, or gzip"
+            )
         parsed = parse_schedule(body, max_bytes=services.settings.max_import_bytes, strict=strict)
     except DocumentRejected as rejection:
         observability.import_rejected(rejection.code)
