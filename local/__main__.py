@@ -66,8 +66,8 @@ class Worker:
             delay = min(MAX_RESTART_DELAY, 2.0 ** (self.quick_deaths - 1)) if self.quick_deaths > 1 else 0.0
             self.restart_at = now + delay
             print(
-                f"{self.name} (pid {self.process.pid}) exited with {self.process.exitcode} after {lived:.1f} s;"
-                f" starting a new one{f' in {delay:.0f} s' if delay else ''}",
+                f"{self.name} (pid {self.process.pid}) exited with {self.process.exitcode}"
+                f" after {lived:.1f} s; starting a new one{f' in {delay:.0f} s' if delay else ''}",
                 file=sys.stderr,
                 flush=True,
             )

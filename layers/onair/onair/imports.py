@@ -44,7 +44,7 @@ def import_document(
         if content_encoding not in CONTENT_ENCODINGS:
             # gzip is recognised by its bytes whatever the header says; other codings would be read as XML
             raise UnsupportedMediaType(
-                f"Content-Encoding '{content_encoding[:80]}' is not accepted; send the document as is, or gzip"
+                f"Content-Encoding '{content_encoding[:80]}' is not accepted; send the document as is or gzip"
             )
         parsed = parse_schedule(body, max_bytes=services.settings.max_import_bytes, strict=strict)
     except DocumentRejected as rejection:

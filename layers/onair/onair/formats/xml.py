@@ -144,18 +144,15 @@ def document_encoding(data: bytes) -> Encoding:
         etree.XMLParser(encoding=name)  # lxml raises LookupError when libxml2 has no such encoding
     except LookupError:
         raise _unsupported(f"unknown encoding '{name}'") from None
-    if not info._is_text_encoding:  # base64, rot13, zlib...: codecs, but no character encodings
+    if (
+        not info._is_text_encoding
+    ):  # base64, rot13, zlib...: codecs, no character encodings (str.encode asks this)
         raise _unsupported(f"unknown encoding '{name}'")
     if info.name.startswith(("utf-16", "utf-32")):
         # The first bytes are ASCII, not UTF-16 or UTF-32: the declaration does not describe the document
         message = f"the document declares {name} but its bytes are not {name} (XML 1.0 section 4.3.3)"
         raise NotWellFormed(message, details=[Finding("badencoding", message, 1, 1, None)])
     return Encoding(name, info.name)
-
-
-def declared_encoding(data: bytes) -> str:
-    """The encoding the parser will use, as Python names it (utf-8, utf-16-le, iso8859-1, ...)."""
-    return document_encoding(data).codec
 
 
 _NAME_END = re.compile(rb"[\s\[>]")
