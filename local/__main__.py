@@ -15,6 +15,8 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -26,6 +28,53 @@ HOST = "127.0.0.1"
 # Concurrent API invocations (Lambda execution environments). They mostly wait for the emulator, so more
 # than the CPUs pays; docs/PERFORMANCE.md ("Load") has the measurements behind the number.
 API_WORKERS = 8
+# A worker that dies is started again, as Lambda starts a new execution environment; one that keeps dying
+# within QUICK_DEATH_SECONDS of its start waits longer each time (up to MAX_RESTART_DELAY) so a crash loop
+# does not spin.
+QUICK_DEATH_SECONDS = 10.0
+MAX_RESTART_DELAY = 30.0
+
+
+@dataclass
+class Worker:
+    """One child process (an API process or an SQS poller) and how to start it again."""
+
+    name: str
+    target: Callable[..., None]
+    args: tuple[Any, ...]
+    signals_ready: bool = False  # the target takes one more argument: an event it sets once it serves
+    process: multiprocessing.process.BaseProcess | None = None
+    ready: Any = None
+    started: float = 0.0
+    quick_deaths: int = 0
+    restart_at: float | None = None
+
+    def start(self, ctx: Any) -> None:
+        self.ready = ctx.Event()
+        args = (*self.args, self.ready) if self.signals_ready else self.args
+        self.process = ctx.Process(target=self.target, args=args, name=self.name, daemon=True)
+        self.process.start()
+        self.started = time.monotonic()
+
+    def revive(self, ctx: Any, now: float) -> None:
+        """Start the process again if it died (after a delay if it dies quickly, again and again)."""
+        if self.process is None or self.process.exitcode is None:
+            return
+        if self.restart_at is None:
+            lived = now - self.started
+            self.quick_deaths = self.quick_deaths + 1 if lived < QUICK_DEATH_SECONDS else 0
+            delay = min(MAX_RESTART_DELAY, 2.0 ** (self.quick_deaths - 1)) if self.quick_deaths > 1 else 0.0
+            self.restart_at = now + delay
+            print(
+                f"{self.name} (pid {self.process.pid}) exited with {self.process.exitcode}"
+                f" after {lived:.1f} s; starting a new one{f' in {delay:.0f} s' if delay else ''}",
+                file=sys.stderr,
+                flush=True,
+            )
+        if now >= self.restart_at:
+            self.restart_at = None
+            self.start(ctx)
+            print(f"{self.name} restarted: pid {self.process.pid}", file=sys.stderr, flush=True)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -139,8 +188,7 @@ def main(argv: list[str] | None = None) -> int:
     api = f"http://{HOST}:{args.port}"
     moto = start_moto(args.moto_port)
     ctx = multiprocessing.get_context("spawn")
-    halt = ctx.Event()
-    children: list[multiprocessing.process.BaseProcess] = []
+    workers: list[Worker] = []
     try:
         resources = provision(app, *clients(endpoint))
 
@@ -150,59 +198,60 @@ def main(argv: list[str] | None = None) -> int:
         from local.server import serve
         from local.sqs import poll_forever
 
-        api_ready = [ctx.Event() for _ in range(max(1, args.api_workers) if http_functions else 0)]
         if http_functions:
             (function_id,) = http_functions
-            children.extend(
-                ctx.Process(
-                    target=serve,
-                    args=(str(app.path), args.port, environment(function_id), ready),
-                    name=f"api#{index}",
-                    daemon=True,
-                )
-                for index, ready in enumerate(api_ready)
+            env = environment(function_id)
+            workers.extend(
+                Worker(f"api#{index}", serve, (str(app.path), args.port, env), signals_ready=True)
+                for index in range(max(1, args.api_workers))
             )
         for index, source in enumerate(app.sqs_sources):
             for worker in range(app.pollers(source)):
-                children.append(
-                    ctx.Process(
-                        target=poll_forever,
-                        args=(
+                workers.append(
+                    Worker(
+                        f"{source.function}#{worker}",
+                        poll_forever,
+                        (
                             str(app.path),
                             index,
                             worker,
                             environment(source.function),
                             resources.queue_urls[source.queue],
-                            halt,
                         ),
-                        name=f"{source.function}#{worker}",
-                        daemon=True,
                     )
                 )
-        for child in children:
-            child.start()
+        for worker_ in workers:
+            worker_.start(ctx)
+        print("processes: " + ", ".join(f"{w.name} pid {w.process.pid}" for w in workers), flush=True)
+        api_ready = [w.ready for w in workers if w.signals_ready]
         while not all(ready.wait(0.1) for ready in api_ready):
-            if stopping.is_set() or any(c.exitcode is not None for c in children):
+            if stopping.is_set() or any(w.process.exitcode is not None for w in workers):
                 raise SystemExit("the local stack failed to start (see the log above)")
         print(banner(app, api, endpoint, resources), flush=True)
         print(f"ready: {api} in {time.monotonic() - started:.1f} s", flush=True)
         while not stopping.wait(0.5):
-            dead = [c.name for c in children if c.exitcode is not None]
-            if dead:
-                print(f"stopping: {', '.join(dead)} exited", file=sys.stderr, flush=True)
+            if moto.poll() is not None:
+                # Its state (every object and message) died with it: nothing to go on with.
+                print(
+                    f"stopping: the S3/SQS emulator exited with {moto.returncode}",
+                    file=sys.stderr,
+                    flush=True,
+                )
                 return 1
+            for worker_ in workers:
+                worker_.revive(ctx, time.monotonic())
         return 0
     finally:
         print("stopping the local stack", file=sys.stderr, flush=True)
-        halt.set()  # pollers finish their current invocation, then leave
+        children = [w.process for w in workers if w.process is not None]
         for child in children:
-            if child.name.startswith("api#") and child.is_alive():
-                child.terminate()
+            if child.is_alive():
+                child.terminate()  # API processes leave at once; pollers finish their invocation first
         deadline = time.monotonic() + 5
         for child in children:
             child.join(max(0.1, deadline - time.monotonic()))
             if child.is_alive():
-                child.terminate()
+                child.kill()  # a poller still in a long invocation: SIGTERM only asked it to finish
                 child.join(2)
         moto.terminate()
         try:

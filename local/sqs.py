@@ -7,6 +7,7 @@ import json
 import os
 import signal
 import sys
+import threading
 import time
 import traceback
 from typing import Any
@@ -62,12 +63,17 @@ def log(prefix: str, message: str) -> None:
     print(f"[{prefix}] {message}", file=sys.stderr, flush=True)
 
 
-def poll_forever(
-    template: str, source_index: int, worker: int, env: dict[str, str], queue_url: str, stop: Any
-) -> None:
+def poll_forever(template: str, source_index: int, worker: int, env: dict[str, str], queue_url: str) -> None:
     """One execution environment (a process): one invocation at a time, so the number of these processes
-    is the mapping's MaximumConcurrency."""
+    is the mapping's MaximumConcurrency.
+
+    SIGTERM (the supervisor stopping) lets the current invocation finish, then the loop ends. The flag is
+    this process's own: a stop event shared between processes holds a lock, and a poller killed while
+    holding it (SIGKILL, out of memory) would leave every other one blocked on it.
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the supervisor decides when to stop
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
     # In AWS, functions run on their own hardware; here they share this machine's CPUs with the API and the
     # emulator. A lower priority keeps a backlog of jobs from slowing the API's answers (jobs still get all
     # the CPU the API leaves).

@@ -6,6 +6,7 @@ Thin by design: routing, HTTP mapping and batch handling here; everything else i
 from __future__ import annotations
 
 import base64
+import binascii
 import json
 from http import HTTPStatus
 from typing import Any
@@ -22,7 +23,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
 from onair import api, imports, runs
-from onair.errors import BadRequest, OnAirError
+from onair.errors import BadRequest, Finding, OnAirError
 from onair.observability import logger, metrics, tracer
 from onair.services import default_services
 
@@ -108,7 +109,7 @@ def _domain_error(error: OnAirError) -> Response[Any]:
 @app.exception_handler([RequestValidationError, ValidationError])
 def _invalid_request(error: RequestValidationError | ValidationError) -> Response[Any]:
     details = [
-        {"code": problem["type"], "path": ".".join(map(str, problem["loc"])), "message": problem["msg"]}
+        Finding(problem["type"], problem["msg"], path=".".join(map(str, problem["loc"]))).to_dict()
         for problem in error.errors()
     ]
     return _error(HTTPStatus.BAD_REQUEST, "invalid_request", "the request is not valid", details)
@@ -129,6 +130,20 @@ def _no_route(error: RouteNotFound) -> Response[Any]:
 @app.get("/health", operation_id="health", summary="Liveness", tags=["service"])
 def health() -> dict[str, str]:
     return {"status": "ok"}
+
+
+def _body() -> bytes:
+    """The request body as sent, whatever it holds: the one place it is decoded. API Gateway base64-encodes
+    binary bodies and passes text ones as a string; no route reads Powertools' `decoded_body`, which decodes
+    to text and fails on bytes that are not UTF-8."""
+    event = app.current_event
+    raw = event.body or ""
+    if not event.is_base64_encoded:
+        return raw.encode("utf-8", errors="surrogatepass")
+    try:
+        return base64.b64decode(raw, validate=True)
+    except binascii.Error as error:
+        raise BadRequest("the body is not valid base64", code="invalid_request") from error
 
 
 def _strict() -> bool:
@@ -161,9 +176,10 @@ def _strict() -> bool:
 def import_schedule() -> Response[Any]:
     event = app.current_event
     media_type = (event.headers.get("content-type") or "application/xml").split(";")[0].strip().lower()
-    raw = event.body or ""
-    body = base64.b64decode(raw) if event.is_base64_encoded else raw.encode("utf-8")
-    summary = imports.import_document(default_services(), body, strict=_strict(), media_type=media_type)
+    encoding = (event.headers.get("content-encoding") or "").strip().lower()
+    summary = imports.import_document(
+        default_services(), _body(), strict=_strict(), media_type=media_type, content_encoding=encoding
+    )
     return _json(HTTPStatus.CREATED, summary, {"Location": f"/schedules/{summary['id']}"})
 
 
@@ -196,9 +212,10 @@ def get_schedule(schedule_id: str) -> dict[str, Any]:
     },
 )
 def create_run(schedule_id: str) -> Response[Any]:
-    # The body is optional (every field has a default), so it is validated here rather than by the resolver.
-    text = app.current_event.decoded_body or "{}"
-    request = runs.RunRequest.model_validate_json(text)
+    # The body is optional (every field has a default), so it is validated here rather than by the resolver:
+    # as bytes (JSON is UTF-8; anything else is invalid JSON, a 400) and strictly (`"days": true` or "5" is
+    # a wrong type, not a 1 or a 5).
+    request = runs.RunRequest.model_validate_json(_body() or b"{}", strict=True)
     idempotency_key = app.current_event.headers.get("idempotency-key")
     status = runs.create_run(default_services(), schedule_id, request, idempotency_key)
     return _json(
@@ -295,8 +312,10 @@ def import_upload_record(record: SQSRecord) -> None:
     """One ImportQueue message: an S3 event (or S3's s3:TestEvent, which has no Records and is ignored)."""
     notification = json.loads(record.body)
     for s3_record in notification.get("Records", []):
-        key = unquote_plus(s3_record["s3"]["object"]["key"])  # S3 URL-encodes keys in events
-        outcome = imports.import_upload(default_services(), key)
+        s3_object = s3_record["s3"]["object"]
+        key = unquote_plus(s3_object["key"])  # S3 URL-encodes keys in events
+        put = imports.Put(s3_object.get("eTag"), s3_object.get("size"), s3_record.get("eventTime"))
+        outcome = imports.import_upload(default_services(), key, put)
         logger.info(
             "upload processed", extra={"key": key, "status": (outcome or {}).get("status", "ignored")}
         )

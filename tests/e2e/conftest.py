@@ -11,6 +11,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -105,18 +106,21 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+@contextmanager
+def running_stack(log: Path, template: Path | None = None) -> Iterator[LocalStack]:
+    """`python -m local` on free ports (from `template`, else template.yaml), until the block ends."""
     api_port, moto_port = free_port(), free_port()
-    log = tmp_path_factory.mktemp("local-stack") / "stack.log"
+    command = [sys.executable, "-m", "local", "--port", str(api_port), "--moto-port", str(moto_port)]
+    if template is not None:
+        command += ["--template", str(template)]
     with log.open("wb") as sink:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "local", "--port", str(api_port), "--moto-port", str(moto_port)],
-            cwd=ROOT,
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-        )
-    stack = LocalStack(f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{moto_port}", load_template(), log)
+        process = subprocess.Popen(command, cwd=ROOT, stdout=sink, stderr=subprocess.STDOUT)
+    stack = LocalStack(
+        f"http://127.0.0.1:{api_port}",
+        f"http://127.0.0.1:{moto_port}",
+        load_template(template) if template else load_template(),
+        log,
+    )
 
     def healthy() -> bool:
         if process.poll() is not None:
@@ -136,3 +140,9 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@pytest.fixture(scope="session")
+def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+    with running_stack(tmp_path_factory.mktemp("local-stack") / "stack.log") as stack:
+        yield stack

@@ -28,6 +28,9 @@ class Stack:
     s3: Any
     sqs: Any
 
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(f"Stack({self.resources.bucket})")  # hypothesis prints a failing example's arguments
+
     def api(self, method: str, path: str, body: bytes | str | None = None, **kwargs: Any) -> Reply:
         """Call ImportFunction with the API Gateway event the deployed HTTP API would send."""
         match = match_route(self.app.routes, method, path)

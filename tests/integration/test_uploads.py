@@ -98,3 +98,39 @@ def test_an_upload_created_strict_is_judged_strictly(stack):
     assert lenient["status"] == "imported"
     assert (strict["status"], strict["error"]["code"]) == ("rejected", "invalid_schedule")
     assert "channelnoprogramme" in [d["code"] for d in strict["error"]["details"]]
+
+
+def test_a_put_after_the_upload_was_imported_is_not_imported_and_the_status_says_so(stack):
+    # Given an upload imported from its first object
+    upload_id = upload(stack, SAMPLE_XMLTV)
+    stack.deliver("ImportQueue", "ImportFunction")
+    first = stack.api("GET", f"/uploads/{upload_id}").json()
+    assert first["status"] == "imported" and first["object"]["bytes"] == len(SAMPLE_XMLTV)
+    schedule = stack.api("GET", f"/schedules/{upload_id}").json()
+    # When the client PUTs another document to the same URL (S3 cannot revoke it before it expires)
+    other = SAMPLE_XMLTV.replace(b"Cartoons", b"Westerns")
+    stack.s3.put_object(Bucket=stack.resources.bucket, Key=f"incoming/{upload_id}.xml", Body=other)
+    [message] = stack.receive("ImportQueue")
+    from local.sqs import sqs_record
+
+    event = {"Records": [sqs_record(message, stack.resources.queue_arns["ImportQueue"])]}
+    assert stack.invoke("ImportFunction", event) == {"batchItemFailures": []}
+    # Then the schedule is the first document's, and the upload's status lists the later object
+    assert stack.api("GET", f"/schedules/{upload_id}").json() == schedule
+    status = stack.api("GET", f"/uploads/{upload_id}").json()
+    assert (status["status"], status["object"]) == ("imported", first["object"])
+    [later] = status["later_puts"]
+    assert later["bytes"] == len(other) and later["etag"] != first["object"]["etag"] and later["at"]
+    # And a repeated delivery of that notification lists it once
+    stack.invoke("ImportFunction", event)
+    assert stack.api("GET", f"/uploads/{upload_id}").json() == status
+
+
+def test_a_put_after_the_upload_was_rejected_is_listed_too(stack):
+    upload_id = upload(stack, b"<tv><programme></tv>")
+    stack.deliver("ImportQueue", "ImportFunction")
+    stack.s3.put_object(Bucket=stack.resources.bucket, Key=f"incoming/{upload_id}.xml", Body=SAMPLE_XMLTV)
+    stack.deliver("ImportQueue", "ImportFunction")
+    status = stack.api("GET", f"/uploads/{upload_id}").json()
+    assert status["status"] == "rejected" and len(status["later_puts"]) == 1
+    assert stack.keys("schedules/") == []

@@ -49,7 +49,10 @@ def create_upload(
 
 def get_upload(services: Services, upload_id: str) -> dict[str, Any]:
     keys.checked_id(upload_id, "upload")
-    status = services.storage.get_json(keys.upload_status(upload_id))
+    try:
+        status = services.storage.get_json(keys.upload_status(upload_id))
+    except NotFound as error:
+        raise keys.unknown("upload", upload_id) from error
     status.pop("summary", None)
     return status
 
@@ -67,9 +70,12 @@ def get_output(services: Services, run_id: str, name: str) -> Output:
         raise NotFound(f"run {run_id} has no output '{name[:80]}' (it has {sorted(status.outputs)})")
     key = keys.run_output(run_id, name)
     content_type = WRITERS[name][0]
-    if services.storage.stat(key).size > INLINE_OUTPUT_BYTES:
-        return Output(content_type, redirect=services.storage.presigned_get(key, 300))
-    return Output(content_type, body=services.storage.get_bytes(key))
+    try:
+        if services.storage.stat(key).size > INLINE_OUTPUT_BYTES:
+            return Output(content_type, redirect=services.storage.presigned_get(key, 300))
+        return Output(content_type, body=services.storage.get_bytes(key))
+    except NotFound as error:  # listed in the status, but the object is gone (deleted by hand)
+        raise NotFound(f"run {run_id}'s output '{name}' is no longer stored") from error
 
 
 def queue_stats(services: Services) -> dict[str, Any]:
@@ -152,12 +158,29 @@ class UploadGrant(_Answer):
     expires_at: datetime
 
 
+class UploadedObject(_Answer):
+    etag: str | None = Field(description="hex MD5 of the bytes (S3's ETag for the PUT)")
+    bytes: int | None = None
+
+
+class LaterPut(UploadedObject):
+    at: str | None = Field(default=None, description="when S3 reported the PUT")
+
+
 class UploadStatus(_Answer):
     id: str
     status: Literal["pending", "imported", "rejected"]
     strict: bool = False
     schedule_id: str | None = None
     error: ErrorInfo | None = None
+    object: UploadedObject | None = Field(
+        default=None, description="the object that was imported or rejected"
+    )
+    later_puts: list[LaterPut] = Field(
+        default_factory=list,
+        description="objects PUT to the URL after the upload was imported or rejected: not imported (the "
+        "last 10). The URL stays valid until it expires; request a new upload for another document.",
+    )
 
 
 class QueueDepth(_Answer):

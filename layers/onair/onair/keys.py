@@ -16,10 +16,15 @@ def new_id() -> str:
     return str(uuid.uuid4())
 
 
+def unknown(what: str, value: str) -> NotFound:
+    """The answer for an id that names nothing, in the API's terms (never the key that was looked up)."""
+    return NotFound(f"no {what} has the id '{value[:80]}'")
+
+
 def checked_id(value: str, what: str) -> str:
     """An id from a URL or an S3 key; anything else is unknown (and never becomes part of a key)."""
     if not _ID.match(value):
-        raise NotFound(f"no {what} has the id '{value[:80]}'")
+        raise unknown(what, value)
     return value
 
 

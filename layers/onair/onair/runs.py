@@ -73,7 +73,10 @@ def save_status(services: Services, status: RunStatus) -> None:
 
 def load_status(services: Services, run_id: str) -> RunStatus:
     keys.checked_id(run_id, "run")
-    return RunStatus.model_validate(services.storage.get_json(keys.run_status(run_id)))
+    try:
+        return RunStatus.model_validate(services.storage.get_json(keys.run_status(run_id)))
+    except NotFound as error:
+        raise keys.unknown("run", run_id) from error
 
 
 def create_run(
@@ -85,7 +88,7 @@ def create_run(
     try:
         services.storage.get_json(keys.schedule_file(schedule_id, "summary.json"))
     except NotFound as error:
-        raise NotFound(f"no schedule has the id '{schedule_id}'") from error
+        raise keys.unknown("schedule", schedule_id) from error
     job = Job.model_validate(
         {
             "run_id": keys.new_id(),

@@ -14,6 +14,9 @@ from botocore.exceptions import ClientError
 from onair.errors import NotFound
 
 SPOOL_BYTES = 8 * 1024 * 1024
+# Keys are the bucket's business, not the client's: the use case that asked names what is missing (the
+# ClientError chained to this one keeps the key for the logs).
+MISSING = "the requested object does not exist"
 
 
 @dataclass(frozen=True)
@@ -45,7 +48,7 @@ class Storage:
             return self._s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()
         except ClientError as error:
             if error.response["Error"]["Code"] in ("NoSuchKey", "404"):
-                raise NotFound(f"{key} does not exist") from error
+                raise NotFound(MISSING) from error
             raise
 
     def get_json(self, key: str) -> Any:
@@ -56,7 +59,7 @@ class Storage:
             head = self._s3.head_object(Bucket=self.bucket, Key=key)
         except ClientError as error:
             if error.response["Error"]["Code"] in ("NoSuchKey", "404"):
-                raise NotFound(f"{key} does not exist") from error
+                raise NotFound(MISSING) from error
             raise
         return ObjectInfo(int(head["ContentLength"]), head["LastModified"])
 

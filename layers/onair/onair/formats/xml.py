@@ -6,9 +6,11 @@ DTD subset (where every entity-expansion attack lives) is refused before the par
 
 from __future__ import annotations
 
+import codecs
 import re
 import zlib
 from collections.abc import Iterator
+from dataclasses import dataclass
 from io import BytesIO
 
 from lxml import etree
@@ -23,67 +25,196 @@ from onair.errors import (
 )
 
 GZIP_MAGIC = b"\x1f\x8b"
-_XML_DECLARATION_BYTES = 256
+_GZIP_CHUNK = 1024 * 1024
+_XML_DECLARATION_BYTES = 4096  # the XML declaration is read from this much
 
 
 def read_body(data: bytes, max_bytes: int) -> bytes:
-    """The document's bytes, gunzipped when they are gzip, refused past `max_bytes` either way."""
+    """The document's bytes, gunzipped when they are gzip, refused past `max_bytes` either way.
+
+    A gzip body is one stream of one or more members (RFC 1952 2.2: concatenated members are one file, as
+    `cat a.gz b.gz` or pigz write them), inflated together under the same cap. After the last member only
+    zero bytes may follow (block padding, which gzip(1) ignores too); anything else is refused as bad_gzip
+    rather than silently dropped.
+    """
     if len(data) > max_bytes:
         raise TooLarge(f"the document is {len(data)} bytes; the limit is {max_bytes}")
     if not data.startswith(GZIP_MAGIC):
         return data
-    inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+    view, parts, inflated_bytes, offset, member = memoryview(data), [], 0, 0, 0
+    # Each member costs a fresh inflater: their number is bounded so that a body of empty members cannot
+    # cost more than a large document (BGZF, the most member-happy writer, makes one per 64 KiB).
+    max_members = 1024 + max_bytes // (16 * 1024)
+    while data.startswith(GZIP_MAGIC, offset):
+        member += 1
+        if member > max_members:
+            raise DocumentRejected(f"the gzip body has more than {max_members} members", code="bad_gzip")
+        inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+        position, size = offset, 1024
+        try:
+            # Fed in growing chunks from an offset: what zlib copies past a member's end (unused_data) stays
+            # small, so many small members cost linear time, and large ones few calls.
+            while not inflater.eof and position < len(data):
+                chunk = view[position : position + size]
+                position, size = position + len(chunk), min(2 * size, _GZIP_CHUNK)
+                part = inflater.decompress(chunk, max_bytes - inflated_bytes + 1)
+                inflated_bytes += len(part)
+                if inflated_bytes > max_bytes or inflater.unconsumed_tail:
+                    raise TooLarge(f"the document inflates past the limit of {max_bytes} bytes")
+                parts.append(part)
+        except zlib.error as error:
+            raise DocumentRejected(f"gzip member {member} is corrupt: {error}", code="bad_gzip") from error
+        if not inflater.eof:
+            raise DocumentRejected(f"gzip member {member} is truncated", code="bad_gzip")
+        offset = position - len(inflater.unused_data)
+    trailing = len(data) - offset
+    if data.count(b"\x00", offset) != trailing:
+        raise DocumentRejected(
+            f"{trailing} bytes after the gzip stream (at byte {offset}) are not a gzip member",
+            code="bad_gzip",
+        )
+    return parts[0] if len(parts) == 1 else b"".join(parts)
+
+
+@dataclass(frozen=True)
+class Encoding:
+    """How a document's bytes become characters. One decision serves both readers: libxml2 is told `name`
+    (so a declaration it would otherwise follow cannot differ), and the prolog scan decodes with `codec`
+    (so no encoding can hide a DTD subset from the scan that the parser would then read)."""
+
+    name: str  # given to libxml2: the BOM's or the byte pattern's encoding, else the declared one, else UTF-8
+    codec: str  # the same encoding in Python's codec registry
+
+
+# XML 1.0 Appendix F: a byte order mark, else the first four bytes of "<?xml" (or of the root element for
+# UTF-32, which libxml2 detects too). Longest first: FF FE 00 00 is UTF-32LE, not UTF-16LE.
+_BOMS = (
+    (b"\x00\x00\xfe\xff", "UTF-32BE", "utf-32-be"),
+    (b"\xff\xfe\x00\x00", "UTF-32LE", "utf-32-le"),
+    (b"\x00\x00\xff\xfe", None, "UCS-4 in the unusual octet order 2143"),
+    (b"\xfe\xff\x00\x00", None, "UCS-4 in the unusual octet order 3412"),
+    (b"\xef\xbb\xbf", "UTF-8", "utf-8"),
+    (b"\xfe\xff", "UTF-16BE", "utf-16-be"),
+    (b"\xff\xfe", "UTF-16LE", "utf-16-le"),
+)
+_PATTERNS = {
+    b"\x00\x00\x00<": ("UTF-32BE", "utf-32-be"),
+    b"<\x00\x00\x00": ("UTF-32LE", "utf-32-le"),
+    b"\x00\x00<\x00": (None, "UCS-4 in the unusual octet order 2143"),
+    b"\x00<\x00\x00": (None, "UCS-4 in the unusual octet order 3412"),
+    b"\x00<\x00?": ("UTF-16BE", "utf-16-be"),
+    b"<\x00?\x00": ("UTF-16LE", "utf-16-le"),
+    b"\x4c\x6f\xa7\x94": (None, "EBCDIC"),
+}
+_ENCODING_DECLARATION = re.compile(rb"""^<\?xml[^>]*?\sencoding\s*=\s*["']([A-Za-z][A-Za-z0-9._-]*)["']""")
+
+
+def _unsupported(what: str) -> UnsupportedMediaType:
+    message = f"the document's encoding is not supported: {what}; send UTF-8 (or UTF-16, UTF-32, ISO-8859-x)"
+    return UnsupportedMediaType(
+        message, code="unsupported_encoding", details=[Finding("badencoding", what, 1, 1, None)]
+    )
+
+
+def document_encoding(data: bytes) -> Encoding:
+    """The encoding the document is read in: its BOM's, else its first bytes' (XML 1.0 Appendix F), else its
+    XML declaration's, else UTF-8. Encodings libxml2 or Python cannot read are a 415 before any parsing."""
+    for bom, name, codec in _BOMS:
+        if data.startswith(bom):
+            if name is None:
+                raise _unsupported(codec)
+            return Encoding(name, codec)
+    if data[:4] in _PATTERNS:
+        name, codec = _PATTERNS[data[:4]]
+        if name is None:
+            raise _unsupported(codec)
+        return Encoding(name, codec)
+    head = data[:4]
+    if len(head) == 4 and (head[1] == head[3] == 0 or head[0] == head[2] == 0) and head.count(0) == 2:
+        # XML 1.0 section 4.3.3: UTF-16 needs its BOM; without one or a declaration, nothing says so
+        order = "LE" if head[1] == 0 else "BE"
+        message = f"the document looks like UTF-16{order} without a byte order mark or an XML declaration"
+        raise NotWellFormed(message, details=[Finding("badencoding", message, 1, 1, None)])
+    match = _ENCODING_DECLARATION.match(data[:_XML_DECLARATION_BYTES])
+    if not match:
+        return Encoding("UTF-8", "utf-8")
+    name = match.group(1).decode("ascii")
     try:
-        inflated = inflater.decompress(data, max_bytes + 1)
-    except zlib.error as error:
-        raise DocumentRejected(f"the gzip body is corrupt: {error}", code="bad_gzip") from error
-    if len(inflated) > max_bytes or inflater.unconsumed_tail:
-        raise TooLarge(f"the document inflates past the limit of {max_bytes} bytes")
-    if not inflater.eof:
-        raise DocumentRejected("the gzip body is truncated", code="bad_gzip")
-    return inflated
-
-
-def _prolog_bytes(data: bytes) -> bytes:
-    """The document in an ASCII-compatible form, enough to read its prolog's markup."""
-    if data.startswith((b"\xff\xfe", b"\xfe\xff", b"<\x00?\x00", b"\x00<\x00?")):
-        return data.decode("utf-16", errors="replace").encode("utf-8", errors="replace")
-    return data
+        info = codecs.lookup(name)
+        etree.XMLParser(encoding=name)  # lxml raises LookupError when libxml2 has no such encoding
+    except LookupError:
+        raise _unsupported(f"unknown encoding '{name}'") from None
+    if (
+        not info._is_text_encoding
+    ):  # base64, rot13, zlib...: codecs, no character encodings (str.encode asks this)
+        raise _unsupported(f"unknown encoding '{name}'")
+    if info.name.startswith(("utf-16", "utf-32")):
+        # The first bytes are ASCII, not UTF-16 or UTF-32: the declaration does not describe the document
+        message = f"the document declares {name} but its bytes are not {name} (XML 1.0 section 4.3.3)"
+        raise NotWellFormed(message, details=[Finding("badencoding", message, 1, 1, None)])
+    return Encoding(name, info.name)
 
 
 _NAME_END = re.compile(rb"[\s\[>]")
+_PROLOG_CHUNK = 64 * 1024
 
 
 def refuse_internal_subset(data: bytes, schedule_roots: frozenset[str]) -> None:
     """Reject `<!DOCTYPE x [ ... ]>` before libxml2 reads it: internal subsets declare the entities and
     attribute defaults that expansion attacks use. The whole prolog is scanned (comments and processing
-    instructions skipped), so no amount of padding hides a subset from this check.
+    instructions skipped), so no amount of padding hides a subset from this check, and it is read in the
+    encoding the parser is given (`document_encoding`), so no encoding does either.
 
     A DOCTYPE that only names an external DTD (`SYSTEM "xmltv.dtd"`, common in XMLTV files) is allowed and
     never fetched. A subset declared for a root that is no schedule is reported as "not a schedule": that is
     the more useful answer, and it does not depend on reading the subset.
     """
-    text = _prolog_bytes(data)
+    codec = document_encoding(data).codec
+    if codec == "utf-8":  # every markup byte is ASCII and no multi-byte sequence holds one: scan as is
+        _scan_prolog(data.removeprefix(b"\xef\xbb\xbf"), schedule_roots, final=True)
+        return
+    # Any other encoding is decoded (to UTF-8) just far enough to read the whole prolog.
+    decoder = codecs.getincrementaldecoder(codec)(errors="replace")
+    text, position, size = "", 0, _PROLOG_CHUNK
+    while True:
+        chunk = data[position : position + size]
+        position += len(chunk)
+        final = position >= len(data)
+        try:
+            text += decoder.decode(chunk, final=final)
+        except (UnicodeError, TypeError, ValueError) as error:  # a codec that cannot even replace
+            raise _unsupported(f"{codec} cannot be read: {error}") from error
+        if _scan_prolog(text.removeprefix("\ufeff").encode("utf-8", "replace"), schedule_roots, final=final):
+            return
+        size *= 2  # doubling: the prolog is scanned O(1) times over, however long its padding
+
+
+def _scan_prolog(text: bytes, schedule_roots: frozenset[str], *, final: bool) -> bool:
+    """Scan the prolog of `text` (a prefix of the document when not `final`). True when the answer is
+    known (no subset; a subset raises), False when `text` ends inside the prolog and more must be read."""
     position = 0
     while True:
-        while position < len(text) and text[position] in b" \t\r\n\xef\xbb\xbf":
+        while position < len(text) and text[position] in b" \t\r\n":
             position += 1
+        rest = text[position : position + 9]
         if text.startswith(b"<?", position):
             end = b"?>"
         elif text.startswith(b"<!--", position):
             end = b"-->"
-        elif text[position : position + 9].upper() == b"<!DOCTYPE":
-            _check_doctype(text, position, schedule_roots)
-            return
+        elif rest.upper() == b"<!DOCTYPE":
+            return _check_doctype(text, position, schedule_roots) or final
         else:
-            return  # the root element, or something the parser will reject with a precise error
+            # The root element, or something the parser will reject with a precise error; unless the text
+            # ends inside what may yet be a DOCTYPE or a comment.
+            cut = len(rest) < 9 and any(m.startswith(rest.upper()) for m in (b"<!DOCTYPE", b"<!--"))
+            return final or not cut
         position = text.find(end, position + 2)
         if position == -1:
-            return  # unterminated: the parser reports it
+            return final  # unterminated: read on, or, at the end, the parser reports it
         position += len(end)
 
 
-def _check_doctype(text: bytes, start: int, schedule_roots: frozenset[str]) -> None:
+def _check_doctype(text: bytes, start: int, schedule_roots: frozenset[str]) -> bool:
     name_start = start + 9
     while name_start < len(text) and text[name_start] in b" \t\r\n":
         name_start += 1
@@ -97,7 +228,7 @@ def _check_doctype(text: bytes, start: int, schedule_roots: frozenset[str]) -> N
         elif char in (b'"', b"'"):
             quote = char
         elif char == b">":
-            return
+            return True
         elif char == b"[":
             line = text.count(b"\n", 0, start) + 1
             column = start - (text.rfind(b"\n", 0, start) + 1) + 1
@@ -114,6 +245,7 @@ def _check_doctype(text: bytes, start: int, schedule_roots: frozenset[str]) -> N
                 code="dtd_not_allowed",
                 details=[Finding("dtd_not_allowed", "internal DTD subset", line, column, None)],
             )
+    return False  # the text ends inside the DOCTYPE
 
 
 # libxml2 error types with a finding code of their own (XMLTV's tv_validate_file names where it has one).
@@ -152,32 +284,20 @@ def not_well_formed(error: etree.XMLSyntaxError, encoding: str) -> DocumentRejec
     return NotWellFormed(f"the document is not well-formed XML: {message}{where}", details=[finding])
 
 
-_ENCODING_DECLARATION = re.compile(rb"""^<\?xml[^>]*?\sencoding\s*=\s*["']([A-Za-z][A-Za-z0-9._-]*)["']""")
-
-
-def declared_encoding(data: bytes) -> str:
-    """The encoding the parser will use, lower-cased: the BOM's, else the XML declaration's, else UTF-8."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        return "utf-8"
-    if data.startswith((b"\xff\xfe", b"\xfe\xff", b"<\x00?\x00", b"\x00<\x00?")):
-        return "utf-16"
-    match = _ENCODING_DECLARATION.match(data[:_XML_DECLARATION_BYTES])
-    return match.group(1).decode("ascii").lower() if match else "utf-8"
-
-
 def iterparse(source: bytes, tags: tuple[str, ...] | None = None) -> Iterator[etree._Element]:
     """Stream each element (or each of `tags`) as its end tag is read, with the hardened parser settings.
 
     End events only: a start event per element would cost as much Python again. Nesting is bounded by
     libxml2 itself (256 levels without huge_tree); that, like any syntax error, raises NotWellFormed with
-    line and column.
+    line and column. The parser is told the document's encoding (`document_encoding`), as the DTD scan was.
     """
-    encoding = declared_encoding(source)
+    encoding = document_encoding(source)
     etree.clear_error_log()  # libxml2's log is per thread: keep only this document's errors in it
     elements = etree.iterparse(
         BytesIO(source),
         events=("end",),
         tag=tags,
+        encoding=encoding.name,
         resolve_entities=False,
         no_network=True,
         load_dtd=False,
@@ -190,14 +310,19 @@ def iterparse(source: bytes, tags: tuple[str, ...] | None = None) -> Iterator[et
         for _, element in elements:
             yield element
     except etree.XMLSyntaxError as error:
-        raise not_well_formed(error, encoding) from error
+        raise not_well_formed(error, encoding.codec) from error
 
 
 def root_name(source: bytes) -> str | None:
     """The root element's local name, from the start of the document only; None when that much does not
     parse (iterparse then reports why)."""
     head = etree.iterparse(
-        BytesIO(source), events=("start",), resolve_entities=False, no_network=True, load_dtd=False
+        BytesIO(source),
+        events=("start",),
+        encoding=document_encoding(source).name,
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
     )
     try:
         return local_name(next(head)[1])
