@@ -1048,6 +1048,23 @@ def test_xmltv_a_last_programme_with_a_stop_stays_beside_a_dropped_one_at_the_sa
     assert kinds(playout) == [("no_stop_dropped", "Y"), ("stop_filled", "A")]
 
 
+def test_xmltv_range_and_stops_at_the_year_bounds_do_not_overflow() -> None:
+    # Given a programme in the last hour of 9999 (UTC) written at +1400, and one at the first of year 1
+    sched = listing(
+        ("00010101000000 +0000", "00010101010000 +0000", "First"),
+        ("99991231235959 +1400", "99991231235959 +0000", "Last"),
+    )
+    last = datetime(9999, 12, 31, 9, 59, 59, tzinfo=UTC)
+
+    # When runs cover the last day (its end, 10000-01-01, is past datetime) and the whole listing
+    on_last_day = run(sched, first_day=date(9999, 12, 31), days=1)
+    whole = run(sched, first_day=None)
+
+    # Then the last day holds Last, whose stop keeps its own offset (in +1400 it would be year 10000)
+    assert spans(on_last_day) == [("Last", last, datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC))]
+    assert [s.title for s in whole.slots] == ["First", "Last"]
+
+
 def minutes_listing(count: int, *, stop: bool = True, clump: bool = False) -> XmltvListing:
     """`count` one-minute programmes on one channel (with `clump`: all parts of one clump, sharing one
     slot), built as the run reads a stored listing (model_construct, no importer)."""

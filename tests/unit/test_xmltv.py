@@ -10,11 +10,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from lxml import etree
 
-from onair.errors import Finding, InvalidSchedule
-from onair.formats import xmltv
+from onair.errors import Finding, InvalidSchedule, NotASchedule
+from onair.formats import outputs, xmltv
 from onair.formats.schedule import parse_schedule
 from onair.formats.xml import iterparse
 from onair.models import XmltvListing
+from onair.playout import generate
+from onair.playout.types import RunRange
 from tests.conftest import SAMPLE_XMLTV, shared_path
 from tests.steps import growth
 
@@ -624,6 +626,43 @@ def test_format_time_writes_an_offset_xmltv_cannot_hold_as_the_same_instant_in_u
         # Then the text is an XMLTV time OnAir reads back, at the same instant
         assert text.endswith(" +0000")
         assert xmltv.parse_time(text)[0] == value
+
+
+def test_a_guide_from_a_listing_in_years_1_to_999_imports_again_with_the_same_programmes():
+    # Given programmes in years 0001-0999, one with an offset, one without a stop before the next
+    document = listing(
+        programme("<title>Dawn</title>", start="00010101000000 +0000", stop="00010101010000 +0000"),
+        programme("<title>Rome</title>", start="05000615120000 +0130", stop=None),
+        programme("<title>Late</title>", start="09991231220000 -0100", stop="09991231230000 -0100"),
+    )
+    schedule, _ = lenient(document)
+
+    # When a run writes its guide.xml, and that guide is imported
+    playout = generate(schedule, RunRange(None, 1), seed=1)
+    guide = outputs.guide_xml(schedule, playout)
+    again, warnings = lenient(guide)
+
+    # Then it imports cleanly, programme for programme, at the same instants
+    assert warnings == []
+    assert [(p.title, p.start, p.stop) for p in again.programmes] == [
+        (s.title, s.start, s.stop) for s in playout.slots
+    ]
+    assert [p.title for p in again.programmes] == ["Dawn", "Rome", "Late"]
+
+
+def test_a_tv_root_in_a_namespace_is_not_an_xmltv_listing():
+    for root in ('<tv xmlns="urn:evil">', '<e:tv xmlns:e="urn:evil">'):
+        document = (
+            listing(programme())
+            .replace(b"<tv>", root.encode())
+            .replace(b"</tv>", root.split()[0].replace("<", "</").encode() + b">")
+        )
+        with pytest.raises(NotASchedule) as caught:
+            parse_schedule(document, max_bytes=10_000)
+        assert (caught.value.status, caught.value.code) == (400, "not_a_schedule")
+        [finding] = caught.value.details
+        assert (finding.code, finding.line, finding.path) == ("not_a_schedule", 1, "/tv")
+        assert "urn:evil" in finding.message
 
 
 # --- attributes and entities: linear however many an element carries -------------------------------------
