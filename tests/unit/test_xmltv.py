@@ -689,6 +689,28 @@ def test_scanning_text_grows_linearly_with_an_elements_children():
     assert growth((xmltv,), scanned, 200) < 5
 
 
+def test_namespaces_declared_on_tv_are_notvalid_and_stored_only_with_the_programmes_using_them():
+    # Given a <tv> declaring two namespaces (tv_validate_file: undeclared attributes), one programme using
+    # one of them for an extension attribute, and one using none
+    document = listing(
+        programme(extra=' x:rating="5"'),
+        programme("<title>Plain</title>", start="20261201190000 +0000", stop="20261201200000 +0000"),
+    ).replace(b"<tv>", b'<tv xmlns:x="urn:x" xmlns:y="urn:y">')
+    schedule, warnings = lenient(document)
+
+    # Then each declaration is a notvalid warning on <tv>
+    assert [(w.line, w.path) for w in warnings if w.code == "notvalid" and w.path.startswith("/tv/@")] == [
+        (1, "/tv/@xmlns:x"),
+        (1, "/tv/@xmlns:y"),
+    ]
+    # And a stored programme declares what it uses, nothing more: <tv>'s declarations are not copied into
+    # every programme (their number times the programmes', in size and in time)
+    first, plain = (etree.fromstring(p.xml) for p in schedule.programmes)
+    assert (first.nsmap, first.get("{urn:x}rating")) == ({"x": "urn:x"}, "5")
+    assert plain.nsmap == {} and b"xmlns" not in etree.tostring(plain)
+    assert {d.code for d in rejected(document, strict=True).details} == {"notvalid"}
+
+
 def test_many_undefined_entities_become_text_in_order_and_each_child_gets_its_path():
     # Given an external DOCTYPE (the parser keeps undefined entities) and a desc of many entities, then
     # titles whose entity text is reported with their number among the siblings

@@ -220,30 +220,37 @@ class _Reader:
     def read(self, elements: Iterator[etree._Element]) -> tuple[XmltvListing, list[Finding]]:
         for violation in _check_attributes(self.root, "tv", "/tv"):
             self._notvalid(violation)
+        self._check_namespaces()
         after_programme = False
         root = self.root
-        done: etree._Element | None = None  # the last child read: cleared, still in the tree
         for element in elements:
             if element.getparent() is not root:  # only whole children of <tv> are read, subtrees intact
                 continue
-            # The stream brings only channels and programmes (READ_TAGS): any other child before this
-            # one is read from the tree now, in document order, then every read child leaves the tree.
+            # Every child before this one is complete (the stream brings only channels and programmes,
+            # READ_TAGS: any other child is taken here too, in document order). Each is read once out of
+            # the tree: inside it, lxml would copy every namespace <tv> declares into the element's DTD
+            # check and its serialization, a cost per element that grows with their square.
             while root[0] is not element:
-                if root[0] is not done:
-                    after_programme = self._read_child(root[0], after_programme)
-                self._check_tail(root[0])
-                del root[0]
-            after_programme = self._read_child(element, after_programme)
-            element.clear(keep_tail=True)
-            done = element
-        for child in root:
-            if child is not done:
-                after_programme = self._read_child(child, after_programme)
-            self._check_tail(child)
+                after_programme = self._read_detached(root[0], after_programme)
+        while len(root):
+            after_programme = self._read_detached(root[0], after_programme)
         if (self.root.text or "").strip():
             self._notvalid(_Violation("text directly inside <tv>", self.root.sourceline, "/tv"))
         self._finish()
         return self._result()
+
+    def _read_detached(self, child: etree._Element, after_programme: bool) -> bool:
+        del self.root[0]  # the namespaces its subtree uses are declared on it (libxml2 reconciles them)
+        after_programme = self._read_child(child, after_programme)
+        self._check_tail(child)
+        return after_programme
+
+    def _check_namespaces(self) -> None:
+        """tv_validate_file reads a namespace declaration as an attribute the DTD does not declare."""
+        for prefix in self.root.nsmap:  # the root's own: it has no ancestors
+            name = f"xmlns:{prefix}" if prefix else "xmlns"
+            message = f"<tv> declares the namespace {name}: XMLTV uses none (extensions are kept, not read)"
+            self._notvalid(_Violation(message, self.root.sourceline, f"/tv/@{name}"))
 
     def _read_child(self, element: etree._Element, after_programme: bool) -> bool:
         if not isinstance(element.tag, str):
