@@ -198,7 +198,7 @@ class _Slot:
 def read_xmltv(
     root: etree._Element, elements: Iterator[etree._Element], *, strict: bool
 ) -> tuple[XmltvListing, list[Finding]]:
-    """Consume the rest of the element stream under <tv>; elements are cleared once read (constant memory)."""
+    """Consume the rest of the element stream under <tv>; each child leaves the tree once read (constant memory)."""
     return _Reader(root, strict).read(elements)
 
 
