@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from onair.errors import InvalidSchedule
 from onair.formats.outputs import guide_xml
 from onair.formats.schedule import parse_schedule
+from onair.formats.xmltv import format_time, parse_time
 from onair.models import XmltvListing
 from onair.playout import generate
 from onair.playout.types import Playout, RunRange, Slot
@@ -138,3 +139,17 @@ def test_xmltv_listings_import_play_and_write_guides_that_import_again(document:
     assert {(p.channel, p.start, p.stop, p.title) for p in again.programmes} == {
         (s.channel, s.start, s.stop, s.title) for s in whole.slots
     }
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30)),
+    st.integers(min_value=-(24 * 3600 - 1), max_value=24 * 3600 - 1),
+)
+def test_format_time_reads_back_as_the_same_instant_whatever_the_offset(wall: datetime, seconds: int) -> None:
+    # Given any whole-second wall clock at any whole-second offset (minutes beyond ±14:00, seconds as in
+    # local mean time: what zoneinfo gives)
+    value = wall.replace(microsecond=0, tzinfo=timezone(timedelta(seconds=seconds)))
+    # Then its XMLTV time parses back to that instant
+    parsed, zoned = parse_time(format_time(value))
+    assert zoned and parsed == value
