@@ -63,12 +63,14 @@ format: $(VENV)/.installed
 invoke: $(VENV)/.installed
 	$(PY) -m local.invoke $(FN) $(EVENT)
 
-# Importer speed and memory against xmllint, rejection times of ../shared's hostile files (docs/PERFORMANCE.md):
+# Importer speed and memory against xmllint, rejection times of ../shared's hostile files, playout, XMLTV
+# scaling (docs/PERFORMANCE.md):
 #   make bench BENCH_ARGS="--profile --output /tmp/bench.md"
 .PHONY: bench
 bench: $(VENV)/.installed
 	$(PY) -m bench.import_bench $(BENCH_ARGS)
 	$(PY) -m bench.playout_bench
+	$(PY) -m bench.xmltv_scaling
 
 # docs/openapi.json from the routes Powertools documents (tests/integration/test_openapi.py checks it is current)
 .PHONY: openapi

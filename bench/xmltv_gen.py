@@ -8,6 +8,7 @@ non-ASCII text, escaped ampersands and UTC offsets such as +0100.
 
 from __future__ import annotations
 
+import io
 import random
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -193,6 +194,30 @@ def write_listing(path: Path, target_bytes: int, seed: int = SEED) -> dict[str, 
                     break
         out.write("</tv>\n")
     return {"bytes": path.stat().st_size, "channels": CHANNELS, "programmes": programmes}
+
+
+def listing_of(programmes: int, channels: int = CHANNELS, seed: int = SEED) -> bytes:
+    """A listing of exactly `programmes` programmes on `channels` channels, shaped as write_listing's (the
+    channels take turns a day at a time), as UTF-8 bytes."""
+    rng = random.Random(seed)
+    out = io.StringIO()
+    out.write('<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE tv SYSTEM "xmltv.dtd">\n')
+    out.write('<tv source-info-name="OnAir bench" generator-info-name="bench/xmltv_gen.py">\n')
+    declared = [(_channel(out, rng, index), rng.choice(OFFSETS)) for index in range(1, channels + 1)]
+    next_start = dict.fromkeys((channel_id for channel_id, _ in declared), START)
+    day_end, written = START, 0
+    while written < programmes:
+        day_end += timedelta(days=1)
+        for channel_id, offset in declared:
+            start = next_start[channel_id]
+            while start < day_end and written < programmes:
+                stop = start + timedelta(minutes=rng.choice(_DURATIONS))
+                _programme(out, rng, channel_id, start, stop, offset)
+                written += 1
+                start = stop
+            next_start[channel_id] = start
+    out.write("</tv>\n")
+    return out.getvalue().encode("utf-8")
 
 
 if __name__ == "__main__":

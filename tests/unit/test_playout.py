@@ -8,7 +8,7 @@ slots, so a report that forgets a break (or invents one) fails as surely as a br
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from itertools import pairwise
 from zoneinfo import ZoneInfo
@@ -26,11 +26,15 @@ from onair.models import (
     Pool,
     PoolMember,
     Rules,
+    XmltvChannel,
     XmltvListing,
+    XmltvProgramme,
 )
 from onair.playout import generate
+from onair.playout import xmltv as playout_xmltv
 from onair.playout.rotation import RELAXATION_ORDER, Clock, History, choose
 from onair.playout.types import Change, FillError, Playout, RunRange, Slot
+from tests.steps import growth
 
 PARIS = ZoneInfo("Europe/Paris")
 MONDAY = date(2026, 3, 2)  # a Monday without a DST change in Europe/Paris
@@ -1013,6 +1017,85 @@ def test_xmltv_a_dropped_programme_does_not_clip_the_one_before_it() -> None:
     # Then B is dropped, and A keeps its own stop: nothing silently disappears from the guide
     assert spans(playout) == [("A", utc(DEC1, 10), utc(DEC1, 12))]
     assert kinds(playout) == [("no_stop_dropped", "B")]
+
+
+def test_xmltv_a_listing_without_any_stop_loses_only_each_channels_last_programme() -> None:
+    # Given three programmes without stop times (many grabbers write none)
+    playout = run(listing((t(10), None, "A"), (t(11), None, "B"), (t(12), None, "C")), first_day=None)
+
+    # Then each ends at the next start and only the last, which nothing ends, is dropped
+    assert spans(playout) == [("A", utc(DEC1, 10), utc(DEC1, 11)), ("B", utc(DEC1, 11), utc(DEC1, 12))]
+    assert kinds(playout) == [("no_stop_dropped", "C"), ("stop_filled", "A"), ("stop_filled", "B")]
+
+
+def test_xmltv_a_stop_less_programme_before_the_dropped_last_ends_at_the_last_start() -> None:
+    # Given A with a stop, B and C without, C and D (no stop) both last at 12:00
+    sched = listing((t(9), t(10), "A"), (t(10), None, "B"), (t(12), None, "C"), (t(12), None, "D"))
+
+    # Then B ends at 12:00, where the dropped ones start: a missing stop is the next start
+    playout = run(sched, first_day=None)
+    assert spans(playout) == [("A", utc(DEC1, 9), utc(DEC1, 10)), ("B", utc(DEC1, 10), utc(DEC1, 12))]
+    assert kinds(playout) == [("no_stop_dropped", "C"), ("no_stop_dropped", "D"), ("stop_filled", "B")]
+
+
+def test_xmltv_a_last_programme_with_a_stop_stays_beside_a_dropped_one_at_the_same_start() -> None:
+    # Given A at 10:00, then X (with a stop) and Y (without) both at 11:00, last on the channel
+    sched = listing((t(10), None, "A"), (t(11), t(12), "X"), (t(11), None, "Y"))
+
+    # Then Y is dropped, X is not replaced by it, and A ends at 11:00
+    playout = run(sched, first_day=None)
+    assert spans(playout) == [("A", utc(DEC1, 10), utc(DEC1, 11)), ("X", utc(DEC1, 11), utc(DEC1, 12))]
+    assert kinds(playout) == [("no_stop_dropped", "Y"), ("stop_filled", "A")]
+
+
+def test_xmltv_range_and_stops_at_the_year_bounds_do_not_overflow() -> None:
+    # Given a programme in the last hour of 9999 (UTC) written at +1400, and one at the first of year 1
+    sched = listing(
+        ("00010101000000 +0000", "00010101010000 +0000", "First"),
+        ("99991231235959 +1400", "99991231235959 +0000", "Last"),
+    )
+    last = datetime(9999, 12, 31, 9, 59, 59, tzinfo=UTC)
+
+    # When runs cover the last day (its end, 10000-01-01, is past datetime) and the whole listing
+    on_last_day = run(sched, first_day=date(9999, 12, 31), days=1)
+    whole = run(sched, first_day=None)
+
+    # Then the last day holds Last, whose stop keeps its own offset (in +1400 it would be year 10000)
+    assert spans(on_last_day) == [("Last", last, datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC))]
+    assert [s.title for s in whole.slots] == ["First", "Last"]
+
+
+def minutes_listing(count: int, *, stop: bool = True, clump: bool = False) -> XmltvListing:
+    """`count` one-minute programmes on one channel (with `clump`: all parts of one clump, sharing one
+    slot), built as the run reads a stored listing (model_construct, no importer)."""
+    first = datetime(2026, 12, 1, tzinfo=UTC)
+    programmes = []
+    for n in range(count):
+        start = first if clump else first + timedelta(minutes=n)
+        part = f' clumpidx="{n}/{count}"' if clump else ""
+        programmes.append(
+            XmltvProgramme.model_construct(
+                channel="one.example",
+                start=start,
+                stop=start + timedelta(minutes=1) if stop else None,
+                title=f"P{n}",
+                xml=f'<programme start="x" channel="one.example"{part}><title>P{n}</title></programme>',
+            )
+        )
+    return XmltvListing.model_construct(
+        format="xmltv", channels=[XmltvChannel(id="one.example", xml="<channel/>")], programmes=programmes
+    )
+
+
+@pytest.mark.parametrize("shape", [{"stop": False}, {"stop": True}, {"clump": True}], ids=str)
+def test_xmltv_playout_steps_grow_linearly_with_the_listing(shape: dict[str, bool]) -> None:
+    # Given listings of 500 and 2,000 programmes: stop-less, timed, or the parts of one clump
+    def playout_of(count: int) -> Callable[[], object]:
+        sched = minutes_listing(count, **shape)
+        return lambda: run(sched, first_day=None)
+
+    # Then the engine's Python steps grow 4x with the listing (a scan of the rest per programme: 16x)
+    assert growth((playout_xmltv,), playout_of, 500) < 5
 
 
 # --- 9. termination and bounds -----------------------------------------------------------------------

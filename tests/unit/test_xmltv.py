@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 from lxml import etree
 
-from onair.errors import Finding, InvalidSchedule
-from onair.formats import xmltv
+from onair.errors import Finding, InvalidSchedule, NotASchedule
+from onair.formats import outputs, xmltv
 from onair.formats.schedule import parse_schedule
 from onair.formats.xml import iterparse
 from onair.models import XmltvListing
+from onair.playout import generate
+from onair.playout.types import RunRange
 from tests.conftest import SAMPLE_XMLTV, shared_path
+from tests.steps import growth
 
 CHANNEL = '<channel id="one.example"><display-name>One</display-name></channel>'
 
@@ -522,6 +527,203 @@ def test_a_missing_stop_ends_at_the_channels_next_start():
     assert overlap_lines(first, second) == []
     same_start = programme("<title>C</title>", stop="20261201183000 +0000")
     assert overlap_lines(first, second, same_start) == [5]
+
+
+def test_overlap_steps_grow_linearly_even_when_every_programme_overlaps_every_earlier_one():
+    # Given programmes starting a minute apart that all run to the same late stop (each overlaps all
+    # earlier ones), and the parts of one clump sharing a slot, with an intruder overlapping them all
+    def nested(count: int) -> Callable[[], object]:
+        document = listing(
+            *(programme(f"<title>{n}</title>", start=at(n), stop=at(10**6)) for n in range(count))
+        )
+        return lambda: lenient(document)
+
+    def clump(count: int) -> Callable[[], object]:
+        parts = (programme(f"<title>{n}</title>", extra=f' clumpidx="{n}/{count}"') for n in range(count))
+        document = listing(*parts, programme("<title>X</title>", start="20261201183000 +0000"))
+        return lambda: lenient(document)
+
+    # Then the reader's Python steps grow 4x with the listing (a sweep over every active one: 16x)
+    assert growth((xmltv,), nested, 200) < 5
+    assert growth((xmltv,), clump, 200) < 5
+
+
+def test_overlap_reports_every_overlapping_programme_once_on_the_later_one():
+    # Given A 18:00-21:00, B 18:30-19:00 (inside A), C 19:30-20:00 (inside A, after B), D 21:00-22:00
+    document = listing(
+        programme("<title>A</title>", stop="20261201210000 +0000"),
+        programme("<title>B</title>", start="20261201183000 +0000"),
+        programme("<title>C</title>", start="20261201193000 +0000", stop="20261201200000 +0000"),
+        programme("<title>D</title>", start="20261201210000 +0000", stop="20261201220000 +0000"),
+    )
+    _, warnings = lenient(document)
+
+    # Then B and C each overlap A (the first one still on air), D nothing
+    assert [(w.line, w.message.split(" (")[0]) for w in warnings if w.code == "overlap"] == [
+        (4, "overlaps 'A'"),
+        (5, "overlaps 'A'"),
+    ]
+
+
+def test_a_clump_part_overlapping_another_part_and_a_programme_names_the_earliest():
+    # Given parts 0/2 and 1/2 sharing 18:00-19:00, then a second 0/2 in the same slot
+    parts = [programme(f"<title>{n}</title>", extra=f' clumpidx="{n % 2}/2"') for n in range(3)]
+    _, warnings = lenient(listing(*parts))
+
+    # Then only the repeated part overlaps, and it names the part it repeats
+    assert [(w.line, w.message.split(" (")[0]) for w in warnings if w.code == "overlap"] == [
+        (5, "overlaps '0'")
+    ]
+
+
+# --- time bounds: every instant in years 1-9999, nothing overflows near them ------------------------------
+
+
+@pytest.mark.parametrize(
+    ("attribute", "start", "stop"),
+    [
+        ("start", "00010101000000 +0100", "00010101020000 +0100"),  # 0000-12-31 23:00 UTC
+        ("stop", "99991231220000 -0100", "99991231233000 -0100"),  # stop 10000-01-01 00:30 UTC
+        ("start", "00010101000000 CET", None),
+    ],
+)
+def test_a_time_whose_utc_instant_is_outside_years_1_to_9999_is_an_error(attribute, start, stop):
+    error = rejected(listing(programme(start=start, stop=stop)))
+    finding = only(error.details, f"bad{attribute}")
+    assert (finding.line, finding.path) == (3, f"/tv/programme[1]/@{attribute}")
+    assert "years 1-9999" in finding.message
+
+
+def test_the_first_and_last_instants_of_years_1_to_9999_import():
+    # Given a programme at the last second of 9999 without a stop (the overlap check adds one second),
+    # one from the first second of year 1, and one at the last second ending at the same instant
+    document = listing(
+        programme("<title>First</title>", start="00010101000000 +0000", stop="00010101010000 -0100"),
+        programme("<title>Last</title>", start="99991231235959 +0000", stop=None),
+        programme("<title>Zero</title>", start="99991231235959 +0000", stop="99991231235959 +0000"),
+    )
+    schedule, warnings = lenient(document)
+    assert [p.title for p in schedule.programmes] == ["First", "Last", "Zero"]
+    assert {w.code for w in warnings} == {"nostop", "zerolength"}
+
+
+def test_format_time_pads_years_before_1000_to_four_digits():
+    value = datetime(1, 1, 1, 0, 5, tzinfo=UTC)
+    assert xmltv.format_time(value) == "00010101000500 +0000"
+    assert xmltv.format_time(datetime(999, 12, 31, 23, 59, 59, tzinfo=timezone(timedelta(hours=-14)))) == (
+        "09991231235959 -1400"
+    )
+    assert xmltv.parse_time(xmltv.format_time(value)) == (value, True)
+
+
+def test_format_time_writes_an_offset_xmltv_cannot_hold_as_the_same_instant_in_utc():
+    # Given local mean times: Paris +00:09:21 (until 1911), Manila -15:56 (until 1844)
+    for value in (
+        datetime(1900, 1, 1, tzinfo=ZoneInfo("Europe/Paris")),
+        datetime(1800, 1, 1, tzinfo=ZoneInfo("Asia/Manila")),
+    ):
+        text = xmltv.format_time(value)
+        # Then the text is an XMLTV time OnAir reads back, at the same instant
+        assert text.endswith(" +0000")
+        assert xmltv.parse_time(text)[0] == value
+
+
+def test_a_guide_from_a_listing_in_years_1_to_999_imports_again_with_the_same_programmes():
+    # Given programmes in years 0001-0999, one with an offset, one without a stop before the next
+    document = listing(
+        programme("<title>Dawn</title>", start="00010101000000 +0000", stop="00010101010000 +0000"),
+        programme("<title>Rome</title>", start="05000615120000 +0130", stop=None),
+        programme("<title>Late</title>", start="09991231220000 -0100", stop="09991231230000 -0100"),
+    )
+    schedule, _ = lenient(document)
+
+    # When a run writes its guide.xml, and that guide is imported
+    playout = generate(schedule, RunRange(None, 1), seed=1)
+    guide = outputs.guide_xml(schedule, playout)
+    again, warnings = lenient(guide)
+
+    # Then it imports cleanly, programme for programme, at the same instants
+    assert warnings == []
+    assert [(p.title, p.start, p.stop) for p in again.programmes] == [
+        (s.title, s.start, s.stop) for s in playout.slots
+    ]
+    assert [p.title for p in again.programmes] == ["Dawn", "Rome", "Late"]
+
+
+def test_a_tv_root_in_a_namespace_is_not_an_xmltv_listing():
+    for root in ('<tv xmlns="urn:evil">', '<e:tv xmlns:e="urn:evil">'):
+        document = (
+            listing(programme())
+            .replace(b"<tv>", root.encode())
+            .replace(b"</tv>", root.split()[0].replace("<", "</").encode() + b">")
+        )
+        with pytest.raises(NotASchedule) as caught:
+            parse_schedule(document, max_bytes=10_000)
+        assert (caught.value.status, caught.value.code) == (400, "not_a_schedule")
+        [finding] = caught.value.details
+        assert (finding.code, finding.line, finding.path) == ("not_a_schedule", 1, "/tv")
+        assert "urn:evil" in finding.message
+
+
+# --- attributes and entities: linear however many an element carries -------------------------------------
+
+
+def test_every_attribute_of_a_wide_element_is_judged_with_its_value():
+    attributes = " ".join(f'a{n}="{n}"' for n in range(300))
+    document = listing(programme(), head="").replace(b"<tv>", f'<tv {attributes} xml:lang="en">'.encode())
+    _, warnings = lenient(document)
+    notvalid = [w for w in warnings if w.code == "notvalid"]
+    assert (
+        len(notvalid) == xmltv.MAX_FINDINGS
+    )  # 301 attributes the DTD does not declare, listed up to the cap
+    assert notvalid[0].path == "/tv/@a0" and notvalid[-1].path == f"/tv/@a{xmltv.MAX_FINDINGS - 1}"
+
+
+def test_scanning_text_grows_linearly_with_an_elements_children():
+    # Given a programme with many children whose text holds an escaped entity (each one a badentity)
+    def scanned(count: int) -> Callable[[], object]:
+        document = listing(programme("<title>T</title>" + "<desc>&amp;amp;</desc>" * count))
+        return lambda: lenient(document)
+
+    # Then the reader's steps grow 4x with the children (numbering each from its preceding siblings: 16x)
+    assert growth((xmltv,), scanned, 200) < 5
+
+
+def test_namespaces_declared_on_tv_are_notvalid_and_stored_only_with_the_programmes_using_them():
+    # Given a <tv> declaring two namespaces (tv_validate_file: undeclared attributes), one programme using
+    # one of them for an extension attribute, and one using none
+    document = listing(
+        programme(extra=' x:rating="5"'),
+        programme("<title>Plain</title>", start="20261201190000 +0000", stop="20261201200000 +0000"),
+    ).replace(b"<tv>", b'<tv xmlns:x="urn:x" xmlns:y="urn:y">')
+    schedule, warnings = lenient(document)
+
+    # Then each declaration is a notvalid warning on <tv>
+    assert [(w.line, w.path) for w in warnings if w.code == "notvalid" and w.path.startswith("/tv/@")] == [
+        (1, "/tv/@xmlns:x"),
+        (1, "/tv/@xmlns:y"),
+    ]
+    # And a stored programme declares what it uses, nothing more: <tv>'s declarations are not copied into
+    # every programme (their number times the programmes', in size and in time)
+    first, plain = (etree.fromstring(p.xml) for p in schedule.programmes)
+    assert (first.nsmap, first.get("{urn:x}rating")) == ({"x": "urn:x"}, "5")
+    assert plain.nsmap == {} and b"xmlns" not in etree.tostring(plain)
+    assert {d.code for d in rejected(document, strict=True).details} == {"notvalid"}
+
+
+def test_many_undefined_entities_become_text_in_order_and_each_child_gets_its_path():
+    # Given an external DOCTYPE (the parser keeps undefined entities) and a desc of many entities, then
+    # titles whose entity text is reported with their number among the siblings
+    entities = "".join(f"&e{n};" for n in range(50))
+    inner = f"<title>T</title><title>&amp;amp;</title><desc>x{entities}y</desc>"
+    head = '<!DOCTYPE tv SYSTEM "xmltv.dtd">\n'
+    schedule, warnings = lenient(listing(programme(inner), head=head))
+    desc = etree.fromstring(schedule.programmes[0].xml).findtext("desc")
+    assert desc == "x" + entities + "y"
+    assert [w.path for w in warnings if w.code == "badentity"] == [
+        "/tv/programme[1]/title[2]",
+        "/tv/programme[1]/desc[1]",
+    ]
 
 
 # --- encodings --------------------------------------------------------------------------------------------

@@ -52,7 +52,7 @@ from lxml import etree
 
 # The hand-written xmltv.dtd content models the importer checks against (the DTD itself is not shipped).
 from onair.formats import xmltv_dtd as dtd
-from onair.formats.xmltv import format_time
+from onair.formats.xmltv import attributes, format_time
 from onair.models import OnAirSchedule, XmltvListing
 from onair.playout.types import Playout, Slot
 
@@ -145,10 +145,11 @@ def _xmltv_channel(channel_id: str, xml: str) -> etree._Element:
 def _xmltv_programme(slot: Slot) -> etree._Element:
     assert slot.source_xml is not None
     source = etree.fromstring(slot.source_xml, _PARSER)
-    element = etree.Element("programme", _programme_times(slot))
-    for name, value in source.attrib.items():
-        if name not in element.attrib:
-            element.set(name, value)
+    times = _programme_times(slot)
+    # Only what _conform can keep is copied: lxml sets each attribute after a scan of those already set.
+    declared = dtd.ATTRIBUTES["programme"]
+    kept = {name: value for name, value in attributes(source) if name in declared and name not in times}
+    element = etree.Element("programme", {**times, **kept})
     element.text = source.text
     element.extend(list(source))
     if source.tag == "programme" and _conform(element, "programme"):
@@ -180,10 +181,16 @@ def _conform(element: etree._Element, name: str) -> bool:
     xml_lang = element.get(_XML_LANG)
     if xml_lang is not None and "lang" in declared and element.get("lang") is None:
         element.set("lang", xml_lang)  # the DTD declares lang, not xml:lang
-    for attribute, value in list(element.attrib.items()):
-        spec = declared.get(attribute)
-        if spec is None or (spec.values is not None and value not in spec.values):
-            del element.attrib[attribute]
+    present = attributes(element)  # not attrib.items(), nor a del per attribute: both scan all of them
+    kept = [
+        (attribute, value)
+        for attribute, value in present
+        if (spec := declared.get(attribute)) is not None and (spec.values is None or value in spec.values)
+    ]
+    if len(kept) < len(present):  # at most the few attributes the DTD declares are set again
+        element.attrib.clear()
+        for attribute, value in kept:
+            element.set(attribute, value)
     if any(spec.required and element.get(attribute) is None for attribute, spec in declared.items()):
         return False
     for child in list(element):

@@ -35,14 +35,28 @@ def parse_schedule(data: bytes, *, max_bytes: int, strict: bool = False) -> Pars
     root = first.getroottree().getroot()
     elements = itertools.chain([first], elements)
     name = local_name(root)
-    if name == "tv":
+    if root.tag == "tv":  # XMLTV has no namespace: <tv xmlns="urn:x"> is some other vocabulary's <tv>
         listing, warnings = read_xmltv(root, elements, strict=strict)
         return ParsedSchedule(source, listing, warnings)
-    if name == "schedule":
+    if name == "schedule":  # its reader answers a wrong or missing namespace with a finding of its own
         schedule, warnings = read_onair(root, elements, strict=strict)
         return ParsedSchedule(source, schedule, warnings)
     for _ in elements:  # a document that is not even well-formed says so before "not a schedule"
         pass
+    if name == "tv":
+        namespace = root.tag[1:].partition("}")[0]
+        raise NotASchedule(
+            f"<tv> in namespace '{namespace}' is not an XMLTV listing: XMLTV elements have no namespace",
+            details=[
+                Finding(
+                    "not_a_schedule",
+                    f"root element <tv> in namespace '{namespace}'",
+                    root.sourceline,
+                    None,
+                    "/tv",
+                )
+            ],
+        )
     raise NotASchedule(
         f"<{name}> is not a schedule document: expected an XMLTV <tv> or an OnAir <schedule> root",
         details=[Finding("not_a_schedule", f"root element <{name}>", root.sourceline, None, f"/{name}")],

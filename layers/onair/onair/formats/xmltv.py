@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import bisect
 import functools
+import heapq
 import re
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 from lxml import etree
 
@@ -116,6 +118,10 @@ def _parse_time(text: str) -> _Time:
         )
     except ValueError as error:
         raise XmltvTimeError(f"'{text}' is not a real date and time: {error}") from error
+    try:  # every instant is stored, compared and written in UTC too: it must be a datetime there as well
+        value.astimezone(UTC)
+    except OverflowError as error:
+        raise XmltvTimeError(f"'{text}' is outside years 1-9999 in UTC") from error
     return _Time(value, zone is not None, tuple(nits))
 
 
@@ -126,7 +132,22 @@ def parse_time(text: str) -> tuple[datetime, bool]:
 
 
 def format_time(value: datetime) -> str:
-    return value.strftime("%Y%m%d%H%M%S %z")
+    """An aware datetime as an XMLTV time that parse_time reads back to the same instant (whole seconds).
+
+    Not strftime: its %Y writes years before 1000 unpadded. An offset XMLTV cannot write (seconds, as in
+    local mean times before 1900, or beyond ±14:00) is given as the same instant in UTC."""
+    offset = value.utcoffset() or timedelta(0)
+    if offset % timedelta(minutes=1) or abs(offset) > MAX_OFFSET:
+        try:
+            value, offset = value.astimezone(UTC), timedelta(0)
+        except OverflowError:  # that wall clock is past a year bound in UTC: keep it, offset in minutes
+            offset = max(-MAX_OFFSET, min(MAX_OFFSET, offset - offset % timedelta(minutes=1)))
+    minutes = abs(offset) // timedelta(minutes=1)
+    sign = "-" if offset < timedelta(0) else "+"
+    return (
+        f"{value.year:04}{value.month:02}{value.day:02}{value.hour:02}{value.minute:02}{value.second:02}"
+        f" {sign}{minutes // 60:02}{minutes % 60:02}"
+    )
 
 
 class _Findings:
@@ -177,7 +198,7 @@ class _Slot:
 def read_xmltv(
     root: etree._Element, elements: Iterator[etree._Element], *, strict: bool
 ) -> tuple[XmltvListing, list[Finding]]:
-    """Consume the rest of the element stream under <tv>; elements are cleared once read (constant memory)."""
+    """Consume the rest of the element stream under <tv>; each child leaves the tree once read (constant memory)."""
     return _Reader(root, strict).read(elements)
 
 
@@ -199,30 +220,37 @@ class _Reader:
     def read(self, elements: Iterator[etree._Element]) -> tuple[XmltvListing, list[Finding]]:
         for violation in _check_attributes(self.root, "tv", "/tv"):
             self._notvalid(violation)
+        self._check_namespaces()
         after_programme = False
         root = self.root
-        done: etree._Element | None = None  # the last child read: cleared, still in the tree
         for element in elements:
             if element.getparent() is not root:  # only whole children of <tv> are read, subtrees intact
                 continue
-            # The stream brings only channels and programmes (READ_TAGS): any other child before this
-            # one is read from the tree now, in document order, then every read child leaves the tree.
+            # Every child before this one is complete (the stream brings only channels and programmes,
+            # READ_TAGS: any other child is taken here too, in document order). Each is read once out of
+            # the tree: inside it, lxml would copy every namespace <tv> declares into the element's DTD
+            # check and its serialization, a cost per element that grows with their square.
             while root[0] is not element:
-                if root[0] is not done:
-                    after_programme = self._read_child(root[0], after_programme)
-                self._check_tail(root[0])
-                del root[0]
-            after_programme = self._read_child(element, after_programme)
-            element.clear(keep_tail=True)
-            done = element
-        for child in root:
-            if child is not done:
-                after_programme = self._read_child(child, after_programme)
-            self._check_tail(child)
+                after_programme = self._read_detached(root[0], after_programme)
+        while len(root):
+            after_programme = self._read_detached(root[0], after_programme)
         if (self.root.text or "").strip():
             self._notvalid(_Violation("text directly inside <tv>", self.root.sourceline, "/tv"))
         self._finish()
         return self._result()
+
+    def _read_detached(self, child: etree._Element, after_programme: bool) -> bool:
+        del self.root[0]  # the namespaces its subtree uses are declared on it (libxml2 reconciles them)
+        after_programme = self._read_child(child, after_programme)
+        self._check_tail(child)
+        return after_programme
+
+    def _check_namespaces(self) -> None:
+        """tv_validate_file reads a namespace declaration as an attribute the DTD does not declare."""
+        for prefix in self.root.nsmap:  # the root's own: it has no ancestors
+            name = f"xmlns:{prefix}" if prefix else "xmlns"
+            message = f"<tv> declares the namespace {name}: XMLTV uses none (extensions are kept, not read)"
+            self._notvalid(_Violation(message, self.root.sourceline, f"/tv/@{name}"))
 
     def _read_child(self, element: etree._Element, after_programme: bool) -> bool:
         if not isinstance(element.tag, str):
@@ -400,22 +428,32 @@ class _Reader:
         return (int(match[1]), int(match[2]))
 
     def _scan_text(self, element: etree._Element, path: str) -> None:
-        """badentity for entity references left in text; C1 characters kept for the encoding check."""
-        for node in element.iter():
-            if not isinstance(node.tag, str):
-                continue
+        """badentity for entity references left in text; C1 characters kept for the encoding check.
+
+        One walk in document order that numbers each node among its siblings as it goes (a path per node
+        from its preceding siblings would be quadratic in an element's children)."""
+        pending = [(element, path)]
+        while pending:
+            node, node_path = pending.pop()
             texts = [node.text or "", (node.tail or "") if node is not element else ""]
-            texts.extend(node.attrib.values())
+            texts.extend(value for _, value in attributes(node))
             text = "".join(texts)
             entity = _ENTITY_TEXT.search(text)
             if entity:
                 message = f"text contains '{entity[0]}': an entity escaped twice or not defined in XML"
-                self.findings.add("badentity", message, node.sourceline, _path_of(node, element, path))
+                self.findings.add("badentity", message, node.sourceline, node_path)
             control = _C1.search(text)
             if control:
                 self.c1_total += 1
                 if len(self.c1_hits) < MAX_FINDINGS:
-                    self.c1_hits.append((node.sourceline, _path_of(node, element, path), control[0]))
+                    self.c1_hits.append((node.sourceline, node_path, control[0]))
+            numbers: dict[str, int] = {}
+            children = []
+            for child in node:
+                if isinstance(child.tag, str):
+                    number = numbers[child.tag] = numbers.get(child.tag, 0) + 1
+                    children.append((child, f"{node_path}/{child.tag}[{number}]"))
+            pending.extend(reversed(children))
 
     # --- the whole listing ----------------------------------------------------------------------------
 
@@ -472,40 +510,86 @@ class _Reader:
         return XmltvListing(channels=list(self.channels.values()), programmes=self.programmes), warnings
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_SECOND = timedelta(seconds=1)
+
+
 def _overlaps(slots: list[_Slot]) -> Iterator[tuple[_Slot, _Slot]]:
-    """Each programme that overlaps one that started before (or with) it, with that one.
+    """Each programme that overlaps one that started before (or with) it, with the first such one still
+    on air (in start, stop, document order) that is not a part of its clump.
 
     Intervals are half-open [start, stop): back-to-back programmes and zero-length ones do not overlap.
     A missing stop is the channel's next later start; the last programme without one runs at least one second.
     Parts of one clump (same slot, different clumpidx of the same count) share their slot by design.
+
+    One sweep in start order, O(n log n) however many programmes are on air at once. Instants are offsets
+    from the epoch: a timedelta cannot overflow where a datetime does (9999-12-31 23:59:59 + 1 s).
     """
-    starts = sorted({slot.start for slot in slots})
+    starts = sorted({slot.start - _EPOCH for slot in slots})
 
-    def end(slot: _Slot) -> datetime:
+    def timed(slot: _Slot) -> tuple[timedelta, timedelta, _Slot]:
+        start = slot.start - _EPOCH
         if slot.stop is not None:
-            return slot.stop
-        following = bisect.bisect_right(starts, slot.start)
-        return starts[following] if following < len(starts) else slot.start + timedelta(seconds=1)
+            return start, slot.stop - _EPOCH, slot
+        following = bisect.bisect_right(starts, start)
+        return start, starts[following] if following < len(starts) else start + _SECOND, slot
 
-    timed = sorted(((slot.start, end(slot), slot) for slot in slots), key=lambda item: item[:2])
-    active: list[tuple[datetime, datetime, _Slot]] = []
-    for start, stop, slot in timed:
+    intervals = sorted((timed(slot) for slot in slots), key=lambda item: item[:2])
+    on_air: deque[int] = deque()  # positions in `intervals`, ascending; ended ones leave from the front
+    ends: list[tuple[timedelta, int]] = []  # (stop, position) of those on air: a heap, the next to end first
+    ended = [False] * len(intervals)
+    clump = _ClumpSlot()
+    for position, (start, stop, slot) in enumerate(intervals):
         if stop <= start:
             continue
-        active = [item for item in active if item[1] > start]
-        other = next((item for item in active if not _same_clump(item, (start, stop, slot))), None)
-        if other is not None:
-            yield slot, other[2]
-        active.append((start, stop, slot))
+        while ends and ends[0][0] <= start:
+            ended[heapq.heappop(ends)[1]] = True
+        while on_air and ended[on_air[0]]:
+            on_air.popleft()
+        if (start, stop) != clump.slot:
+            clump = _ClumpSlot((start, stop))
+        if on_air:
+            first = intervals[on_air[0]]
+            if first[:2] != (start, stop) or not _same_clump(first[2], slot):
+                yield slot, first[2]
+            else:
+                # The first one on air shares this slot, so every one on air does (sorted by start and
+                # stop, none ended): the answer is the first in the slot that is not this one's clump.
+                other = clump.first_outside(slot)
+                if other is not None:
+                    yield slot, other
+        heapq.heappush(ends, (stop, position))
+        on_air.append(position)
+        clump.add(slot)
 
 
-def _same_clump(a: tuple[datetime, datetime, _Slot], b: tuple[datetime, datetime, _Slot]) -> bool:
-    (a_start, a_stop, a_slot), (b_start, b_stop, b_slot) = a, b
-    return (
-        (a_start, a_stop) == (b_start, b_stop)
-        and a_slot.clump[1] == b_slot.clump[1] > 1
-        and a_slot.clump[0] != b_slot.clump[0]
-    )
+class _ClumpSlot:
+    """The programmes sharing one (start, stop) slot so far, indexed to find the first that is not a
+    part of a given programme's clump in O(1)."""
+
+    def __init__(self, slot: tuple[timedelta, timedelta] | None = None) -> None:
+        self.slot = slot
+        self.first: _Slot | None = None
+        self.first_other_count: _Slot | None = None  # the first whose clump count differs from first's
+        self.parts: dict[tuple[int, int], _Slot] = {}  # the first claiming each (index, count)
+
+    def add(self, slot: _Slot) -> None:
+        if self.first is None:
+            self.first = slot
+        elif self.first_other_count is None and slot.clump[1] != self.first.clump[1]:
+            self.first_other_count = slot
+        self.parts.setdefault(slot.clump, slot)
+
+    def first_outside(self, slot: _Slot) -> _Slot | None:
+        """Called when the first one here is a part of `slot`'s clump (so shares its count): the earliest
+        with another count or claiming the same part."""
+        candidates = [other for other in (self.first_other_count, self.parts.get(slot.clump)) if other]
+        return min(candidates, key=lambda other: other.index, default=None)
+
+
+def _same_clump(a: _Slot, b: _Slot) -> bool:
+    """Parts of one clump: the same count (> 1), different indexes (the caller compares the slots)."""
+    return a.clump[1] == b.clump[1] > 1 and a.clump[0] != b.clump[0]
 
 
 # --- DTD checks -----------------------------------------------------------------------------------------
@@ -572,7 +656,7 @@ def _check_attributes(element: etree._Element, name: str, path: str) -> list[_Vi
     allowed = dtd.ATTRIBUTES.get(name, {})
     violations: list[_Violation] = []
     line = element.sourceline
-    for attribute, value in element.attrib.items():
+    for attribute, value in attributes(element):
         spec = allowed.get(attribute)
         if attribute.startswith("x-"):
             message = f"attribute '{attribute}' is an extension the DTD does not declare (kept)"
@@ -609,29 +693,50 @@ def _unknown(element: etree._Element, name: str, parent: str, path: str) -> _Vio
 
 def _entities_to_text(element: etree._Element) -> None:
     """Undefined entity references (kept by the parser when a DOCTYPE names an external DTD) become their
-    literal text, so the stored element serializes to well-formed XML; _scan_text reports them."""
-    for entity in list(element.iter(etree.Entity)):
+    literal text, so the stored element serializes to well-formed XML; _scan_text reports them.
+
+    Each text is assembled once: appending entity by entity would copy the growing text per entity."""
+    entities = list(element.iter(etree.Entity))
+    if not entities:
+        return
+    # Where each entity's literal goes: its parent's text, or the tail of the element before it (an entity
+    # before it sends its literal to the same place).
+    targets: dict[etree._Element, tuple[etree._Element, str]] = {}
+    pieces: dict[tuple[etree._Element, str], list[str]] = {}
+    for entity in entities:
         parent = entity.getparent()
         if parent is None:
             continue
-        literal = (entity.text or "") + (entity.tail or "")
         previous = entity.getprevious()
         if previous is None:
-            parent.text = (parent.text or "") + literal
+            target = (parent, "text")
+        elif previous in targets:
+            target = targets[previous]
         else:
-            previous.tail = (previous.tail or "") + literal
-        parent.remove(entity)
+            target = (previous, "tail")
+        targets[entity] = target
+        if target not in pieces:
+            node, side = target
+            pieces[target] = [(node.text if side == "text" else node.tail) or ""]
+        pieces[target].append((entity.text or "") + (entity.tail or ""))
+    for entity in targets:
+        entity.getparent().remove(entity)  # type: ignore[union-attr]
+    for (node, side), parts in pieces.items():
+        if side == "text":
+            node.text = "".join(parts)
+        else:
+            node.tail = "".join(parts)
 
 
-def _path_of(node: etree._Element, top: etree._Element, top_path: str) -> str:
-    steps: list[str] = []
-    while node is not top and node is not None:
-        parent = node.getparent()
-        name = node.tag
-        number = 1 + sum(1 for sibling in node.itersiblings(preceding=True) if sibling.tag == node.tag)
-        steps.append(f"{name}[{number}]")
-        node = parent
-    return "/".join([top_path, *reversed(steps)])
+def attributes(element: etree._Element) -> list[tuple[str, str]]:
+    """An element's attributes as (name, value), names as lxml spells them ("{uri}local" when namespaced).
+
+    Linear in their number, unlike `element.attrib.items()`, which looks each value up again by name
+    (libxml2's xmlGetNsProp scans the list): 50,000 attributes on <tv> took seconds."""
+    return [(value.attrname, str(value)) for value in _ATTRIBUTES(element)]
+
+
+_ATTRIBUTES = etree.XPath("@*")
 
 
 def _serialize(element: etree._Element) -> str:

@@ -21,10 +21,8 @@ _CLUMP = re.compile(r"""^<programme\b[^>]*\sclumpidx=["']([^"']+)["']""")
 def xmltv_playout(listing: XmltvListing, run_range: RunRange) -> Playout:
     report = Report()
     order = {channel.id: index for index, channel in enumerate(listing.channels)}
-    ordered = sorted(
-        listing.programmes,
-        key=lambda p: (order.get(p.channel, len(order)), p.channel, p.start.astimezone(UTC)),
-    )
+    # Aware datetimes compare as instants, without astimezone(UTC) (which overflows near years 1 and 9999).
+    ordered = sorted(listing.programmes, key=lambda p: (order.get(p.channel, len(order)), p.channel, p.start))
     begin, end = _bounds(run_range)
     slots: list[Slot] = []
     for channel, group in groupby(ordered, key=lambda p: p.channel):
@@ -32,12 +30,17 @@ def xmltv_playout(listing: XmltvListing, run_range: RunRange) -> Playout:
             if (begin is None or slot.stop > begin) and (end is None or slot.start < end):
                 slots.append(slot)
     if begin is not None:
-        report.changes[:] = [c for c in report.changes if (c.stop or c.start) > begin and c.start < end]  # type: ignore[operator]
+        report.changes[:] = [
+            c
+            for c in report.changes
+            if (c.stop or c.start) > begin and (end is None or c.start < end)  # type: ignore[operator]
+        ]
     return Playout(slots, report)
 
 
 def _normalize(channel: str, programmes: list[XmltvProgramme], report: Report) -> list[Slot]:
-    programmes = _without_endless_last(channel, programmes, report)
+    programmes, last_start = _without_endless_last(channel, programmes, report)
+    following = _next_later(programmes)
     slots: list[Slot] = []
     previous: XmltvProgramme | None = None
     for index, programme in enumerate(programmes):
@@ -72,11 +75,12 @@ def _normalize(channel: str, programmes: list[XmltvProgramme], report: Report) -
             )
             previous = programme
             continue
-        following = _next_start(programmes, index)
+        after = programmes[following[index]] if following[index] < len(programmes) else None
         stop = programme.stop
         if stop is None:
-            # Never the last of its channel (_without_endless_last), so `following` is its end.
-            stop = following or programme.start
+            # Every programme without a stop at the last start was dropped, so this one has a later start:
+            # a kept one, or else the dropped ones' (nothing kept is clipped against those).
+            stop = after.start if after is not None else last_start or programme.start
             report.changes.append(
                 Change(
                     "stop_filled",
@@ -87,18 +91,18 @@ def _normalize(channel: str, programmes: list[XmltvProgramme], report: Report) -
                     "stop taken from the next start",
                 )
             )
-        if following is not None and following < stop and not _same_clump(programme, programmes, index):
+        if after is not None and after.start < stop and not _same_clump(programme, after):
             report.changes.append(
                 Change(
                     "clipped",
                     channel,
                     programme.start,
-                    following,
+                    after.start,
                     programme.title,
                     f"overlapped the next programme; stop was {stop.isoformat()}",
                 )
             )
-            stop = following
+            stop = after.start
         if slots and slots[-1].stop < programme.start:
             report.changes.append(
                 Change(
@@ -114,7 +118,7 @@ def _normalize(channel: str, programmes: list[XmltvProgramme], report: Report) -
             Slot(
                 channel,
                 programme.start,
-                stop.astimezone(programme.start.tzinfo),
+                _in_offset_of(stop, programme.start),
                 programme.title,
                 source_xml=programme.xml,
             )
@@ -125,47 +129,63 @@ def _normalize(channel: str, programmes: list[XmltvProgramme], report: Report) -
 
 def _without_endless_last(
     channel: str, programmes: list[XmltvProgramme], report: Report
-) -> list[XmltvProgramme]:
-    """Drop the programmes with no stop and nothing after them (nothing says when they end) before any
-    other is clipped against them."""
-    while programmes:
-        last = programmes[-1].start
-        endless = [p for p in programmes if p.stop is None and p.start == last]
-        if not endless:
-            break
-        for programme in endless:
-            detail = "no stop and nothing after it"
-            report.changes.append(
-                Change("no_stop_dropped", channel, programme.start, None, programme.title, detail)
-            )
-        programmes = [p for p in programmes if not (p.stop is None and p.start == last)]
-    return programmes
+) -> tuple[list[XmltvProgramme], datetime | None]:
+    """Drop the programmes with no stop at the channel's last start (nothing says when they end) before any
+    other is clipped against them; return the rest and the dropped ones' start. Only those: the programmes
+    before them end at the next start, which is still known (theirs)."""
+    if not programmes:
+        return programmes, None
+    last = programmes[-1].start
+    endless = [p for p in programmes if p.stop is None and p.start == last]
+    if not endless:
+        return programmes, None
+    for programme in endless:
+        detail = "no stop and nothing after it"
+        report.changes.append(
+            Change("no_stop_dropped", channel, programme.start, None, programme.title, detail)
+        )
+    return [p for p in programmes if not (p.stop is None and p.start == last)], last
+
+
+def _next_later(programmes: list[XmltvProgramme]) -> list[int]:
+    """Per programme (in start order), the index of the first one starting later (len() when none):
+    programmes starting at the same instant are not "next". One pass from the end."""
+    following = [len(programmes)] * len(programmes)
+    for index in range(len(programmes) - 2, -1, -1):
+        later = index + 1
+        following[index] = later if programmes[later].start > programmes[index].start else following[later]
+    return following
+
+
+def _in_offset_of(value: datetime, reference: datetime) -> datetime:
+    """`value` in the UTC offset of `reference`, or as it is when that wall clock is past year 9999 or
+    before year 1 (the instant is the same either way)."""
+    try:
+        return value.astimezone(reference.tzinfo)
+    except OverflowError:
+        return value
 
 
 def _bounds(run_range: RunRange) -> tuple[datetime | None, datetime | None]:
+    """The range as UTC instants; an end past datetime's last day is open (None)."""
     if run_range.first_day is None:
         return None, None
     begin = datetime.combine(run_range.first_day, time(), UTC)
-    return begin, begin + timedelta(days=run_range.days)
+    try:
+        return begin, begin + timedelta(days=run_range.days)
+    except OverflowError:
+        return begin, None
 
 
 def _same(a: XmltvProgramme, b: XmltvProgramme) -> bool:
     return a.start == b.start and a.stop == b.stop and a.title == b.title and _clump(a) == _clump(b)
 
 
-def _next_start(programmes: list[XmltvProgramme], index: int) -> datetime | None:
-    """The first later start on the channel (programmes starting at the same instant are not "next")."""
-    start = programmes[index].start
-    return next((p.start for p in programmes[index + 1 :] if p.start > start), None)
-
-
-def _same_clump(programme: XmltvProgramme, programmes: list[XmltvProgramme], index: int) -> bool:
+def _same_clump(programme: XmltvProgramme, following: XmltvProgramme) -> bool:
     """Clump parts (clumpidx="0/2", "1/2") share one slot: the next start inside it is no overlap."""
-    clump = _clump(programme)
-    if clump is None:
-        return False
-    following = next((p for p in programmes[index + 1 :] if p.start > programme.start), None)
-    return following is not None and _clump(following) is not None and following.stop == programme.stop
+    return (
+        _clump(programme) is not None and _clump(following) is not None and following.stop == programme.stop
+    )
 
 
 def _clump(programme: XmltvProgramme) -> str | None:

@@ -1,0 +1,155 @@
+"""Properties of XMLTV listings through import, playout and guide.xml, over generated listings: offsets up
+to ±14:00, missing stops, overlaps, same starts, clump parts, duplicates, and years from 0001 to 9999.
+
+Whatever the listing: the import either refuses it with coded time findings or keeps it; the playout gives
+each channel its slots in instant order, never overlapping (clump parts aside), loses no programme without
+a change saying so, drops only stop-less programmes at a channel's last start, and a range is a window on
+the whole playout; the guide.xml it writes imports again with the same programmes.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, date, datetime, time, timedelta, timezone
+from itertools import pairwise
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from onair.errors import InvalidSchedule
+from onair.formats.outputs import guide_xml
+from onair.formats.schedule import parse_schedule
+from onair.formats.xmltv import format_time, parse_time
+from onair.models import XmltvListing
+from onair.playout import generate
+from onair.playout.types import Playout, RunRange, Slot
+
+OFFSETS = ("+0000", "+0100", "-0500", "+0530", "+1400", "-1400")
+CHANNELS = ("a.example", "b.example")
+BASES = (datetime(1, 1, 1), datetime(999, 12, 31, 12), datetime(2026, 10, 25), datetime(9999, 12, 31, 8))
+
+
+def offset_of(text: str) -> timezone:
+    sign = -1 if text[0] == "-" else 1
+    return timezone(sign * timedelta(hours=int(text[1:3]), minutes=int(text[3:5])))
+
+
+@st.composite
+def listings(draw: st.DrawFn) -> bytes:
+    base = draw(st.sampled_from(BASES))
+    elements = [f'<channel id="{c}"><display-name>{c}</display-name></channel>' for c in CHANNELS]
+    for _ in range(draw(st.integers(0, 14))):
+        channel = draw(st.sampled_from(CHANNELS))
+        start = base + timedelta(minutes=draw(st.integers(0, 8)) * 30)
+        offset = draw(st.sampled_from(OFFSETS))
+        attributes = f'start="{start:%m%d%H%M}00 {offset}" channel="{channel}"'.replace(
+            'start="', f'start="{start.year:04}', 1
+        )
+        length = draw(st.one_of(st.none(), st.integers(0, 6)))
+        if length is not None:
+            stop = start + timedelta(minutes=length * 15)
+            attributes += f' stop="{stop.year:04}{stop:%m%d%H%M}00 {offset}"'
+        if draw(st.booleans()) and draw(st.booleans()):
+            attributes += f' clumpidx="{draw(st.integers(0, 1))}/2"'
+        title = draw(st.sampled_from(("News", "Film", "Quiz")))
+        elements.append(f"<programme {attributes}><title>{title}</title></programme>")
+    return ("<tv>\n" + "\n".join(elements) + "\n</tv>").encode()
+
+
+def imported(document: bytes) -> XmltvListing | None:
+    try:
+        schedule = parse_schedule(document, max_bytes=1_000_000).schedule
+    except InvalidSchedule as error:
+        # Then only times are refused: outside years 1-9999 in UTC, or a stop before its start
+        assert {(d.code, d.path.rpartition("/")[2]) for d in error.details} <= {
+            ("badstart", "@start"),
+            ("badstop", "@stop"),
+        }, error.details
+        return None
+    assert isinstance(schedule, XmltvListing)
+    return schedule
+
+
+def clumped(slot: Slot) -> bool:
+    return " clumpidx=" in (slot.source_xml or "").split(">", 1)[0]
+
+
+def check_channel(slots: list[Slot]) -> None:
+    starts = sorted({slot.start for slot in slots})
+    for slot in slots:
+        assert slot.start <= slot.stop
+    for earlier, later in pairwise(slots):
+        assert earlier.start <= later.start  # instants, whatever the offsets
+    for slot in slots:
+        later = [s for s in slots if s.start > slot.start]
+        sharing = clumped(slot) and later and clumped(later[0]) and later[0].stop == slot.stop
+        if later and not sharing:
+            assert slot.stop <= later[0].start, (slot, later[0])
+    assert len(starts) <= len(slots)
+
+
+def check_playout(listing: XmltvListing, playout: Playout) -> None:
+    by_channel: dict[str, list[Slot]] = {}
+    for slot in playout.slots:
+        by_channel.setdefault(slot.channel, []).append(slot)
+    order = [channel.id for channel in listing.channels]
+    assert [c for c in order if c in by_channel] == list(by_channel)  # channels in schedule order
+    for slots in by_channel.values():
+        check_channel(slots)
+    # Every programme is a slot, or a change says where it went
+    changes = Counter(c.kind for c in playout.report.changes)
+    replaced = sum(1 for c in playout.report.changes if c.kind == "clipped" and "replaced by" in c.detail)
+    gone = changes["duplicate_dropped"] + changes["no_stop_dropped"] + replaced
+    assert len(playout.slots) + gone == len(listing.programmes)
+    # Only stop-less programmes at their channel's last start are dropped for having no stop
+    last = {}
+    for programme in listing.programmes:
+        last[programme.channel] = max(last.get(programme.channel, programme.start), programme.start)
+    for change in playout.report.changes:
+        if change.kind == "no_stop_dropped":
+            assert change.start == last[change.channel]
+    for channel in last:
+        if len({p.start for p in listing.programmes if p.channel == channel}) > 1:
+            assert channel in by_channel  # a channel with two starts keeps at least one programme
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(listings(), st.integers(-2, 2))
+def test_xmltv_listings_import_play_and_write_guides_that_import_again(document: bytes, shift: int) -> None:
+    listing = imported(document)
+    if listing is None:
+        return
+    whole = generate(listing, RunRange(None, 1), seed=1)
+    check_playout(listing, whole)
+
+    # A range is a window on the whole playout (its UTC days; a slot is in it when it overlaps it)
+    first = min((p.start.astimezone(UTC).date() for p in listing.programmes), default=date(2026, 1, 1))
+    try:
+        day = first + timedelta(days=shift)
+    except OverflowError:
+        day = first
+    begin = datetime.combine(day, time(), UTC)
+    windowed = generate(listing, RunRange(day, 1), seed=1)
+    end = begin + timedelta(days=1) if day < date.max else None
+    assert windowed.slots == [s for s in whole.slots if s.stop > begin and (end is None or s.start < end)]
+
+    # The guide imports again, programme for programme at the same instants
+    again = parse_schedule(guide_xml(listing, whole), max_bytes=1_000_000).schedule
+    assert isinstance(again, XmltvListing)
+    assert {(p.channel, p.start, p.stop, p.title) for p in again.programmes} == {
+        (s.channel, s.start, s.stop, s.title) for s in whole.slots
+    }
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30)),
+    st.integers(min_value=-(24 * 3600 - 1), max_value=24 * 3600 - 1),
+)
+def test_format_time_reads_back_as_the_same_instant_whatever_the_offset(wall: datetime, seconds: int) -> None:
+    # Given any whole-second wall clock at any whole-second offset (minutes beyond ±14:00, seconds as in
+    # local mean time: what zoneinfo gives)
+    value = wall.replace(microsecond=0, tzinfo=timezone(timedelta(seconds=seconds)))
+    # Then its XMLTV time parses back to that instant
+    parsed, zoned = parse_time(format_time(value))
+    assert zoned and parsed == value
