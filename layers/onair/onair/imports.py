@@ -97,7 +97,7 @@ def import_upload(services: Services, key: str) -> dict[str, Any] | None:
         if upload.size > limit:
             raise TooLarge(f"the upload is {upload.size} bytes; the limit is {limit}")
         strict = bool(current and current.get("strict"))
-        parsed = parse_schedule(storage.get_bytes(key), max_bytes=limit, strict=strict)
+        parsed = _parse_for_good(storage.get_bytes(key), max_bytes=limit, strict=strict)
     except DocumentRejected as rejection:
         return _reject(services, upload_id, rejection, current)
     # The upload names its schedule, and the object's time dates it: deliveries of one notification,
@@ -107,6 +107,22 @@ def import_upload(services: Services, key: str) -> dict[str, Any] | None:
     status["summary"] = summary
     storage.put_json(status_key, status)
     return status
+
+
+def _parse_for_good(data: bytes, *, max_bytes: int, strict: bool) -> ParsedSchedule:
+    """parse_schedule, for a queued upload: the parser is pure, so whatever it raises for these bytes it
+    raises again. An exception that is not a rejection (a parser bug the document reveals) is logged and
+    becomes one (`import_failed`), so the upload is rejected once rather than retried until the DLQ."""
+    try:
+        return parse_schedule(data, max_bytes=max_bytes, strict=strict)
+    except DocumentRejected:
+        raise
+    except Exception as error:
+        observability.logger.exception("the parser failed on an upload")
+        raise DocumentRejected(
+            f"the document could not be imported ({type(error).__name__}: {str(error)[:300]})",
+            code="import_failed",
+        ) from error
 
 
 def _reject(
