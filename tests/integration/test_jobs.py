@@ -7,7 +7,9 @@ import json
 import pytest
 
 from local.sqs import sqs_record
+from onair.config import settings
 from onair.errors import Unavailable
+from onair.services import default_services
 from tests.conftest import SAMPLE_ONAIR, SAMPLE_XMLTV
 
 
@@ -78,7 +80,7 @@ def test_last_delivery_of_a_job_storage_keeps_failing_marks_the_run_failed(stack
     def unavailable(*args, **kwargs):
         raise Unavailable("S3 is down")
 
-    monkeypatch.setattr(onair.jobs, "load_schedule", unavailable)
+    monkeypatch.setattr(onair.jobs, "read_schedule", unavailable)
     max_receive = max_receive_count(stack)
     # When SQS delivers it maxReceiveCount times, then each delivery is reported failed (redelivered)
     for attempt in range(1, max_receive + 1):
@@ -248,3 +250,75 @@ def test_an_idempotency_key_of_the_wrong_length_is_a_coded_400_and_changes_nothi
         ("idempotency_key", "header Idempotency-Key")
     ]
     assert stack.receive("JobQueue") == [] and stack.keys("runs/") == [] and stack.keys("idempotency/") == []
+
+
+ONE_SECOND_ITEMS = b"""<?xml version="1.0" encoding="UTF-8"?>
+<schedule xmlns="urn:onair:schedule:1" timezone="Europe/Paris">
+  <channels><channel id="c" name="C"/></channels>
+  <library><item id="blip" title="Blip" duration="PT1S"/></library>
+</schedule>
+"""
+
+
+def test_a_run_certain_to_pass_its_slot_budget_is_refused_at_the_request(stack):
+    # Given a library of 1-second items (86,400 slots a day)
+    schedule = stack.api("POST", "/schedules", ONE_SECOND_ITEMS).json()
+    path = f"/schedules/{schedule['id']}/runs"
+    # When a year of it is requested (31.6 M slots), then it is a coded 422 and nothing is queued or stored
+    reply = stack.api("POST", path, json.dumps({"from": "2026-01-01", "days": 366}))
+    assert reply.status == 422, reply.body
+    error = reply.json()["error"]
+    assert error["code"] == "run_too_large" and "RunMemorySize" in error["message"]
+    assert [d["code"] for d in error["details"]] == ["slots"]
+    # (and without a first day, as of today)
+    assert stack.api("POST", path, json.dumps({"days": 366})).status == 422
+    assert stack.receive("JobQueue") == [] and stack.keys("runs/") == []
+    # And a day of it, within the budget, is a run that succeeds
+    accepted = stack.api("POST", path, json.dumps({"from": "2026-01-01", "formats": ["asrun.csv"]}))
+    assert accepted.status == 202
+    assert stack.deliver("JobQueue", "RunFunction") == {"batchItemFailures": []}
+    run = stack.api("GET", f"/runs/{accepted.json()['id']}").json()
+    assert (run["status"], run["report"]["slots"]) == ("succeeded", 86_400)
+    # The summary the client reads is unchanged: the figures of the early check stay internal
+    assert "slot_floor" not in stack.api("GET", f"/schedules/{schedule['id']}").json()
+
+
+WEIGHTED_BLIPS = b"""<?xml version="1.0" encoding="UTF-8"?>
+<schedule xmlns="urn:onair:schedule:1" timezone="UTC">
+  <channels><channel id="c" name="C"/></channels>
+  <library>
+    <item id="blip" title="Blip" duration="PT1S" weight="1000000"/>
+    <item id="day" title="A whole day" duration="PT24H" weight="0.000001"/>
+  </library>
+  <pools><pool id="p" order="weighted"><item ref="blip"/><item ref="day"/></pool></pools>
+  <blocks><block channel="c" days="mon tue wed thu fri sat sun" start="00:00" end="24:00" pool="p"/></blocks>
+</schedule>
+"""
+
+
+def test_a_run_that_passes_its_slot_budget_while_generating_fails_cleanly_once(stack, monkeypatch):
+    # Given a RunFunction of 130 MB (a budget of a few hundred slots), and a pool that could fill a day
+    # with one 24-hour item but draws 1-second ones: the request cannot know, the engine finds out
+    monkeypatch.setenv("RUN_MEMORY_MB", "130")
+    settings.cache_clear()
+    default_services.cache_clear()
+    given = requested_run(stack, WEIGHTED_BLIPS, '{"from": "2026-12-01"}')
+    # When its job is delivered
+    result = stack.invoke("RunFunction", event(stack, given["message"]))
+    # Then the run failed with run_too_large at once: the record is done (no retry) and nothing written
+    assert result == {"batchItemFailures": []}
+    status = stack.api("GET", f"/runs/{given['run']['id']}").json()
+    assert (status["status"], status["attempts"], status["error"]["code"]) == ("failed", 1, "run_too_large")
+    assert "130 MB" in status["error"]["message"]
+    assert outputs(stack, given["run"]["id"]) == {}
+
+
+def test_a_schedule_too_large_to_load_in_the_run_functions_memory_fails_its_run_at_once(stack, monkeypatch):
+    # Given a RunFunction whose memory is all the runtime's (128 MB): no schedule leaves room for slots
+    monkeypatch.setenv("RUN_MEMORY_MB", "128")
+    settings.cache_clear()
+    default_services.cache_clear()
+    given = requested_run(stack, SAMPLE_XMLTV, '{"from": "2026-12-01"}')
+    assert stack.invoke("RunFunction", event(stack, given["message"])) == {"batchItemFailures": []}
+    status = stack.api("GET", f"/runs/{given['run']['id']}").json()
+    assert (status["status"], status["error"]["code"]) == ("failed", "run_too_large")

@@ -1105,3 +1105,13 @@ def test_generation_terminates_with_an_item_shorter_than_a_millisecond(
 
     # Then it ends, and nothing plays outside the block
     assert all(utc(MONDAY, 0) <= s.start and s.stop <= utc(MONDAY, 0, 1) for s in playout.slots)
+
+
+@pytest.mark.parametrize("first_day", [date(1969, 12, 31), date(1, 1, 2), date(1900, 1, 1)])
+def test_runs_before_1970_fill_their_blocks(first_day: date) -> None:
+    # Given a one-hour block of one-minute items, on a day before the Unix epoch (negative instants)
+    sched = schedule([item("a", 60)], [pool("p", "sequential", "a")], [block("p", "10:00", "11:00")])
+    # When it is generated, then the block is filled, as on any other day
+    playout = run(sched, first_day)
+    assert len(playout.slots) == 60 and not playout.report.fill_errors
+    assert playout.slots[0].start == datetime(first_day.year, first_day.month, first_day.day, 10, tzinfo=UTC)

@@ -98,3 +98,12 @@ class Unavailable(Transient):
 
 class RunInProgress(Transient):
     """Another delivery of the same job holds the run (its lease has not expired): try again later."""
+
+
+class RunTooLarge(OnAirError):
+    """A run would make more slots than RunFunction's memory can hold (playout/budget.py). Permanent: the
+    same schedule and request need the same memory. Answered at the request when it is certain, else the
+    run fails with this code as soon as its playout passes the budget."""
+
+    status = 422
+    code = "run_too_large"

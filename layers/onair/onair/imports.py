@@ -8,9 +8,11 @@ from typing import Any
 from onair import keys, observability
 from onair.errors import DocumentRejected, NotFound, TooLarge, UnsupportedMediaType
 from onair.formats.schedule import ParsedSchedule, parse_schedule
-from onair.models import StoredSchedule, findings_to_dicts, stored_json_chunks
+from onair.models import OnAirSchedule, StoredSchedule, findings_to_dicts, stored_json_chunks
+from onair.playout.budget import SlotFloor
 from onair.services import Services
 
+SLOT_FLOOR = "slot_floor"  # summary.json only: what the API needs to refuse a run too large, early
 REJECTION_ATTRIBUTES = ("error_code", "error_message", "error_findings", "upload_id")
 XML_MEDIA_TYPES = frozenset(
     {
@@ -61,19 +63,30 @@ def store_schedule(
     storage.put_chunks(
         keys.schedule_file(schedule_id, "schedule.json"), stored_json_chunks(stored), "application/json"
     )
-    storage.put_json(keys.schedule_file(schedule_id, "summary.json"), summary)
+    floor = (
+        {SLOT_FLOOR: SlotFloor.of(parsed.schedule).model_dump()}
+        if isinstance(parsed.schedule, OnAirSchedule)
+        else {}
+    )
+    storage.put_json(keys.schedule_file(schedule_id, "summary.json"), summary | floor)
     observability.import_accepted()
     return summary
 
 
 def get_schedule_summary(services: Services, schedule_id: str) -> dict[str, Any]:
     keys.checked_id(schedule_id, "schedule")
-    return services.storage.get_json(keys.schedule_file(schedule_id, "summary.json"))
+    summary = services.storage.get_json(keys.schedule_file(schedule_id, "summary.json"))
+    summary.pop(SLOT_FLOOR, None)
+    return summary
 
 
 def load_schedule(services: Services, schedule_id: str) -> StoredSchedule:
-    data = services.storage.get_bytes(keys.schedule_file(schedule_id, "schedule.json"))
-    return StoredSchedule.model_validate_json(data)
+    return StoredSchedule.model_validate_json(read_schedule(services, schedule_id))
+
+
+def read_schedule(services: Services, schedule_id: str) -> bytes:
+    """schedule.json as stored (its size tells what loading it costs: see playout/budget.py)."""
+    return services.storage.get_bytes(keys.schedule_file(schedule_id, "schedule.json"))
 
 
 def import_upload(services: Services, key: str) -> dict[str, Any] | None:

@@ -10,8 +10,10 @@ from typing import Any, Literal
 from onair import keys, observability
 from onair.errors import NotFound, OnAirError, RunInProgress, Transient
 from onair.formats.outputs import WRITERS
-from onair.imports import load_schedule
+from onair.imports import read_schedule
+from onair.models import StoredSchedule
 from onair.playout import generate
+from onair.playout.budget import SlotBudget
 from onair.playout.types import RunRange
 from onair.runs import Job, RunStatus, load_status, load_status_and_etag, save_status
 from onair.services import Services
@@ -103,11 +105,15 @@ def _start(services: Services, run_id: str, lease: timedelta) -> _Started | RunS
 def _generate(services: Services, job: Job) -> dict[str, Any]:
     began = time.perf_counter()
     try:
-        stored = load_schedule(services, job.schedule_id)
+        data = read_schedule(services, job.schedule_id)
     except NotFound as error:
         raise NotFound(f"schedule {job.schedule_id} no longer exists") from error
-    schedule = stored.schedule
-    playout = generate(schedule, RunRange(job.from_, job.days), job.seed)
+    budget = SlotBudget.of(services.settings.run_memory_mb, len(data))
+    if budget.slots == 0:  # loading it would already take the memory the slots need
+        raise budget.exceeded()
+    schedule = StoredSchedule.model_validate_json(data).schedule
+    del data
+    playout = generate(schedule, RunRange(job.from_, job.days), job.seed, budget)
     generated = time.perf_counter()
     for name in job.formats:
         content_type, write = WRITERS[name]

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import contextlib
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
 from pydantic import Field, field_validator, model_validator
 
@@ -12,6 +13,7 @@ from onair import keys
 from onair.errors import BadRequest, Conflict, Finding, NotFound
 from onair.formats.outputs import WRITERS
 from onair.models import Model
+from onair.playout.budget import SlotBudget, SlotFloor
 from onair.services import Services
 from onair.storage import ObjectChanged, ObjectExists
 
@@ -115,9 +117,11 @@ def create_run(
     one); the same key with another request is a 409."""
     keys.checked_id(schedule_id, "schedule")
     try:
-        services.storage.get_json(keys.schedule_file(schedule_id, "summary.json"))
+        summary = services.storage.get_json(keys.schedule_file(schedule_id, "summary.json"))
     except NotFound as error:
         raise NotFound(f"no schedule has the id '{schedule_id}'") from error
+    if "slot_floor" in summary:  # OnAir schedules imported since the floor exists
+        _check_size(services, SlotFloor.model_validate(summary["slot_floor"]), request)
     job = Job.model_validate(
         {
             "run_id": keys.new_id(),
@@ -155,6 +159,19 @@ def create_run(
         if status.status != "queued" or status.sent_at is not None:
             return status
     return _send(services, job, status, etag)
+
+
+def _check_size(services: Services, floor: SlotFloor, request: RunRequest) -> None:
+    """Refuse a run certain to pass its slot budget: its floor exceeds the largest budget any run gets.
+    (The engine enforces the exact budget while generating; this only answers sooner, and never wrongly.)"""
+    budget = SlotBudget.of(services.settings.run_memory_mb)
+    if request.from_ is not None:
+        least = floor.slots(request.from_, request.days)
+    else:  # today in the schedule's zone, when the job runs: today or, past midnight, tomorrow
+        today = services.clock().astimezone(ZoneInfo(floor.timezone)).date()
+        least = min(floor.slots(day, request.days) for day in (today, today + timedelta(days=1)))
+    if least > budget.slots:
+        raise budget.exceeded(at_least=least)
 
 
 def _send(services: Services, job: Job, status: RunStatus, etag: str) -> RunStatus:

@@ -47,7 +47,7 @@ NAMESPACE = "urn:onair:schedule:1"
 SCHEMA_PATH = Path(__file__).parent / "schemas" / "onair-schedule-1.xsd"
 MAX_FINDINGS = 200
 # OnAir documents are checked as a whole tree (the XSD and cross-references need it). 100k elements take
-# about 400 MB once parsed and modelled, within RunFunction's and ImportFunction's 1024 MB.
+# about 400 MB once parsed and modelled, within ImportFunction's memory (a run loads the model only).
 MAX_ELEMENTS = 100_000
 _DURATION = re.compile(r"^PT(?:(?P<h>\d+(?:\.\d+)?)H)?(?:(?P<m>\d+(?:\.\d+)?)M)?(?:(?P<s>\d+(?:\.\d+)?)S)?$")
 _ATTRIBUTE_IN_MESSAGE = re.compile(r"attribute '([^']+)'")
