@@ -58,3 +58,11 @@ def test_a_run_must_lie_a_day_inside_years_1_to_9999(body):
 def test_runs_at_the_edges_of_the_calendar_are_accepted(body):
     request = RunRequest.model_validate(body)
     assert request.from_ is not None and request.from_ >= date(1, 1, 2)
+
+
+def test_any_idempotency_key_text_becomes_a_safe_key_even_with_lone_surrogates():
+    from onair import keys
+
+    key = keys.run_idempotency("s", "caf\udce9")  # bytes a header decoder could not read as UTF-8
+    assert key.startswith("idempotency/s/") and key.endswith(".json") and key.isascii()
+    assert key != keys.run_idempotency("s", "café")
