@@ -70,32 +70,30 @@ class SlotFloor(BaseModel):
 
     @classmethod
     def of(cls, schedule: OnAirSchedule) -> SlotFloor:
+        """Linear in the schedule's size: it runs at every import, on up to 100,000 elements."""
         from onair.playout.onair import whole_library  # the engine imports this module
 
         if not schedule.blocks and schedule.items:
             schedule = whole_library(schedule)
-        durations = {item.id: item.duration for item in schedule.items}
-        pools = {pool.id: [durations[i.id] for i in schedule.pool_items(pool.id)] for pool in schedule.pools}
+        shortest, longest = _pool_durations(schedule)
         played = {b.pool for b in schedule.blocks} | {b.filler for b in schedule.blocks if b.filler}
-        longest = max((d for pool in played for d in pools[pool]), default=0.0)
-        gap = max((min(pools[b.pool]) for b in schedule.blocks), default=0.0) + MS
+        longest_item = max((longest[pool] for pool in played), default=0.0)
+        gap = max((shortest[b.pool] for b in schedule.blocks), default=0.0) + MS
+        durations = {item.id: item.duration for item in schedule.items}
         fill = [0.0] * 7
-        for weekday, day in enumerate(WEEKDAYS):
-            for channel in schedule.channels:
-                blocks = [b for b in schedule.blocks if b.channel == channel.id and day in b.days]
-                events = [e for e in schedule.events if e.channel == channel.id and day in e.days]
-                if not blocks:
-                    continue  # events alone make slots, counted by no floor
-                fill[weekday] += (
-                    sum(b.end_seconds - b.start_seconds for b in blocks)
-                    - sum(durations[e.item] for e in events)
-                    - (len(blocks) + len(events)) * gap
-                )
+        for block in schedule.blocks:
+            for day in block.days:
+                fill[WEEKDAYS.index(day)] += block.end_seconds - block.start_seconds - gap
+        programmed = {(b.channel, day) for b in schedule.blocks for day in b.days}
+        for event in schedule.events:
+            for day in event.days:
+                if (event.channel, day) in programmed:  # events alone make slots no floor counts
+                    fill[WEEKDAYS.index(day)] -= durations[event.item] + gap
         return cls(
             timezone=schedule.timezone,
             channels=len(schedule.channels),
             fill_seconds=fill,
-            longest_item_seconds=longest,
+            longest_item_seconds=longest_item,
         )
 
     def slots(self, first_day: date, days: int) -> int:
@@ -118,3 +116,23 @@ def _short_by(day: date, zone: ZoneInfo) -> float:
         return datetime.combine(on, time(), zone).timestamp()
 
     return max(0.0, SECONDS_PER_DAY - (instant(day + timedelta(days=1)) - instant(day)))
+
+
+def _pool_durations(schedule: OnAirSchedule) -> tuple[dict[str, float], dict[str, float]]:
+    """The shortest and the longest item of every pool (OnAirSchedule.pool_items' members), in one pass."""
+    by_id = {item.id: item.duration for item in schedule.items}
+    by_category: dict[str, list[float]] = {}
+    for item in schedule.items:
+        if item.category is not None:
+            by_category.setdefault(item.category, []).append(item.duration)
+    ranges = {category: (min(d), max(d)) for category, d in by_category.items()}
+    shortest: dict[str, float] = {}
+    longest: dict[str, float] = {}
+    for pool in schedule.pools:
+        found = [
+            (by_id[m.item], by_id[m.item]) if m.item in by_id else ranges.get(m.category or "", (0.0, 0.0))
+            for m in pool.members
+        ]
+        shortest[pool.id] = min(low for low, _ in found)
+        longest[pool.id] = max(high for _, high in found)
+    return shortest, longest
