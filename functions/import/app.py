@@ -23,7 +23,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
 from onair import api, imports, runs
-from onair.errors import BadRequest, Finding, OnAirError
+from onair.errors import BadRequest, Finding, OnAirError, Transient
 from onair.observability import logger, metrics, tracer
 from onair.services import default_services
 
@@ -34,7 +34,8 @@ ERROR_MEANINGS = {
     409: "conflict",
     413: "document too large",
     415: "unsupported media type or encoding",
-    422: "the document is well-formed but not a valid schedule",
+    422: "well-formed but not processable: not a valid schedule, or a run too large (error.code says which)",
+    503: "storage or a queue failed for a moment: repeat the request (with its Idempotency-Key)",
 }
 
 
@@ -78,7 +79,7 @@ def _answers(status: int, model: type[Any] | None, description: str, *errors: in
             "description": ERROR_MEANINGS[code],
             "content": {content_types.APPLICATION_JSON: {"model": api.ErrorBody}},
         }
-        for code in errors
+        for code in (*errors, 503)  # every route that reads or writes storage can meet a transient error
     }
     return {status: success, **failures}
 
@@ -113,6 +114,13 @@ def _invalid_request(error: RequestValidationError | ValidationError) -> Respons
         for problem in error.errors()
     ]
     return _error(HTTPStatus.BAD_REQUEST, "invalid_request", "the request is not valid", details)
+
+
+@app.exception_handler(Transient)
+def _unavailable(error: Transient) -> Response[Any]:
+    logger.warning("transient error", exc_info=error)
+    body = {"error": {"code": "unavailable", "message": "try again: " + str(error)[:200], "details": []}}
+    return _json(HTTPStatus.SERVICE_UNAVAILABLE, body, {"Retry-After": "1"})
 
 
 @app.exception_handler(Exception)
@@ -199,16 +207,28 @@ def get_schedule(schedule_id: str) -> dict[str, Any]:
     operation_id="create_run",
     summary="Request a run",
     description="Queues a playout run. The body is optional (every field has a default). With an "
-    "Idempotency-Key header, the same key and request give the same run; another request is a 409.",
+    "Idempotency-Key header, the same key and request give the same run, and its job is queued once; "
+    "another request with the key is a 409. A run certain to make more slots than RunFunction's memory "
+    "allows is a 422 run_too_large.",
     tags=["runs"],
-    responses=_answers(202, api.RunAccepted, "queued; Location: /runs/{id}", 400, 404, 409),
+    responses=_answers(202, api.RunAccepted, "queued; Location: /runs/{id}", 400, 404, 409, 422),
     openapi_extensions={
+        "parameters": [
+            {
+                "name": "Idempotency-Key",
+                "in": "header",
+                "required": False,
+                "description": "repeats of the request with this key answer the same run (1 to "
+                f"{runs.MAX_IDEMPOTENCY_KEY} characters; otherwise a 400 invalid_request)",
+                "schema": {"type": "string", "minLength": 1, "maxLength": runs.MAX_IDEMPOTENCY_KEY},
+            }
+        ],
         "requestBody": {
             "required": False,
             "content": {
                 content_types.APPLICATION_JSON: {"schema": runs.RunRequest.model_json_schema(by_alias=True)}
             },
-        }
+        },
     },
 )
 def create_run(schedule_id: str) -> Response[Any]:

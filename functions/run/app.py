@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
@@ -16,15 +17,22 @@ from onair.services import default_services
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
-def run_job(record: SQSRecord) -> None:
+def run_job(record: SQSRecord, lambda_context: LambdaContext) -> None:
     message = json.loads(record.body)
     run_id = message.get("run_id")
     logger.set_correlation_id(run_id)  # the correlation id of every record this job logs
     logger.append_keys(run_id=run_id)
     status = execute_run(
-        default_services(), message, receive_count=int(record.attributes.approximate_receive_count)
+        default_services(),
+        message,
+        # the run is this delivery's until Lambda ends the invocation; after that another may take it over
+        lease=timedelta(milliseconds=lambda_context.get_remaining_time_in_millis()),
+        receive_count=int(record.attributes.approximate_receive_count),
     )
-    logger.info("run finished", extra={"status": status.status})
+    if status is None:
+        logger.warning("no such run: the job is dropped")
+    else:
+        logger.info("run finished", extra={"status": status.status})
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -13,7 +13,7 @@ from moto import mock_aws
 
 from local.apigw import http_event, match_route
 from local.provision import DUMMY_CREDENTIALS, Resources, function_environment, provision
-from local.runtime import load_handler, new_context
+from local.runtime import LambdaContext, load_handler, new_context
 from local.sqs import sqs_record
 from local.template import REGION, App, load_template
 from onair.config import settings
@@ -45,8 +45,13 @@ class Stack:
         headers = {k.lower(): v for k, v in (result.get("headers") or {}).items()}
         return Reply(result["statusCode"], headers, payload)
 
-    def invoke(self, function_id: str, event: dict[str, Any]) -> Any:
-        return load_handler(self.app, function_id)(event, new_context(self.app, function_id))
+    def invoke(self, function_id: str, event: dict[str, Any], timeout: int | None = None) -> Any:
+        """`timeout`: seconds the invocation may live instead of the template's (0: its deadline has
+        passed by the time SQS could redeliver, as after the visibility timeout)."""
+        context = new_context(self.app, function_id)
+        if timeout is not None:
+            context = LambdaContext(function_id, context.memory_limit_in_mb, timeout)
+        return load_handler(self.app, function_id)(event, context)
 
     def receive(self, queue_id: str, wait: int = 0) -> list[dict[str, Any]]:
         answer = self.sqs.receive_message(

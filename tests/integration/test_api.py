@@ -126,6 +126,9 @@ def test_run_request_is_validated(stack):
         '{"from": "yesterday"}',
         "not json",
         '{"x": 1}',
+        '{"from": "9999-12-31"}',  # its last midnight is in year 10000: runs stay a day inside 1-9999
+        '{"from": "9999-12-20", "days": 10}',
+        '{"from": "0001-01-01"}',
     ):
         reply = stack.api("POST", f"/schedules/{schedule['id']}/runs", body)
         assert reply.status == 400, (body, reply.body)

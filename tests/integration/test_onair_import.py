@@ -45,3 +45,26 @@ def test_broken_onair_schedule_answers_422_with_each_finding_and_stores_nothing(
         ("unresolved", line, "/schedule/blocks/block[4]/@pool")
     ]
     assert stack.keys("schedules/") == []
+
+
+def test_numbers_beyond_their_bounds_answer_422_with_findings_not_500(stack):
+    # Given the sample with a 0.1 ms item, a 400-digit weight, a PT999999999H item and a 5,000-digit rule
+    broken = (
+        RADIO.replace(b'duration="PT8S"', b'duration="PT0.0001S"', 1)
+        .replace(b'weight="3"', b'weight="' + b"1" * 400 + b'"', 1)
+        .replace(b'duration="PT3M"', b'duration="PT999999999H"', 1)
+        .replace(b'artist-separation="45"', b'artist-separation="' + b"9" * 5000 + b'"', 1)
+    )
+    assert broken.count(b"PT0.0001S") == broken.count(b"PT999999999H") == 1
+    # When it is posted
+    reply = stack.api("POST", "/schedules", broken, headers={"content-type": "application/xml"})
+    # Then each number is a coded finding at its attribute, and nothing is stored
+    assert reply.status == 422, reply.body
+    details = reply.json()["error"]["details"]
+    assert {(d["code"], d["path"].rsplit("/@", 1)[1]) for d in details} == {
+        ("badduration", "duration"),
+        ("badweight", "weight"),
+        ("badrule", "artist-separation"),
+    }
+    assert [d["code"] for d in details].count("badduration") == 2
+    assert stack.keys("schedules/") == []

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import boto3
@@ -22,12 +23,14 @@ from local.sqs import sqs_record
 from local.template import REGION
 from onair import imports, jobs
 from onair.config import settings
+from onair.errors import RunInProgress, Unavailable
 from onair.queues import Queues
 from onair.services import Services, default_services
 from onair.storage import Storage
 from tests.conftest import SAMPLE_ONAIR, SAMPLE_XMLTV
 
 RUN = json.dumps({"from": "2026-12-01", "days": 2, "seed": 5})
+LEASE = timedelta(seconds=120)  # a delivery called directly: as long as RunFunction's timeout
 
 
 class Crash(BaseException):
@@ -53,16 +56,20 @@ def expire(stack, queue_id: str, messages: list[dict[str, Any]]) -> None:
         )
 
 
-def poll(stack, queue_id: str, *, expire_failures: bool = True) -> tuple[list[dict[str, Any]], set[str]]:
+def poll(
+    stack, queue_id: str, *, expire_failures: bool = True, timeout: int | None = None
+) -> tuple[list[dict[str, Any]], set[str]]:
     """Receive what is visible, invoke the queue's function, delete the successes. Returns the messages
-    and the ids that failed (left in flight, or made visible again with `expire_failures`)."""
+    and the ids that failed (left in flight, or made visible again with `expire_failures`). `timeout`: the
+    invocation's own (0 when the test lets the visibility timeout pass after it: by then Lambda has ended
+    the invocation, so the lease it took on a run has run out)."""
     messages = stack.receive(queue_id)
     if not messages:
         return [], set()
     arn = stack.resources.queue_arns[queue_id]
     try:
         result = stack.invoke(
-            function_of(stack, queue_id), {"Records": [sqs_record(m, arn) for m in messages]}
+            function_of(stack, queue_id), {"Records": [sqs_record(m, arn) for m in messages]}, timeout
         )
     except Crash:
         failed = {m["MessageId"] for m in messages}
@@ -202,23 +209,99 @@ def test_a_job_delivered_twice_in_sequence_runs_once_with_identical_outputs(stac
     assert outputs(stack, run_id) == expected
 
 
-def test_a_job_delivered_to_four_environments_at_once_gives_one_result(stack):
+def test_a_job_delivered_to_four_environments_at_once_runs_once(stack, monkeypatch):
     expected = clean_outputs(stack)
     # Given one job message handled by four execution environments at the same moment
     run_id = request_run(stack)
     [message] = stack.receive("JobQueue")
     job = json.loads(message["Body"])
-    finals = at_once(4, lambda: jobs.execute_run(own_services(), job))
-    # Then each one ends with the run succeeded, and what is stored is one consistent result
-    assert {final.status for final in finals} == {"succeeded"}
+    generated: list[str] = []
+    real_generate = jobs.generate
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        generated.append(threading.current_thread().name)
+        return real_generate(*args, **kwargs)
+
+    monkeypatch.setattr(jobs, "generate", counted)
+
+    def deliver() -> str:
+        try:
+            final = jobs.execute_run(own_services(), job, lease=LEASE)
+        except RunInProgress:
+            return "wait"  # the record fails: SQS redelivers it once the visibility timeout passed
+        assert final is not None
+        return final.status
+
+    finals = at_once(4, deliver)
+    # Then the playout was generated once: the others waited (the run was taken) or found it finished
+    assert len(generated) == 1, generated
+    assert "succeeded" in finals and set(finals) <= {"succeeded", "wait"}
     status = run_status(stack, run_id)
-    assert status["status"] == "succeeded" and "error" not in status
+    assert status["status"] == "succeeded" and "error" not in status and status["attempts"] == 1
     assert set(status["outputs"]) == set(expected)
-    assert status["report"] == finals[0].report | {
-        k: status["report"][k] for k in ("generation_seconds", "write_seconds")
-    }
     assert status["started_at"] <= status["finished_at"]
     assert outputs(stack, run_id) == expected
+
+
+def test_a_late_duplicate_delivery_never_turns_a_succeeded_run_back_into_running(stack, monkeypatch):
+    expected = clean_outputs(stack)
+    run_id = request_run(stack)
+    [message] = stack.receive("JobQueue")
+    job = json.loads(message["Body"])
+    generated: list[int] = []
+    real_generate, real_load = jobs.generate, jobs.load_status_and_etag
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        generated.append(1)
+        return real_generate(*args, **kwargs)
+
+    # Given delivery A, which reads the queued run, then stalls while delivery B runs it to the end
+    def stalled_read(services: Services, rid: str) -> Any:
+        read = real_load(services, rid)
+        if not generated:  # A's first read: B runs the whole job before A goes on
+            monkeypatch.setattr(jobs, "load_status_and_etag", real_load)
+            assert jobs.execute_run(own_services(), job, lease=LEASE).status == "succeeded"
+        return read
+
+    monkeypatch.setattr(jobs, "generate", counted)
+    monkeypatch.setattr(jobs, "load_status_and_etag", stalled_read)
+    # When A goes on with what it read (queued)
+    late = jobs.execute_run(own_services(), job, lease=LEASE)
+    # Then its conditional write was refused, it looked again and left the finished run alone
+    assert late is not None and late.status == "succeeded"
+    assert len(generated) == 1
+    status = run_status(stack, run_id)
+    assert (status["status"], status["attempts"]) == ("succeeded", 1)
+    assert outputs(stack, run_id) == expected
+
+
+def test_a_duplicate_delivery_while_the_first_is_alive_waits_and_does_not_run(stack, monkeypatch):
+    run_id = request_run(stack)
+    [message] = stack.receive("JobQueue")
+    event = {"Records": [sqs_record(message, stack.resources.queue_arns["JobQueue"])]}
+    # Given a first delivery that holds the run (it has started; its invocation can live on)
+    real_generate = jobs.generate
+    duplicates: list[str] = []
+
+    def hold(*args: Any, **kwargs: Any) -> Any:
+        # meanwhile, SQS hands a duplicate of the message to another execution environment
+        try:
+            jobs.execute_run(own_services(), json.loads(message["Body"]), lease=LEASE)
+            duplicates.append("ran")
+        except RunInProgress:
+            duplicates.append("waits")  # its record fails: it comes back after the visibility timeout
+        return real_generate(*args, **kwargs)
+
+    monkeypatch.setattr(jobs, "generate", hold)
+    first = stack.invoke("RunFunction", event)
+    # Then the duplicate did not run the job, and the first one completed it
+    assert duplicates == ["waits"] and first == {"batchItemFailures": []}
+    status = run_status(stack, run_id)
+    assert (status["status"], status["attempts"]) == ("succeeded", 1)
+    # And when the duplicate comes back, the run is finished: nothing changes
+    monkeypatch.setattr(jobs, "generate", real_generate)
+    assert stack.invoke("RunFunction", event) == {"batchItemFailures": []}
+    assert run_status(stack, run_id) == status
 
 
 def test_an_upload_notified_twice_in_sequence_imports_once(stack):
@@ -268,14 +351,15 @@ def test_a_run_that_dies_after_its_first_output_is_redelivered_and_completes_onc
     real_put = Storage.put_bytes
     written: list[str] = []
 
-    def put_then_die(self, key: str, *args: Any, **kwargs: Any) -> None:
-        real_put(self, key, *args, **kwargs)
+    def put_then_die(self, key: str, *args: Any, **kwargs: Any) -> str:
+        etag = real_put(self, key, *args, **kwargs)
         if key.startswith(f"runs/{run_id}/out/"):
             written.append(key)
             raise Crash(f"killed after writing {key}")
+        return etag
 
     monkeypatch.setattr(Storage, "put_bytes", put_then_die)
-    messages, failed = poll(stack, "JobQueue", expire_failures=False)
+    messages, failed = poll(stack, "JobQueue", expire_failures=False, timeout=0)
     # Then the first delivery left one output, the run `running`, and the message in flight
     assert len(written) == 1 and set(outputs(stack, run_id)) == {written[0].rsplit("/", 1)[1]}
     assert run_status(stack, run_id)["status"] == "running"
@@ -300,17 +384,20 @@ def test_a_run_that_dies_after_its_first_output_is_redelivered_and_completes_onc
 
 
 def make_poison(monkeypatch, reason: str = "disk on fire") -> None:
+    """Every delivery of a job fails transiently (the only failures retried): storage is unavailable."""
+
     def crash(*args: Any, **kwargs: Any) -> None:
-        raise RuntimeError(reason)
+        raise Unavailable(reason)
 
     monkeypatch.setattr(jobs, "_generate", crash)
 
 
 def deliver_until_dead(stack, queue_id: str) -> list[int]:
-    """Poll until the queue is empty; the receive counts seen, in order."""
+    """Poll until the queue is empty, the visibility timeout passing after each delivery; the receive
+    counts seen, in order."""
     counts = []
     for _ in range(50):
-        messages, _ = poll(stack, queue_id)
+        messages, _ = poll(stack, queue_id, timeout=0)
         if not messages:
             return counts
         counts.extend(receive_count(m) for m in messages)
@@ -333,7 +420,7 @@ def test_a_poison_job_is_retried_max_receive_count_times_then_dead_lettered_and_
     # And the run is failed with the reason, after as many attempts
     status = run_status(stack, run_id)
     assert status["status"] == "failed" and status["attempts"] == max_receive
-    assert status["error"] == {"code": "job_failed", "message": "RuntimeError: disk on fire"}
+    assert status["error"] == {"code": "job_failed", "message": "Unavailable: disk on fire"}
     expire(stack, dlq, [dead])
     stats = queue_stats(stack)
     assert stats["jobs"] == IDLE and stats["dead_letters"] == {"jobs": 1, "imports": 0}
@@ -452,7 +539,7 @@ def test_a_throttled_s3_write_is_retried_and_the_run_completes(stack, aws_events
     hook = throttle_once(503, "SlowDown")
     aws_events("before-send.s3.PutObject", hook)
     # When the job runs in a fresh environment
-    jobs.execute_run(own_services(), json.loads(stack.receive("JobQueue")[0]["Body"]))
+    jobs.execute_run(own_services(), json.loads(stack.receive("JobQueue")[0]["Body"]), lease=LEASE)
     # Then the SDK retried the write, and the run succeeded with every output
     assert hook.calls["n"] > 1
     assert run_status(stack, run_id)["status"] == "succeeded"

@@ -133,4 +133,23 @@ def test_a_put_after_the_upload_was_rejected_is_listed_too(stack):
     stack.deliver("ImportQueue", "ImportFunction")
     status = stack.api("GET", f"/uploads/{upload_id}").json()
     assert status["status"] == "rejected" and len(status["later_puts"]) == 1
+
+
+def test_an_upload_the_parser_fails_on_is_rejected_once_not_retried(stack, monkeypatch):
+    # Given an upload on which the parser raises something other than a rejection (a bug the document
+    # reveals, as an OverflowError on a year-9999 start did): the same bytes would fail the same way again
+    import onair.imports
+
+    def overflow(*args, **kwargs):
+        raise OverflowError("date value out of range")
+
+    monkeypatch.setattr(onair.imports, "parse_schedule", overflow)
+    upload_id = upload(stack, SAMPLE_XMLTV)
+    # When its notification is delivered, then the record is done and the upload rejected with the reason
+    assert stack.deliver("ImportQueue", "ImportFunction") == {"batchItemFailures": []}
+    status = stack.api("GET", f"/uploads/{upload_id}").json()
+    assert (status["status"], status["error"]["code"]) == ("rejected", "import_failed")
+    assert "OverflowError: date value out of range" in status["error"]["message"]
+    [dead] = stack.receive("ImportDLQ")
+    assert dead["MessageAttributes"]["error_code"]["StringValue"] == "import_failed"
     assert stack.keys("schedules/") == []

@@ -311,6 +311,90 @@ def test_zero_duration_is_reported():
     assert codes_lines_paths(findings) == [("badduration", 4, "/schedule/library/item[1]/@duration")]
 
 
+@pytest.mark.parametrize(
+    "duration",
+    ["PT0.0001S", "PT0.999S", "PT24H0.5S", "PT25H", "PT999999999H", "PT" + "9" * 18 + "S"],
+    ids=["0.1ms", "under-1s", "over-24h", "25h", "999999999h", "18-digits"],
+)
+def test_durations_outside_one_second_to_a_day_are_reported(duration):
+    # Given an item whose duration is a valid xs:duration, but shorter than 1 s or longer than 24 h
+    data = document(
+        '  <channels><channel id="r1" name="R"/></channels>\n'
+        f'  <library><item id="a" title="A" duration="{duration}"/></library>\n'
+    )
+    # When it is parsed
+    findings = rejected(data)
+    # Then it is a bad duration, at the attribute, with the value quoted briefly
+    assert codes_lines_paths(findings) == [("badduration", 4, "/schedule/library/item[1]/@duration")]
+    assert "PT1S to PT24H" in str(findings[0]["message"]) and len(str(findings[0]["message"])) < 200
+
+
+def test_a_schema_finding_quotes_a_huge_value_briefly():
+    # Given a duration of 5,000 digits, which libxml2's xs:duration refuses
+    data = document(
+        '  <channels><channel id="r1" name="R"/></channels>\n'
+        f'  <library><item id="a" title="A" duration="PT{"9" * 5000}S"/></library>\n'
+    )
+    # Then the finding names the attribute, and its message stays short
+    [finding] = rejected(data)
+    assert (finding["code"], finding["path"]) == ("notvalid", "/schedule/library/item[1]/@duration")
+    assert len(str(finding["message"])) <= 300
+
+
+def test_durations_of_exactly_one_second_and_one_day_are_accepted():
+    data = document(
+        '  <channels><channel id="r1" name="R"/></channels>\n'
+        '  <library><item id="a" title="A" duration="PT1S"/><item id="b" title="B" duration="PT24H"/>'
+        "</library>\n"
+    )
+    assert [item.duration for item in parsed(data).items] == [1, 86400]
+
+
+@pytest.mark.parametrize("weight", ["1" * 400, "1000000.5", "0.0000001"], ids=["400-digits", "huge", "tiny"])
+def test_weights_out_of_range_are_reported_not_stored_as_infinity(weight):
+    # Given a weight the XSD accepts (a decimal > 0) that is not finite as a float, or out of range
+    data = document(
+        '  <channels><channel id="r1" name="R"/></channels>\n'
+        f'  <library><item id="a" title="A" duration="PT1M" weight="{weight}"/></library>\n'
+    )
+    # When it is parsed, then it is a bad weight at the attribute
+    findings = rejected(data)
+    assert codes_lines_paths(findings) == [("badweight", 4, "/schedule/library/item[1]/@weight")]
+
+
+@pytest.mark.parametrize(
+    ("attribute", "value"),
+    [
+        ("artist-separation", "9" * 5000),  # past Python's 4,300-digit int() limit: was a 500
+        ("title-separation", str(366 * 24 * 60 + 1)),
+        ("max-plays-per-hour", "3601"),
+        ("max-plays-per-day", "9" * 20),
+    ],
+    ids=["5000-digits", "past-366-days", "past-3600-an-hour", "20-digits"],
+)
+def test_rule_values_out_of_range_are_reported_whatever_their_digit_count(attribute, value):
+    data = document(
+        '  <channels><channel id="r1" name="R"/></channels>\n'
+        '  <library><item id="a" title="A" duration="PT1M"/></library>\n'
+        f'  <rules><rule {attribute}="{value}"/></rules>\n'
+    )
+    findings = rejected(data)
+    assert codes_lines_paths(findings) == [("badrule", 5, f"/schedule/rules/rule[1]/@{attribute}")]
+    assert len(str(findings[0]["message"])) < 200
+
+
+def test_rule_values_at_their_limits_and_with_leading_zeros_are_accepted():
+    data = document(
+        '  <channels><channel id="r1" name="R"/></channels>\n'
+        '  <library><item id="a" title="A" duration="PT1M"/></library>\n'
+        f'  <rules><rule artist-separation="{"0" * 5000}45" title-separation="527040" '
+        'max-plays-per-hour="+3600" max-plays-per-day="90000"/></rules>\n'
+    )
+    rules = parsed(data).rules_for("r1")
+    assert (rules.artist_separation, rules.title_separation) == (45, 527040)
+    assert (rules.max_plays_per_hour, rules.max_plays_per_day) == (3600, 90000)
+
+
 def test_item_with_artist_and_series_is_a_conflict():
     # Given an item that claims both an artist and a series
     data = document(

@@ -1162,7 +1162,8 @@ class Runaway(Exception):
 def test_generation_terminates_with_an_item_shorter_than_a_millisecond(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # Given a one-minute block whose only item lasts 0.1 ms; the engine is bounded by counting its slots
+    # Given a one-minute block whose only item lasts 0.1 ms (models refuse items under a second since the
+    # 1 s floor; the engine must still end if one reaches it unchecked); bounded by counting its slots
     import onair.playout.onair as engine
 
     added = 0
@@ -1177,7 +1178,9 @@ def test_generation_terminates_with_an_item_shorter_than_a_millisecond(
 
     monkeypatch.setattr(engine._ChannelGenerator, "_add", counting_add)
     sched = schedule(
-        [item("blip", 0.0001)], [pool("p", "sequential", "blip")], [block("p", "00:00", "00:01")]
+        [Item.model_construct(**dict(item("blip"), duration=0.0001))],
+        [pool("p", "sequential", "blip")],
+        [block("p", "00:00", "00:01")],
     )
 
     # When the day is generated
@@ -1185,3 +1188,13 @@ def test_generation_terminates_with_an_item_shorter_than_a_millisecond(
 
     # Then it ends, and nothing plays outside the block
     assert all(utc(MONDAY, 0) <= s.start and s.stop <= utc(MONDAY, 0, 1) for s in playout.slots)
+
+
+@pytest.mark.parametrize("first_day", [date(1969, 12, 31), date(1, 1, 2), date(1900, 1, 1)])
+def test_runs_before_1970_fill_their_blocks(first_day: date) -> None:
+    # Given a one-hour block of one-minute items, on a day before the Unix epoch (negative instants)
+    sched = schedule([item("a", 60)], [pool("p", "sequential", "a")], [block("p", "10:00", "11:00")])
+    # When it is generated, then the block is filled, as on any other day
+    playout = run(sched, first_day)
+    assert len(playout.slots) == 60 and not playout.report.fill_errors
+    assert playout.slots[0].start == datetime(first_day.year, first_day.month, first_day.day, 10, tzinfo=UTC)

@@ -10,6 +10,7 @@ from functools import cache
 @dataclass(frozen=True)
 class Settings:
     bucket: str
+    run_memory_mb: int  # RunFunction's MemorySize (RunMemorySize): its slot budget, predicted by the API too
     job_queue_url: str = ""
     import_queue_url: str = ""
     import_dlq_url: str = ""
@@ -29,6 +30,7 @@ class Settings:
 
         return cls(
             bucket=env["BUCKET_NAME"],
+            run_memory_mb=int(env["RUN_MEMORY_MB"]),
             job_queue_url=env.get("JOB_QUEUE_URL", ""),
             import_queue_url=env.get("IMPORT_QUEUE_URL", ""),
             import_dlq_url=env.get("IMPORT_DLQ_URL", ""),

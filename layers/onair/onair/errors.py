@@ -84,3 +84,26 @@ class TooLarge(DocumentRejected):
 class UnsupportedMediaType(DocumentRejected):
     status = 415
     code = "unsupported_media_type"
+
+
+class Transient(Exception):
+    """A failure that says nothing about the request or the document: the same work may succeed later.
+    Run jobs and upload imports are retried (SQS redelivers them) for these only; the API answers 503."""
+
+
+class Unavailable(Transient):
+    """Storage or a queue failed (throttling, a timeout, a lost connection, an AWS 5xx). The adapters
+    (storage.py, queues.py) raise it for every AWS error they do not turn into a domain answer."""
+
+
+class RunInProgress(Transient):
+    """Another delivery of the same job holds the run (its lease has not expired): try again later."""
+
+
+class RunTooLarge(OnAirError):
+    """A run would make more slots than RunFunction's memory can hold (playout/budget.py). Permanent: the
+    same schedule and request need the same memory. Answered at the request when it is certain, else the
+    run fails with this code as soon as its playout passes the budget."""
+
+    status = 422
+    code = "run_too_large"

@@ -10,10 +10,12 @@ from typing import Any
 from onair import keys, observability
 from onair.errors import DocumentRejected, NotFound, TooLarge, UnsupportedMediaType
 from onair.formats.schedule import ParsedSchedule, parse_schedule
-from onair.models import StoredSchedule, findings_to_dicts, stored_json_chunks
+from onair.models import OnAirSchedule, StoredSchedule, findings_to_dicts, stored_json_chunks
+from onair.playout.budget import SlotFloor
 from onair.services import Services
 
 CONTENT_ENCODINGS = frozenset({"", "identity", "gzip", "x-gzip"})
+SLOT_FLOOR = "slot_floor"  # summary.json only: what the API needs to refuse a run too large, early
 REJECTION_ATTRIBUTES = ("error_code", "error_message", "error_findings", "upload_id")
 XML_MEDIA_TYPES = frozenset(
     {
@@ -76,7 +78,12 @@ def store_schedule(
     storage.put_chunks(
         keys.schedule_file(schedule_id, "schedule.json"), stored_json_chunks(stored), "application/json"
     )
-    storage.put_json(keys.schedule_file(schedule_id, "summary.json"), summary)
+    floor = (
+        {SLOT_FLOOR: SlotFloor.of(parsed.schedule).model_dump()}
+        if isinstance(parsed.schedule, OnAirSchedule)
+        else {}
+    )
+    storage.put_json(keys.schedule_file(schedule_id, "summary.json"), summary | floor)
     observability.import_accepted()
     return summary
 
@@ -84,14 +91,20 @@ def store_schedule(
 def get_schedule_summary(services: Services, schedule_id: str) -> dict[str, Any]:
     keys.checked_id(schedule_id, "schedule")
     try:
-        return services.storage.get_json(keys.schedule_file(schedule_id, "summary.json"))
+        summary = services.storage.get_json(keys.schedule_file(schedule_id, "summary.json"))
     except NotFound as error:
         raise keys.unknown("schedule", schedule_id) from error
+    summary.pop(SLOT_FLOOR, None)
+    return summary
 
 
 def load_schedule(services: Services, schedule_id: str) -> StoredSchedule:
-    data = services.storage.get_bytes(keys.schedule_file(schedule_id, "schedule.json"))
-    return StoredSchedule.model_validate_json(data)
+    return StoredSchedule.model_validate_json(read_schedule(services, schedule_id))
+
+
+def read_schedule(services: Services, schedule_id: str) -> bytes:
+    """schedule.json as stored (its size tells what loading it costs: see playout/budget.py)."""
+    return services.storage.get_bytes(keys.schedule_file(schedule_id, "schedule.json"))
 
 
 @dataclass(frozen=True)
@@ -135,7 +148,7 @@ def import_upload(services: Services, key: str, put: Put | None = None) -> dict[
         # What was read, which a PUT after the notification's may have replaced: its own digest
         read = {"etag": hashlib.md5(data, usedforsecurity=False).hexdigest(), "bytes": len(data)}
         strict = bool(current and current.get("strict"))
-        parsed = parse_schedule(data, max_bytes=limit, strict=strict)
+        parsed = _parse_for_good(data, max_bytes=limit, strict=strict)
     except DocumentRejected as rejection:
         return _reject(services, upload_id, rejection, {**(current or {}), "object": read})
     # The upload names its schedule, and the object's time dates it: deliveries of one notification,
@@ -162,6 +175,22 @@ def _after_final(services: Services, current: dict[str, Any], put: Put) -> dict[
         extra={"upload_id": current["id"], "etag": put.etag, "status": current["status"]},
     )
     return status
+
+
+def _parse_for_good(data: bytes, *, max_bytes: int, strict: bool) -> ParsedSchedule:
+    """parse_schedule, for a queued upload: the parser is pure, so whatever it raises for these bytes it
+    raises again. An exception that is not a rejection (a parser bug the document reveals) is logged and
+    becomes one (`import_failed`), so the upload is rejected once rather than retried until the DLQ."""
+    try:
+        return parse_schedule(data, max_bytes=max_bytes, strict=strict)
+    except DocumentRejected:
+        raise
+    except Exception as error:
+        observability.logger.exception("the parser failed on an upload")
+        raise DocumentRejected(
+            f"the document could not be imported ({type(error).__name__}: {str(error)[:300]})",
+            code="import_failed",
+        ) from error
 
 
 def _reject(

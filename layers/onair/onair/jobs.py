@@ -3,54 +3,117 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Literal
 
 from onair import keys, observability
-from onair.errors import NotFound, OnAirError
+from onair.errors import NotFound, OnAirError, RunInProgress, Transient
 from onair.formats.outputs import WRITERS
-from onair.imports import load_schedule
+from onair.imports import read_schedule
+from onair.models import StoredSchedule
 from onair.playout import generate
+from onair.playout.budget import SlotBudget
 from onair.playout.types import RunRange
-from onair.runs import Job, RunStatus, load_status, save_status
+from onair.runs import Job, RunStatus, load_status, load_status_and_etag, save_status
 from onair.services import Services
+from onair.storage import ObjectChanged
+
+RERUN_CODE = "job_failed"  # retried to exhaustion: a delivery after that (a DLQ redrive) runs it again
+FAILED_CODE = "cannot_generate"  # any other exception: the same schedule and request would fail again
+START_TRIES = 3  # re-reads when another delivery changes the status between our read and our write
+MAX_MESSAGE = 1000
+
+Step = Literal["leave", "wait", "run"]
 
 
-def execute_run(services: Services, message: dict[str, Any], *, receive_count: int = 1) -> RunStatus:
-    """Run one job. Safe to repeat: a finished run is left alone; outputs are deterministic.
+def next_step(status: RunStatus, now: datetime) -> Step:
+    """What a delivery of a run's job does, given the run's status.
 
-    Domain errors (the schedule is gone, a bad request) fail the run at once. Anything else propagates so
-    SQS redelivers the message; on its last delivery the run is marked failed before it goes to JobDLQ.
+    leave: it is finished (a late duplicate delivery changes nothing); wait: another delivery runs it and
+    can still be alive (its lease holds); run: it is queued, or its last delivery died mid-job (the lease
+    ran out: Lambda ended that invocation), or it failed after every retry and came back from the DLQ.
+    """
+    if status.status == "succeeded":
+        return "leave"
+    if status.status == "failed":
+        return "run" if (status.error or {}).get("code") == RERUN_CODE else "leave"
+    if status.status == "running" and status.lease_until is not None and now < status.lease_until:
+        return "wait"
+    return "run"
+
+
+@dataclass(frozen=True)
+class _Started:
+    status: RunStatus
+    etag: str  # the version this delivery wrote: its final write is conditional on it
+
+
+def execute_run(
+    services: Services, message: dict[str, Any], *, lease: timedelta, receive_count: int = 1
+) -> RunStatus | None:
+    """Run one job, at most once at a time, and never again once it finished. `lease` is how long this
+    delivery can live (the invocation's remaining time): past it, another delivery may take the run over.
+
+    Failures of the job itself (domain errors, the slot budget, anything the engine or a writer raises
+    from the stored schedule and the request) fail the run at once: retrying gives the same answer.
+    Transient errors (storage, queues) propagate so SQS redelivers the message; on its last delivery the
+    run is marked failed (job_failed) before it goes to JobDLQ. None: the run does not exist (no status).
     """
     job = Job.model_validate(message)
-    status = load_status(services, job.run_id)
-    if status.status == "succeeded" or (status.status == "failed" and status.error["code"] != "job_failed"):
-        return status  # a job_failed run came back from JobDLQ (a redrive): it runs again, below
-    status = status.model_copy(
-        update={"status": "running", "started_at": services.clock(), "attempts": status.attempts + 1}
-        | {"finished_at": None, "error": None}
-    )
-    save_status(services, status)
+    started = _start(services, job.run_id, lease)
+    if not isinstance(started, _Started):
+        return started
     try:
         report = _generate(services, job)
-    except OnAirError as error:
-        return _finish(services, status, error=error.to_dict()["error"])
-    except Exception as error:
+    except Transient as error:
         if receive_count >= services.settings.max_receive_count:
-            _finish(
-                services, status, error={"code": "job_failed", "message": f"{type(error).__name__}: {error}"}
-            )
+            _finish(services, started, error=_error(RERUN_CODE, error))
         raise
-    return _finish(services, status, report=report, outputs=job.formats)
+    except OnAirError as error:
+        return _finish(services, started, error=error.to_dict()["error"])
+    except Exception as error:  # deterministic: generation and writing use only the schedule and request
+        return _finish(services, started, error=_error(FAILED_CODE, error))
+    return _finish(services, started, report=report, outputs=job.formats)
+
+
+def _start(services: Services, run_id: str, lease: timedelta) -> _Started | RunStatus | None:
+    """Take the run (queued -> running, with a lease), or answer why not. Conditional on the version read:
+    of two deliveries at once one wins; the other sees the winner's lease and waits."""
+    for _ in range(START_TRIES):
+        try:
+            status, etag = load_status_and_etag(services, run_id)
+        except NotFound:
+            return None  # no run to execute or to mark failed: retrying cannot create one
+        now = services.clock()
+        step = next_step(status, now)
+        if step == "leave":
+            return status
+        if step == "wait":
+            raise RunInProgress(f"run {run_id} is running elsewhere until {status.lease_until}")
+        running = status.model_copy(
+            update={"status": "running", "started_at": now, "attempts": status.attempts + 1}
+            | {"lease_until": now + lease, "finished_at": None, "error": None}
+        )
+        new_etag = _swap(services, running, etag)
+        if new_etag is not None:
+            return _Started(running, new_etag)
+        # another delivery moved it on between our read and our write: look again
+    raise RunInProgress(f"run {run_id} changed {START_TRIES} times while this delivery tried to start it")
 
 
 def _generate(services: Services, job: Job) -> dict[str, Any]:
     began = time.perf_counter()
     try:
-        stored = load_schedule(services, job.schedule_id)
+        data = read_schedule(services, job.schedule_id)
     except NotFound as error:
         raise NotFound(f"schedule {job.schedule_id} no longer exists") from error
-    schedule = stored.schedule
-    playout = generate(schedule, RunRange(job.from_, job.days), job.seed)
+    budget = SlotBudget.of(services.settings.run_memory_mb, len(data))
+    if budget.slots == 0:  # loading it would already take the memory the slots need
+        raise budget.exceeded()
+    schedule = StoredSchedule.model_validate_json(data).schedule
+    del data
+    playout = generate(schedule, RunRange(job.from_, job.days), job.seed, budget)
     generated = time.perf_counter()
     for name in job.formats:
         content_type, write = WRITERS[name]
@@ -65,15 +128,35 @@ def _generate(services: Services, job: Job) -> dict[str, Any]:
     }
 
 
-def _finish(services: Services, status: RunStatus, **changes: Any) -> RunStatus:
+def _swap(services: Services, status: RunStatus, etag: str) -> str | None:
+    """Write `status` if the stored one is still version `etag`: its new ETag, or None if another writer
+    came first. A write that landed but whose answer was lost (the SDK's retry of it is then refused, the
+    version having changed) is recognised by its content, which no other writer produces."""
+    try:
+        return save_status(services, status, if_match=etag)
+    except ObjectChanged:
+        current, current_etag = load_status_and_etag(services, status.id)
+        return current_etag if current == status else None
+
+
+def _error(code: str, error: BaseException) -> dict[str, Any]:
+    return {"code": code, "message": f"{type(error).__name__}: {error}"[:MAX_MESSAGE]}
+
+
+def _finish(services: Services, started: _Started, **changes: Any) -> RunStatus:
     final = "failed" if changes.get("error") else "succeeded"
-    status = status.model_copy(update={"status": final, "finished_at": services.clock(), **changes})
-    save_status(services, status)
-    started, finished = status.started_at, status.finished_at
+    status = started.status.model_copy(
+        update={"status": final, "finished_at": services.clock(), "lease_until": None, **changes}
+    )
+    if _swap(services, status, started.etag) is None:
+        # This delivery outlived its lease and another one took the run over: that one's result stands
+        # (the same bytes: outputs are deterministic).
+        return load_status(services, status.id)
+    started_at, finished = status.started_at, status.finished_at
     report = changes.get("report")
     observability.run_finished(
         succeeded=final == "succeeded",
-        seconds=(finished - started).total_seconds() if started and finished else None,
+        seconds=(finished - started_at).total_seconds() if started_at and finished else None,
         rule_breaks=sum(report["rule_breaks"].values()) if report else None,
     )
     return status

@@ -62,5 +62,6 @@ def run_output(run_id: str, name: str) -> str:
 
 def run_idempotency(schedule_id: str, idempotency_key: str) -> str:
     """The run an Idempotency-Key created; the key is hashed (any header text becomes a safe key)."""
-    digest = hashlib.sha256(idempotency_key.encode()).hexdigest()
+    # surrogatepass: a header decoded with lone surrogates still hashes (strict UTF-8 would raise: a 500)
+    digest = hashlib.sha256(idempotency_key.encode("utf-8", "surrogatepass")).hexdigest()
     return f"idempotency/{schedule_id}/{digest}.json"

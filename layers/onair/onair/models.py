@@ -50,6 +50,23 @@ LocalTime = Annotated[
 ]
 SECONDS_PER_DAY = 86400
 
+# Bounds of an OnAir schedule's numbers (docs/FORMATS.md, "Limits"); the reader reports values beyond them
+# with their own codes, and the models refuse them too, so no stored schedule holds one.
+# An item lasts 1 s to 24 h. The shortest real items (stings, idents) last a few seconds; below a second a
+# day of them is 86,400+ slots per channel for no broadcast purpose. Blocks and events repeat daily, so an
+# item longer than a day would swallow whole days of them (and PT999999999H overflows time arithmetic).
+MIN_ITEM_SECONDS = 1.0
+MAX_ITEM_SECONDS = float(SECONDS_PER_DAY)
+# A weight is a ratio between items of a weighted pool: a million to one is more than any rotation needs,
+# and keeps sums of 100,000 weights finite and exact enough to draw from.
+MIN_WEIGHT = 1e-6
+MAX_WEIGHT = 1e6
+# Rule values beyond what a run can reach mean "no limit": a separation longer than the longest run
+# (366 days), more plays in an hour or a day than 1-second items can make (a 25-hour day has 90,000 s).
+MAX_SEPARATION_MINUTES = 366 * 24 * 60
+MAX_PLAYS_PER_HOUR = 3600
+MAX_PLAYS_PER_DAY = 25 * 3600
+
 
 def seconds_of_day(value: str) -> int:
     """Seconds after local midnight of a LocalTime ("06:30" -> 23400, "24:00" -> 86400)."""
@@ -67,10 +84,10 @@ class Item(Model):
     title: str
     artist: str | None = None
     series: str | None = Field(default=None, description="TV items: the series; never set with artist")
-    duration: float = Field(gt=0, description="seconds")
+    duration: float = Field(ge=MIN_ITEM_SECONDS, le=MAX_ITEM_SECONDS, description="seconds")
     category: str | None = None
     uri: str | None = None
-    weight: float = Field(default=1.0, gt=0)
+    weight: float = Field(default=1.0, ge=MIN_WEIGHT, le=MAX_WEIGHT)
 
     @property
     def credit(self) -> str | None:
@@ -102,10 +119,18 @@ class Rules(Model):
     field by field (OnAirSchedule.rules_for merges the two). None means "no limit"."""
 
     channel: Identifier | None = None
-    artist_separation: int | None = Field(default=None, ge=0, description="minutes between same credit")
-    title_separation: int | None = Field(default=None, ge=0, description="minutes between same title")
-    max_plays_per_hour: int | None = Field(default=None, ge=1, description="per item, local clock hour")
-    max_plays_per_day: int | None = Field(default=None, ge=1, description="per item, local day")
+    artist_separation: int | None = Field(
+        default=None, ge=0, le=MAX_SEPARATION_MINUTES, description="minutes between same credit"
+    )
+    title_separation: int | None = Field(
+        default=None, ge=0, le=MAX_SEPARATION_MINUTES, description="minutes between same title"
+    )
+    max_plays_per_hour: int | None = Field(
+        default=None, ge=1, le=MAX_PLAYS_PER_HOUR, description="per item, local clock hour"
+    )
+    max_plays_per_day: int | None = Field(
+        default=None, ge=1, le=MAX_PLAYS_PER_DAY, description="per item, local day"
+    )
 
 
 class Block(Model):

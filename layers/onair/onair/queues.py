@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from onair.aws import infrastructure
+
 
 class Queues:
     def __init__(self, sqs_client: Any) -> None:
@@ -16,6 +18,7 @@ class Queues:
 
         return cls(boto3.client("sqs"))
 
+    @infrastructure
     def send(self, queue_url: str, body: Any, attributes: dict[str, str] | None = None) -> str:
         """Send `body` (a JSON value, or a str sent as is) with optional String message attributes."""
         text = body if isinstance(body, str) else json.dumps(body, sort_keys=True)
@@ -28,6 +31,7 @@ class Queues:
         )
         return answer["MessageId"]
 
+    @infrastructure
     def depth(self, queue_url: str) -> dict[str, int]:
         """Approximate counts: visible, in flight (received, not yet deleted) and delayed messages."""
         names = {

@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+import contextlib
+from datetime import date, datetime, timedelta
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from onair import keys
-from onair.errors import BadRequest, Conflict, NotFound
+from onair.errors import BadRequest, Conflict, Finding, NotFound
 from onair.formats.outputs import WRITERS
 from onair.models import Model
+from onair.playout.budget import SlotBudget, SlotFloor
 from onair.services import Services
-from onair.storage import ObjectExists
+from onair.storage import ObjectChanged, ObjectExists
 
 MAX_DAYS = 366
 MAX_IDEMPOTENCY_KEY = 255
+# A day's margin inside years 1-9999 on each side: every instant of a run (its last day's midnight, an
+# event of up to 24 h that starts then, in any zone's offset, in UTC too) stays a date Python can hold.
+FIRST_RUN_DAY = date(1, 1, 2)
+LAST_RUN_DAY = date(9999, 12, 28)
 
 
 class RunRequest(Model):
@@ -34,6 +41,18 @@ class RunRequest(Model):
             if unknown or not value:
                 raise ValueError(f"unknown output(s) {unknown}; choose from {sorted(WRITERS)}")
         return value
+
+    @model_validator(mode="after")
+    def within_the_calendar(self) -> RunRequest:
+        # Ordinals, not date arithmetic: 9999-12-31 plus a day would raise OverflowError, not ValueError.
+        if self.from_ is not None and not (
+            FIRST_RUN_DAY.toordinal() <= self.from_.toordinal()
+            and self.from_.toordinal() + self.days - 1 <= LAST_RUN_DAY.toordinal()
+        ):
+            raise ValueError(
+                f"the run's days must lie between {FIRST_RUN_DAY.isoformat()} and {LAST_RUN_DAY.isoformat()}"
+            )
+        return self
 
 
 class Job(Model):
@@ -65,18 +84,33 @@ class RunStatus(Model):
     report: dict[str, Any] | None = None
     error: dict[str, Any] | None = None
     attempts: int = 0
+    sent_at: datetime | None = None  # the job message was sent: a repeated request sends nothing
+    lease_until: datetime | None = None  # running: when the delivery running it ends, at the latest
 
 
-def save_status(services: Services, status: RunStatus) -> None:
-    services.storage.put_json(keys.run_status(status.id), status.model_dump(mode="json", exclude_none=True))
+# Every change of a status after its creation is a conditional write on the ETag it was read with, so two
+# writers never both move a run on (two deliveries both starting it, a late one undoing "succeeded").
+def save_status(
+    services: Services, status: RunStatus, *, only_new: bool = False, if_match: str | None = None
+) -> str:
+    """Write the status; answers its new ETag. Raises ObjectExists / ObjectChanged when the condition fails."""
+    document = status.model_dump(mode="json", exclude_none=True)
+    return services.storage.put_json(
+        keys.run_status(status.id), document, only_new=only_new, if_match=if_match
+    )
 
 
 def load_status(services: Services, run_id: str) -> RunStatus:
+    return load_status_and_etag(services, run_id)[0]
+
+
+def load_status_and_etag(services: Services, run_id: str) -> tuple[RunStatus, str]:
     keys.checked_id(run_id, "run")
     try:
-        return RunStatus.model_validate(services.storage.get_json(keys.run_status(run_id)))
+        document, etag = services.storage.get_json_and_etag(keys.run_status(run_id))
     except NotFound as error:
         raise keys.unknown("run", run_id) from error
+    return RunStatus.model_validate(document), etag
 
 
 def create_run(
@@ -86,9 +120,11 @@ def create_run(
     one); the same key with another request is a 409."""
     keys.checked_id(schedule_id, "schedule")
     try:
-        services.storage.get_json(keys.schedule_file(schedule_id, "summary.json"))
+        summary = services.storage.get_json(keys.schedule_file(schedule_id, "summary.json"))
     except NotFound as error:
         raise keys.unknown("schedule", schedule_id) from error
+    if "slot_floor" in summary:  # OnAir schedules imported since the floor exists
+        _check_size(services, SlotFloor.model_validate(summary["slot_floor"]), request)
     job = Job.model_validate(
         {
             "run_id": keys.new_id(),
@@ -102,15 +138,13 @@ def create_run(
     if idempotency_key is not None:
         job = _claim(services, job, idempotency_key)
         try:
-            status = load_status(services, job.run_id)  # created by the first request with this key
+            status, etag = load_status_and_etag(services, job.run_id)  # made by the key's first request
         except NotFound:
             pass  # claimed, but that request stopped before saving the run: finish its work
         else:
-            if status.status == "queued":
-                # That request may have stopped before its job reached the queue: send it again (a job
-                # delivered twice runs once).
-                services.queues.send(services.settings.job_queue_url, job.message())
-            return status
+            if status.status == "queued" and status.sent_at is None:
+                return _send(services, job, status, etag)  # that request stopped before sending the job
+            return status  # the job was sent: answer the run, queue nothing
     status = RunStatus(
         id=job.run_id,
         schedule_id=schedule_id,
@@ -118,15 +152,49 @@ def create_run(
         created_at=services.clock(),
         request=job.message(),
     )
-    save_status(services, status)  # before the message, so the job always finds its status
+    try:
+        # before the message, so the job always finds its status
+        etag = save_status(services, status, only_new=True)
+    except ObjectExists:
+        # A concurrent request with this key saved it, or our own write landed and the SDK's retry of it
+        # was refused: send unless that is recorded as done (a job sent twice runs once).
+        status, etag = load_status_and_etag(services, job.run_id)
+        if status.status != "queued" or status.sent_at is not None:
+            return status
+    return _send(services, job, status, etag)
+
+
+def _check_size(services: Services, floor: SlotFloor, request: RunRequest) -> None:
+    """Refuse a run certain to pass its slot budget: its floor exceeds the largest budget any run gets.
+    (The engine enforces the exact budget while generating; this only answers sooner, and never wrongly.)"""
+    budget = SlotBudget.of(services.settings.run_memory_mb)
+    if request.from_ is not None:
+        least = floor.slots(request.from_, request.days)
+    else:  # today in the schedule's zone, when the job runs: today or, past midnight, tomorrow
+        today = services.clock().astimezone(ZoneInfo(floor.timezone)).date()
+        least = min(floor.slots(day, request.days) for day in (today, today + timedelta(days=1)))
+    if least > budget.slots:
+        raise budget.exceeded(at_least=least)
+
+
+def _send(services: Services, job: Job, status: RunStatus, etag: str) -> RunStatus:
+    """Queue the job, then record that it was sent, so that repeats of the request send nothing more."""
     services.queues.send(services.settings.job_queue_url, job.message())
-    return status
+    sent = status.model_copy(update={"sent_at": services.clock()})
+    with contextlib.suppress(ObjectChanged):  # a delivery of the job moved the run on: it was received
+        save_status(services, sent, if_match=etag)
+    return sent
 
 
 def _claim(services: Services, job: Job, idempotency_key: str) -> Job:
     """The job this key stands for: `job` if the key is new, else the one the key was first used for."""
     if not 1 <= len(idempotency_key) <= MAX_IDEMPOTENCY_KEY:
-        raise BadRequest(f"Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY} characters")
+        message = f"Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY} characters, not {len(idempotency_key)}"
+        raise BadRequest(
+            message,
+            code="invalid_request",
+            details=[Finding("idempotency_key", message, path="header Idempotency-Key")],
+        )
     key = keys.run_idempotency(job.schedule_id, idempotency_key)
     try:
         services.storage.put_json(key, job.message(), only_new=True)  # conditional: one winner per key
@@ -143,6 +211,6 @@ def _claim(services: Services, job: Job, idempotency_key: str) -> Job:
 
 def public_view(status: RunStatus) -> dict[str, Any]:
     """GET /runs/{id}: the status with each output's API URL."""
-    view = status.model_dump(mode="json", exclude_none=True, exclude={"outputs"})
+    view = status.model_dump(mode="json", exclude_none=True, exclude={"outputs", "sent_at", "lease_until"})
     view["outputs"] = {name: f"/runs/{status.id}/output/{name}" for name in status.outputs}
     return view

@@ -11,7 +11,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from onair.errors import NotFound
+from onair.aws import infrastructure
+from onair.errors import NotFound, Unavailable
 
 SPOOL_BYTES = 8 * 1024 * 1024
 # Keys are the bucket's business, not the client's: the use case that asked names what is missing (the
@@ -25,8 +26,19 @@ class ObjectInfo:
     modified: datetime
 
 
-class ObjectExists(Exception):
+class ConditionFailed(Exception):
+    """A conditional write did not happen: the object is not in the state the writer required."""
+
+
+class ObjectExists(ConditionFailed):
     """A conditional write (If-None-Match: *) found the key already written."""
+
+
+class ObjectChanged(ConditionFailed):
+    """A conditional write (If-Match: the ETag read) found another version: someone wrote in between."""
+
+
+_CONDITION_CODES = ("PreconditionFailed", "ConditionalRequestConflict")
 
 
 class Storage:
@@ -44,8 +56,14 @@ class Storage:
         return cls(boto3.client("s3", config=Config(signature_version="s3v4")), bucket)
 
     def get_bytes(self, key: str) -> bytes:
+        return self.get_bytes_and_etag(key)[0]
+
+    @infrastructure
+    def get_bytes_and_etag(self, key: str) -> tuple[bytes, str]:
+        """The object and its ETag, the version a later `put_bytes(..., if_match=etag)` must find."""
         try:
-            return self._s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+            answer = self._s3.get_object(Bucket=self.bucket, Key=key)
+            return answer["Body"].read(), answer["ETag"]
         except ClientError as error:
             if error.response["Error"]["Code"] in ("NoSuchKey", "404"):
                 raise NotFound(MISSING) from error
@@ -54,6 +72,11 @@ class Storage:
     def get_json(self, key: str) -> Any:
         return json.loads(self.get_bytes(key))
 
+    def get_json_and_etag(self, key: str) -> tuple[Any, str]:
+        data, etag = self.get_bytes_and_etag(key)
+        return json.loads(data), etag
+
+    @infrastructure
     def stat(self, key: str) -> ObjectInfo:
         try:
             head = self._s3.head_object(Bucket=self.bucket, Key=key)
@@ -63,35 +86,60 @@ class Storage:
             raise
         return ObjectInfo(int(head["ContentLength"]), head["LastModified"])
 
+    @infrastructure
     def put_bytes(
-        self, key: str, data: bytes, content_type: str = "application/octet-stream", *, only_new: bool = False
-    ) -> None:
-        """Write `data` at `key`; with `only_new` the write fails with ObjectExists instead of clobbering."""
+        self,
+        key: str,
+        data: bytes,
+        content_type: str = "application/octet-stream",
+        *,
+        only_new: bool = False,
+        if_match: str | None = None,
+    ) -> str:
+        """Write `data` at `key` and answer its ETag. Conditional (S3 compare-and-swap): with `only_new`
+        the write fails with ObjectExists instead of clobbering; with `if_match` (an ETag read before) it
+        fails with ObjectChanged unless that version is still the current one."""
         extra = {"IfNoneMatch": "*"} if only_new else {}
+        if if_match is not None:
+            extra["IfMatch"] = if_match
         try:
-            self._s3.put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=content_type, **extra)
+            answer = self._s3.put_object(
+                Bucket=self.bucket, Key=key, Body=data, ContentType=content_type, **extra
+            )
         except ClientError as error:
-            if error.response["Error"]["Code"] in ("PreconditionFailed", "ConditionalRequestConflict"):
+            code = error.response["Error"]["Code"]
+            if if_match is not None and code in (*_CONDITION_CODES, "NoSuchKey", "404"):
+                raise ObjectChanged(key) from error
+            if code in _CONDITION_CODES:
                 raise ObjectExists(key) from error
             raise
+        return str(answer["ETag"])
 
+    @infrastructure
     def put_chunks(self, key: str, chunks: Iterable[bytes], content_type: str) -> None:
         """Write a large object from pieces: spooled to a temporary file (disk past a few MiB), then
         uploaded in parts, so memory never holds the whole object."""
+        from s3transfer.exceptions import RetriesExceededError, S3UploadFailedError
+
         with tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as spool:
             for chunk in chunks:
                 spool.write(chunk)
             spool.seek(0)
-            self._s3.upload_fileobj(spool, self.bucket, key, ExtraArgs={"ContentType": content_type})
+            try:
+                self._s3.upload_fileobj(spool, self.bucket, key, ExtraArgs={"ContentType": content_type})
+            except (RetriesExceededError, S3UploadFailedError) as error:  # a part's upload gave up
+                raise Unavailable(f"upload of {key}: {error}") from error
 
-    def put_json(self, key: str, value: Any, *, only_new: bool = False) -> None:
+    def put_json(self, key: str, value: Any, *, only_new: bool = False, if_match: str | None = None) -> str:
         data = json.dumps(value, ensure_ascii=False, sort_keys=True).encode()
-        self.put_bytes(key, data, "application/json", only_new=only_new)
+        return self.put_bytes(key, data, "application/json", only_new=only_new, if_match=if_match)
 
+    @infrastructure
     def keys(self, prefix: str) -> list[str]:
         pages = self._s3.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix)
         return [item["Key"] for page in pages for item in page.get("Contents", [])]
 
+    @infrastructure
     def presigned_put(self, key: str, seconds: int, content_type: str) -> str:
         """A PUT URL for `key` whose signature covers the Content-Type header: the client must send it."""
         return self._s3.generate_presigned_url(
@@ -101,6 +149,7 @@ class Storage:
             HttpMethod="PUT",
         )
 
+    @infrastructure
     def presigned_get(self, key: str, seconds: int) -> str:
         return self._s3.generate_presigned_url(
             "get_object", Params={"Bucket": self.bucket, "Key": key}, ExpiresIn=seconds

@@ -24,6 +24,13 @@ from pydantic import BaseModel, ValidationError
 from onair.errors import Finding, InvalidSchedule, TooLarge
 from onair.formats.xml import local_name
 from onair.models import (
+    MAX_ITEM_SECONDS,
+    MAX_PLAYS_PER_DAY,
+    MAX_PLAYS_PER_HOUR,
+    MAX_SEPARATION_MINUTES,
+    MAX_WEIGHT,
+    MIN_ITEM_SECONDS,
+    MIN_WEIGHT,
     WEEKDAYS,
     Block,
     Channel,
@@ -40,10 +47,20 @@ NAMESPACE = "urn:onair:schedule:1"
 SCHEMA_PATH = Path(__file__).parent / "schemas" / "onair-schedule-1.xsd"
 MAX_FINDINGS = 200
 # OnAir documents are checked as a whole tree (the XSD and cross-references need it). 100k elements take
-# about 400 MB once parsed and modelled, within RunFunction's and ImportFunction's 1024 MB.
+# about 400 MB once parsed and modelled, within ImportFunction's memory (a run loads the model only).
 MAX_ELEMENTS = 100_000
 _DURATION = re.compile(r"^PT(?:(?P<h>\d+(?:\.\d+)?)H)?(?:(?P<m>\d+(?:\.\d+)?)M)?(?:(?P<s>\d+(?:\.\d+)?)S)?$")
 _ATTRIBUTE_IN_MESSAGE = re.compile(r"attribute '([^']+)'")
+# Rule attribute -> (model field, largest value, unit in messages). Values are read with their digits
+# counted first: Python refuses int() of more than 4,300 digits, and the XSD lets any integer through.
+RULE_LIMITS = {
+    "artist-separation": ("artist_separation", MAX_SEPARATION_MINUTES, " minutes"),
+    "title-separation": ("title_separation", MAX_SEPARATION_MINUTES, " minutes"),
+    "max-plays-per-hour": ("max_plays_per_hour", MAX_PLAYS_PER_HOUR, ""),
+    "max-plays-per-day": ("max_plays_per_day", MAX_PLAYS_PER_DAY, ""),
+}
+QUOTED = 40  # characters of an attribute value quoted in a message
+MAX_MESSAGE = 300  # characters of a schema finding's message
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -147,6 +164,8 @@ def _validate_xsd(root: etree._Element) -> None:
     findings: list[Finding] = []
     for entry in list(validator.error_log)[:MAX_FINDINGS]:
         message = entry.message.replace(f"{{{NAMESPACE}}}", "")
+        if len(message) > MAX_MESSAGE:  # libxml2 quotes the whole value, which may be megabytes long
+            message = message[: MAX_MESSAGE - 1] + "…"
         attribute = _ATTRIBUTE_IN_MESSAGE.search(message)
         findings.append(
             Finding(
@@ -185,8 +204,18 @@ def _days(value: str) -> list[str]:
     return [day for day in WEEKDAYS if day in named]  # week order, each day once
 
 
-def _minutes(value: str | None) -> int | None:
-    return int(value) if value is not None else None
+def bounded_integer(text: str, largest: int) -> int | None:
+    """The value of an xs:integer text if 0 <= value <= largest, else None, whatever its digit count."""
+    body = text.strip()
+    digits = body.lstrip("+-").lstrip("0") or "0"
+    if not digits.isdigit() or len(digits) > len(str(largest)):
+        return None
+    value = -int(digits) if body.startswith("-") else int(digits)
+    return value if 0 <= value <= largest else None
+
+
+def _quoted(text: str) -> str:
+    return f"'{text}'" if len(text) <= QUOTED else f"'{text[:QUOTED]}…' ({len(text)} characters)"
 
 
 def _section(root: etree._Element, section: str) -> list[etree._Element]:
@@ -299,9 +328,24 @@ class _Reader:
         except ValueError as error:
             self.findings.error("badduration", str(error), element, "duration")
             return None
-        if duration <= 0:
+        if not MIN_ITEM_SECONDS <= duration <= MAX_ITEM_SECONDS:
+            what = "not positive" if duration <= 0 else "too short" if duration < 1 else "too long"
             self.findings.error(
-                "badduration", f"duration '{duration_text}' is not positive", element, "duration"
+                "badduration",
+                f"duration {_quoted(duration_text)} is {what}: an item lasts from PT1S to PT24H",
+                element,
+                "duration",
+            )
+            return None
+        weight_text = element.get("weight", "1")
+        weight = float(weight_text)  # the XSD checked an xs:decimal; 400 digits are float inf
+        if not MIN_WEIGHT <= weight <= MAX_WEIGHT:
+            self.findings.error(
+                "badweight",
+                f"weight {_quoted(weight_text)} is out of range: a weight is from {MIN_WEIGHT:g} "
+                f"to {MAX_WEIGHT:g}",
+                element,
+                "weight",
             )
             return None
         if element.get("artist") is not None and element.get("series") is not None:
@@ -315,7 +359,7 @@ class _Reader:
             "duration": duration,
             "category": category,
             "uri": _token(element.get("uri")),
-            "weight": float(element.get("weight", "1")),
+            "weight": weight,
         }
         return self._build(Item, values, element)
 
@@ -359,13 +403,24 @@ class _Reader:
                 )
                 continue
             scopes[channel] = element
-            values = {
-                "channel": channel,
-                "artist_separation": _minutes(element.get("artist-separation")),
-                "title_separation": _minutes(element.get("title-separation")),
-                "max_plays_per_hour": _minutes(element.get("max-plays-per-hour")),
-                "max_plays_per_day": _minutes(element.get("max-plays-per-day")),
-            }
+            values: dict[str, Any] = {"channel": channel}
+            in_range = True
+            for attribute, (field, largest, unit) in RULE_LIMITS.items():
+                text = element.get(attribute)
+                if text is None:
+                    continue
+                values[field] = bounded_integer(text, largest)
+                if values[field] is None:
+                    in_range = False
+                    self.findings.error(
+                        "badrule",
+                        f"{attribute} {_quoted(text)} is out of range: at most {largest}{unit} "
+                        "(a larger value could never apply in a run)",
+                        element,
+                        attribute,
+                    )
+            if not in_range:
+                continue
             model = self._build(Rules, values, element)
             if model is not None:
                 rules.append((model, element))

@@ -20,6 +20,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from onair.models import WEEKDAYS, Block, Item, OnAirSchedule, Pool, PoolMember
+from onair.playout.budget import SlotBudget
 from onair.playout.rotation import Clock, History, Rotation, choose, stable_rng
 from onair.playout.types import FillError, Playout, Report, RuleBreak, RunRange, Slot, SlotKind
 
@@ -42,11 +43,16 @@ class _Block:
 
 
 LIBRARY_POOL = "library"
+# Before any instant a run can have: runs may start in year 1, 62 billion seconds before 1970 (ms 0).
+EARLIEST_MS = -(2**62)
 
 
-def onair_playout(schedule: OnAirSchedule, run_range: RunRange, seed: int) -> Playout:
+def onair_playout(
+    schedule: OnAirSchedule, run_range: RunRange, seed: int, budget: SlotBudget | None = None
+) -> Playout:
+    """Raises RunTooLarge as soon as the slots of all channels pass `budget` (unbounded without one)."""
     if not schedule.blocks and schedule.items:
-        schedule = _whole_library(schedule)
+        schedule = whole_library(schedule)
     zone = ZoneInfo(schedule.timezone)
     first_day = run_range.first_day or datetime.now(zone).date()
     days = [first_day + timedelta(days=n) for n in range(run_range.days)]
@@ -54,9 +60,18 @@ def onair_playout(schedule: OnAirSchedule, run_range: RunRange, seed: int) -> Pl
     slots: list[Slot] = []
     pool_items = {pool.id: schedule.pool_items(pool.id) for pool in schedule.pools}
     for channel in schedule.channels:
-        generator = _ChannelGenerator(schedule, pool_items, channel.id, zone, seed, first_day, report)
-        slots.extend(generator.run(days))
+        left = None if budget is None else budget.slots - len(slots)
+        generator = _ChannelGenerator(schedule, pool_items, channel.id, zone, seed, first_day, report, left)
+        try:
+            slots.extend(generator.run(days))
+        except _OverBudget:
+            assert budget is not None
+            raise budget.exceeded() from None
     return Playout(slots, report)
+
+
+class _OverBudget(Exception):
+    """One slot past the budget: raised while generating, so memory never holds the run it would be."""
 
 
 class _ChannelGenerator:
@@ -69,6 +84,7 @@ class _ChannelGenerator:
         seed: int,
         first_day: date,
         report: Report,
+        slots_left: int | None = None,
     ) -> None:
         self.schedule = schedule
         self.channel = channel
@@ -85,6 +101,7 @@ class _ChannelGenerator:
         self.ms = {item.id: _ms(item) for item in schedule.items}  # looked up for every item placed
         self.slots: list[Slot] = []
         self.starts: list[int] = []  # each slot's start in ms, for sorting by instant
+        self.slots_left = -1 if slots_left is None else slots_left  # -1: no budget
         self._last_local: tuple[int, datetime] = (-1, datetime.min)
 
     def run(self, days: list[date]) -> list[Slot]:
@@ -106,7 +123,7 @@ class _ChannelGenerator:
         blocks.sort(key=lambda b: b.start_ms)
         events.sort(key=lambda e: e.start_ms)
 
-        cursor = 0  # the end of what is already on air
+        cursor = EARLIEST_MS  # the end of what is already on air: nothing yet
         pending = list(reversed(events))  # a stack: the next event is pending[-1]
         for block in blocks:
             start = max(block.start_ms, cursor)
@@ -220,6 +237,10 @@ class _ChannelGenerator:
         rotation: Rotation | None,
         block: _Block | None,
     ) -> None:
+        if self.slots_left >= 0:
+            if self.slots_left == 0:
+                raise _OverBudget
+            self.slots_left -= 1
         self.starts.append(start)
         self.slots.append(
             Slot(
@@ -242,7 +263,7 @@ def _ms(item: Item) -> int:
     return max(1, round(item.duration * 1000))  # at least 1 ms: every item moves the clock on
 
 
-def _whole_library(schedule: OnAirSchedule) -> OnAirSchedule:
+def whole_library(schedule: OnAirSchedule) -> OnAirSchedule:
     """A schedule without blocks plays its whole library in order, around the clock, on every channel."""
     pool_id = LIBRARY_POOL
     while any(pool.id == pool_id for pool in schedule.pools):

@@ -1,0 +1,76 @@
+"""The adapters on moto: S3 conditional writes (compare-and-swap on the ETag) and AWS errors as Unavailable."""
+
+from __future__ import annotations
+
+import boto3
+import pytest
+from botocore.config import Config
+
+from local.template import REGION
+from onair.errors import Unavailable
+from onair.queues import Queues
+from onair.storage import ObjectChanged, ObjectExists, Storage
+
+
+@pytest.fixture
+def storage(stack) -> Storage:
+    return Storage(stack.s3, stack.resources.bucket)
+
+
+def test_a_write_conditional_on_the_etag_read_succeeds_once_and_a_stale_one_is_refused(storage):
+    # Given an object read with its ETag
+    first = storage.put_json("runs/x/status.json", {"status": "queued"})
+    value, etag = storage.get_json_and_etag("runs/x/status.json")
+    assert (value, etag) == ({"status": "queued"}, first)
+    # When one writer swaps it on that ETag, then another tries with the same (now stale) ETag
+    second = storage.put_json("runs/x/status.json", {"status": "running"}, if_match=etag)
+    with pytest.raises(ObjectChanged):
+        storage.put_json("runs/x/status.json", {"status": "succeeded"}, if_match=etag)
+    # Then only the first swap happened, and the new ETag is the one a reader sees
+    assert storage.get_json_and_etag("runs/x/status.json") == ({"status": "running"}, second)
+    assert second != first
+
+
+def test_a_write_conditional_on_an_etag_of_a_missing_object_is_refused(storage):
+    etag = storage.put_json("runs/y/status.json", {"n": 1})
+    with pytest.raises(ObjectChanged):
+        storage.put_json("runs/z/status.json", {"n": 2}, if_match=etag)
+    assert storage.keys("runs/z/") == []
+
+
+def test_a_write_only_if_new_refuses_an_existing_key(storage):
+    storage.put_json("idempotency/a.json", {"n": 1}, only_new=True)
+    with pytest.raises(ObjectExists):
+        storage.put_json("idempotency/a.json", {"n": 2}, only_new=True)
+    assert storage.get_json("idempotency/a.json") == {"n": 1}
+
+
+def test_aws_errors_the_adapters_do_not_translate_are_unavailable(stack):
+    # Given adapters whose bucket and queue do not exist (S3 and SQS answer with client errors)
+    storage = Storage(stack.s3, "no-such-bucket-here")
+    queues = Queues(stack.sqs)
+    missing_queue = stack.resources.queue_urls["JobQueue"] + "-missing"
+    # Then every call raises Unavailable, with the AWS error as its cause
+    for call in (
+        lambda: storage.get_bytes("k"),
+        lambda: storage.put_bytes("k", b"x"),
+        lambda: storage.put_chunks("k", [b"x"], "text/plain"),
+        lambda: storage.stat("k"),
+        lambda: queues.send(missing_queue, {"x": 1}),
+        lambda: queues.depth(missing_queue),
+    ):
+        with pytest.raises(Unavailable) as raised:
+            call()
+        assert raised.value.__cause__ is not None
+
+
+def test_a_connection_failure_is_unavailable(stack):
+    # Given a client whose endpoint refuses connections (nothing listens on port 9 of this host)
+    client = boto3.client(
+        "s3",
+        region_name=REGION,
+        endpoint_url="http://127.0.0.1:9",
+        config=Config(retries={"max_attempts": 1}, connect_timeout=1),
+    )
+    with pytest.raises(Unavailable):
+        Storage(client, stack.resources.bucket).get_bytes("k")
