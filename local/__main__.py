@@ -1,8 +1,9 @@
 """`make run`: the Docker-free local stack, wired from template.yaml.
 
-moto server (S3 + SQS) in a child process; the HTTP API in processes with ImportFunction's environment; one
-process per concurrent execution of each SQS event source (MaximumConcurrency), so a slow job never delays
-an HTTP answer and the run cap is the template's.
+moto server (S3 + SQS) in a child process; the HTTP API served here, each request invoked in an execution
+environment (a process) of its route's function, up to --api-workers per function; one process per
+concurrent execution of each SQS event source (MaximumConcurrency), so a slow job never delays an HTTP
+answer and the run cap is the template's.
 """
 
 from __future__ import annotations
@@ -21,12 +22,14 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from local.environments import InvocationFailed, Pool
 from local.provision import DUMMY_CREDENTIALS, Resources, function_environment, provision
+from local.server import ApiServer, http_server
 from local.template import REGION, TEMPLATE, App, load_template
 
 HOST = "127.0.0.1"
-# Concurrent API invocations (Lambda execution environments). They mostly wait for the emulator, so more
-# than the CPUs pays; docs/PERFORMANCE.md ("Load") has the measurements behind the number.
+# Concurrent invocations of each HTTP function (Lambda execution environments, started as needed). They
+# mostly wait for the emulator, so more than the CPUs pays; docs/PERFORMANCE.md ("Load") has the figures.
 API_WORKERS = 8
 # A worker that dies is started again, as Lambda starts a new execution environment; one that keeps dying
 # within QUICK_DEATH_SECONDS of its start waits longer each time (up to MAX_RESTART_DELAY) so a crash loop
@@ -37,22 +40,18 @@ MAX_RESTART_DELAY = 30.0
 
 @dataclass
 class Worker:
-    """One child process (an API process or an SQS poller) and how to start it again."""
+    """One SQS poller process and how to start it again."""
 
     name: str
     target: Callable[..., None]
     args: tuple[Any, ...]
-    signals_ready: bool = False  # the target takes one more argument: an event it sets once it serves
     process: multiprocessing.process.BaseProcess | None = None
-    ready: Any = None
     started: float = 0.0
     quick_deaths: int = 0
     restart_at: float | None = None
 
     def start(self, ctx: Any) -> None:
-        self.ready = ctx.Event()
-        args = (*self.args, self.ready) if self.signals_ready else self.args
-        self.process = ctx.Process(target=self.target, args=args, name=self.name, daemon=True)
+        self.process = ctx.Process(target=self.target, args=self.args, name=self.name, daemon=True)
         self.process.start()
         self.started = time.monotonic()
 
@@ -88,7 +87,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--api-workers",
         type=int,
         default=API_WORKERS,
-        help=f"HTTP API processes sharing the port, each one invocation at a time (default {API_WORKERS})",
+        help=f"execution environments per HTTP function, each one invocation at a time (default {API_WORKERS})",
     )
     return parser.parse_args(argv)
 
@@ -167,10 +166,7 @@ Ctrl-C stops everything.
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     app = load_template(args.template)
-    http_functions = {route.function for route in app.routes}
-    if len(http_functions) > 1:
-        # One process holds one function's environment; several routed functions would need one each.
-        raise SystemExit(f"routes target several functions ({sorted(http_functions)}): not supported locally")
+    http_functions = sorted({route.function for route in app.routes})
     for port in (args.port, args.moto_port):
         if not port_free(port):
             raise SystemExit(f"port {HOST}:{port} is in use (choose another with --port / --moto-port)")
@@ -189,21 +185,19 @@ def main(argv: list[str] | None = None) -> int:
     moto = start_moto(args.moto_port)
     ctx = multiprocessing.get_context("spawn")
     workers: list[Worker] = []
+    pools: dict[str, Pool] = {}
+    server: ApiServer | None = None
     try:
         resources = provision(app, *clients(endpoint))
 
         def environment(function_id: str) -> dict[str, str]:
             return function_environment(app, function_id, resources) | {"AWS_ENDPOINT_URL": endpoint}
 
-        from local.server import serve
         from local.sqs import poll_forever
 
-        if http_functions:
-            (function_id,) = http_functions
-            env = environment(function_id)
-            workers.extend(
-                Worker(f"api#{index}", serve, (str(app.path), args.port, env), signals_ready=True)
-                for index in range(max(1, args.api_workers))
+        for function_id in http_functions:
+            pools[function_id] = Pool(
+                app, function_id, environment(function_id), max(1, args.api_workers), ctx
             )
         for index, source in enumerate(app.sqs_sources):
             for worker in range(app.pollers(source)):
@@ -223,10 +217,13 @@ def main(argv: list[str] | None = None) -> int:
         for worker_ in workers:
             worker_.start(ctx)
         print("processes: " + ", ".join(f"{w.name} pid {w.process.pid}" for w in workers), flush=True)
-        api_ready = [w.ready for w in workers if w.signals_ready]
-        while not all(ready.wait(0.1) for ready in api_ready):
-            if stopping.is_set() or any(w.process.exitcode is not None for w in workers):
-                raise SystemExit("the local stack failed to start (see the log above)")
+        try:
+            for pool in pools.values():
+                pool.warm()  # one environment per function before the first request: its init errors show now
+        except InvocationFailed as error:
+            raise SystemExit(f"the local stack failed to start: {error} (see the log above)") from error
+        server = http_server(app, args.port, pools)
+        threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True).start()
         print(banner(app, api, endpoint, resources), flush=True)
         print(f"ready: {api} in {time.monotonic() - started:.1f} s", flush=True)
         while not stopping.wait(0.5):
@@ -240,13 +237,20 @@ def main(argv: list[str] | None = None) -> int:
                 return 1
             for worker_ in workers:
                 worker_.revive(ctx, time.monotonic())
+            for pool in pools.values():
+                pool.revive()
         return 0
     finally:
         print("stopping the local stack", file=sys.stderr, flush=True)
+        if server is not None:
+            server.shutdown()
+            server.server_close()
+        for pool in pools.values():
+            pool.stop()
         children = [w.process for w in workers if w.process is not None]
         for child in children:
             if child.is_alive():
-                child.terminate()  # API processes leave at once; pollers finish their invocation first
+                child.terminate()  # pollers finish their invocation first
         deadline = time.monotonic() + 5
         for child in children:
             child.join(max(0.1, deadline - time.monotonic()))

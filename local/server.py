@@ -1,19 +1,17 @@
-"""The HTTP API process: routes from template.yaml, payload v2.0 events, the function's handler in-process."""
+"""The HTTP API: routes from template.yaml, payload v2.0 events, each invocation in an environment of the
+route's function (local/environments.py), as API Gateway invokes Lambda."""
 
 from __future__ import annotations
 
-import os
 import re
-import signal
 import sys
-import threading
-import traceback
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, BinaryIO
 
 from local.apigw import HttpResponse, date_header, error_response, http_event, http_response, match_route
-from local.template import App, load_template
+from local.environments import InvocationFailed, Pool
+from local.template import App
 
 # API Gateway HTTP APIs accept up to 10 MB; Lambda itself caps the event near 6 MB (the handler's concern).
 MAX_BODY = 10 * 1024 * 1024
@@ -89,15 +87,11 @@ def read_chunked(rfile: BinaryIO, limit: int) -> bytes:
     raise BadFraming(400, "Bad Request: invalid trailer section")
 
 
-def make_handler(app: App) -> type[BaseHTTPRequestHandler]:
-    from local.runtime import load_handler, new_context
-
-    handlers = {route.function: load_handler(app, route.function) for route in app.routes}
-    # An execution environment handles one event at a time: Lambda never calls a handler from two threads,
-    # and handlers rely on it (Powertools' resolver keeps the current event and route on the app object, so
-    # concurrent calls in one process answer with each other's results). The server's threads only read
-    # and write HTTP; concurrency comes from the API worker processes (local/__main__.py --api-workers).
-    invocation = threading.Lock()
+def make_handler(app: App, pools: dict[str, Pool]) -> type[BaseHTTPRequestHandler]:
+    """Request handlers for `app`'s routes; `pools` holds the execution environments of each routed function.
+    The server's threads only read and write HTTP: an environment runs one event at a time, as in Lambda
+    (Powertools' resolver keeps the current event on the app object, so a handler must never be called from
+    two threads at once)."""
 
     class ApiHandler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -148,15 +142,10 @@ def make_handler(app: App) -> type[BaseHTTPRequestHandler]:
                 source_ip=self.client_address[0],
             )
             try:
-                with invocation:
-                    result: Any = handlers[found.route.function](
-                        event, new_context(app, found.route.function)
-                    )
-                response = http_response(result)
-            except Exception:
+                response = http_response(pools[found.route.function].invoke(event))
+            except InvocationFailed as error:
                 # API Gateway hides the error; the stack's log shows it.
-                print(f"[{found.route.function}] {found.route.route_key} failed:", file=sys.stderr)
-                traceback.print_exc()
+                print(f"[{found.route.function}] {found.route.route_key} failed: {error}", file=sys.stderr)
                 response = error_response(500, "Internal Server Error")
             self._send(response)
 
@@ -187,24 +176,11 @@ def make_handler(app: App) -> type[BaseHTTPRequestHandler]:
     return ApiHandler
 
 
-class SharedPortServer(ThreadingHTTPServer):
-    """Several API processes listen on one port (SO_REUSEPORT): the kernel spreads connections over them,
-    as API Gateway spreads requests over Lambda execution environments, so one process's GIL is no cap."""
-
-    allow_reuse_port = True
+class ApiServer(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 1024  # a burst of new connections waits in the backlog instead of being refused
 
 
-def serve(template: str, port: int, env: dict[str, str], ready: Any) -> None:
-    """Entry point of a spawned API process; `env` is the function's environment (one per process)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the supervisor stops us with SIGTERM
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    os.environ.update(env)
-    app = load_template(template)
-    server = SharedPortServer(("127.0.0.1", port), make_handler(app))
-    ready.set()
-    try:
-        server.serve_forever(poll_interval=0.2)
-    finally:
-        server.server_close()
+def http_server(app: App, port: int, pools: dict[str, Pool]) -> ApiServer:
+    """The server, bound and listening on 127.0.0.1:`port`; the caller runs serve_forever()."""
+    return ApiServer(("127.0.0.1", port), make_handler(app, pools))

@@ -88,9 +88,11 @@ def test_a_run_worker_killed_mid_job_is_replaced_and_the_job_finishes_on_redeliv
     assert f"{worker} (pid {victim}) exited with -9" in stack.log.read_text()
 
 
-def test_an_api_process_that_dies_is_replaced(stack):
-    victim = pid_of(stack, "api#0")
+def test_an_api_environment_that_dies_is_replaced(stack):
+    (function_id,) = {route.function for route in stack.app.routes if route.path == "/health"}
+    name = f"{function_id}#http0"
+    victim = pid_of(stack, name)
     os.kill(victim, signal.SIGKILL)
-    wait_for(lambda: pid_of(stack, "api#0") != victim, 30, "a new api#0")
-    # Every request is answered meanwhile and after (the other processes share the port)
+    wait_for(lambda: pid_of(stack, name) != victim, 30, f"a new {name}")
+    # Every request is answered meanwhile and after
     assert all(stack.request("GET", "/health").status == 200 for _ in range(20))
