@@ -2,7 +2,8 @@
 (no clocks, no set or dict iteration order): retries of a run rewrite the same objects.
 
 Every output lists the channels in schedule order (channels the schedule does not declare, if a slot names
-one, follow in order of first use) and each channel's slots in time order.
+one, follow in order of first use) and each channel's slots in time order: by instant, so the repeated hour
+of a DST change comes out once and then again, each time with the offset in force at that instant.
 
 guide.xml (XMLTV, validates against xmltv.dtd)
     `<tv generator-info-name="OnAir">`, every channel of the schedule, then the programmes. A slot taken
@@ -91,7 +92,13 @@ def _by_channel(schedule: AnySchedule, playout: Playout) -> Iterator[tuple[str, 
     for slot in playout.slots:
         groups.setdefault(slot.channel, []).append(slot)
     for channel_id, slots in groups.items():
-        yield channel_id, sorted(slots, key=lambda slot: (slot.start, slot.stop))  # stable for ties
+        yield channel_id, sorted(slots, key=_instants)  # stable for ties
+
+
+def _instants(slot: Slot) -> tuple[float, float]:
+    # Instants, not the datetimes: two sharing a ZoneInfo compare by wall clock, which interleaves the
+    # repeated hour of a DST change (01:12+01:00 would sort after 01:06+00:00).
+    return slot.start.timestamp(), slot.stop.timestamp()
 
 
 def _ordered(schedule: AnySchedule, playout: Playout) -> list[Slot]:
