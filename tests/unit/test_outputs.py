@@ -361,6 +361,47 @@ def test_asrun_csv_rounds_durations_to_three_decimals():
     assert [row[3] for row in rows[1:]] == ["1.235", "2.1"]
 
 
+FORMULAS = ['=HYPERLINK("https://evil.example","x")', "+1+1", "-2+3", "@SUM(A1)", "\tTab", "\rReturn"]
+
+
+@pytest.mark.parametrize("text", FORMULAS, ids=["equals", "plus", "minus", "at", "tab", "cr"])
+def test_asrun_csv_neutralises_cells_a_spreadsheet_would_run_as_formulas(text):
+    # Given a slot whose every text field starts with a formula trigger
+    slot = Slot(text, at(0), at(60), text, "block", text, text, None, None, text, text)
+    # When the as-run log is written and read back
+    data = write("asrun.csv", onair_schedule(), Playout([slot], Report()))
+    rows = list(csv.reader(io.StringIO(data.decode(), newline="")))
+    # Then each of those cells starts with a single quote, so a spreadsheet shows it as text (OWASP)
+    channel, start, end, duration, item_id, title, artist, pool, block = rows[1]
+    assert [channel, item_id, title, artist, pool, block] == ["'" + text] * 6
+    # And the times and the duration are as they were
+    assert [start, end, duration] == [slot.start.isoformat(), slot.stop.isoformat(), "60"]
+
+
+def test_asrun_csv_quote_prefix_is_reversible_and_leaves_other_cells_alone():
+    # Given titles that start with a quote or hold a trigger further in, at a -05:00 offset
+    new_york = timezone(timedelta(hours=-5))
+    titles = ["'Round Midnight", "''", "a=b", "A - B", " =1", "", "1-2"]
+    slots = [
+        Slot(
+            "radio1",
+            datetime(2026, 12, 1, n, tzinfo=new_york),
+            datetime(2026, 12, 1, n, 30, tzinfo=new_york),
+            t,
+        )
+        for n, t in enumerate(titles)
+    ]
+    # When the as-run log is written and read back
+    data = write("asrun.csv", onair_schedule(), Playout(slots, Report()))
+    rows = list(csv.reader(io.StringIO(data.decode(), newline="")))[1:]
+    # Then a value starting with ' gets one more, so dropping one leading ' always gives the value back
+    assert [row[5] for row in rows] == ["''Round Midnight", "'''", "a=b", "A - B", " =1", "", "1-2"]
+    assert [row[5][1:] if row[5].startswith("'") else row[5] for row in rows] == titles
+    # And ISO times with negative offsets start with their year: untouched
+    assert [row[1] for row in rows] == [slot.start.isoformat() for slot in slots]
+    assert rows[0][1] == "2026-12-01T00:00:00-05:00"
+
+
 # --- playout.json ---------------------------------------------------------------------------------------
 
 

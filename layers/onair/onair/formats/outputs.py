@@ -33,6 +33,10 @@ playlist.m3u8 (extended M3U, UTF-8)
 asrun.csv (RFC 4180: header row, CRLF, minimal quoting by Python's csv module, UTF-8 without BOM)
     channel, start, end (ISO 8601 with offset), duration (seconds with at most 3 decimals, trailing zeros
     dropped: "210", "3.5"), item_id, title, artist, pool, block; missing values are empty fields.
+    CSV injection (OWASP): a cell starting with `=`, `+`, `-`, `@`, a tab or a carriage return is written
+    with a single quote in front (`'=HYPERLINK(...)`), so a spreadsheet shows it as text instead of running
+    it; so is a cell starting with `'`, so dropping one leading quote always gives the value back. Times
+    and durations start with a digit and are never changed.
 
 playout.json
     `{"playout": [{channel, start, stop, duration, kind, title, item_id, artist, category, uri, pool,
@@ -295,20 +299,29 @@ def asrun_csv(schedule: AnySchedule, playout: Playout) -> bytes:
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(CSV_HEADER)
     for slot in _ordered(schedule, playout):
-        writer.writerow(
-            [
-                slot.channel,
-                slot.start.isoformat(),
-                slot.stop.isoformat(),
-                _decimal_seconds(slot.seconds),
-                slot.item_id or "",
-                slot.title,
-                slot.artist or "",
-                slot.pool or "",
-                slot.block or "",
-            ]
-        )
+        row = [
+            slot.channel,
+            slot.start.isoformat(),
+            slot.stop.isoformat(),
+            _decimal_seconds(slot.seconds),
+            slot.item_id or "",
+            slot.title,
+            slot.artist or "",
+            slot.pool or "",
+            slot.block or "",
+        ]
+        writer.writerow([_inert(cell) for cell in row])
     return buffer.getvalue().encode()
+
+
+# A spreadsheet runs a cell starting with one of these as a formula (OWASP, CSV injection); the quote is
+# there so a quote we add can always be told from one the value had.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "'")
+
+
+def _inert(cell: str) -> str:
+    """The cell with a single quote in front when it starts like a formula (or with a quote)."""
+    return "'" + cell if cell.startswith(_FORMULA_STARTS) else cell
 
 
 # --- playout.json ---------------------------------------------------------------------------------------
