@@ -6,9 +6,11 @@ one, follow in order of first use) and each channel's slots in time order: by in
 of a DST change comes out once and then again, each time with the offset in force at that instant.
 
 guide.xml (XMLTV, validates against xmltv.dtd)
-    `<tv generator-info-name="OnAir">`, every channel of the schedule, then the programmes. A slot taken
-    from an XMLTV `<programme>` keeps that element's children and its other DTD attributes; start, stop
-    and channel come from the slot. The importer accepts programmes leniently, so the stored element is
+    `<tv generator-info-name="OnAir">`, every channel of the schedule, then the programmes. Times are cut
+    to whole seconds (XMLTV has no fractions) and carry the slot's offset; an offset XMLTV cannot write
+    (local mean time, with seconds: London's -00:01:15 before 1847) is written as UTC, the same instant.
+    A slot taken from an XMLTV `<programme>` keeps that element's children and its other DTD attributes;
+    start, stop and channel come from the slot. The importer accepts programmes leniently, so the stored element is
     brought into the DTD's shape on the way out: children in content-model order (a `<desc>` before the
     `<title>` moves after it), undeclared elements and attributes, comments and surplus occurrences
     (a second `<date>`) dropped (`xml:lang` becomes the DTD's `lang`), an element that misses a required
@@ -50,6 +52,7 @@ import csv
 import io
 import json
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -168,7 +171,16 @@ def _xmltv_programme(slot: Slot) -> etree._Element:
 
 
 def _programme_times(slot: Slot) -> dict[str, str]:
-    return {"start": format_time(slot.start), "stop": format_time(slot.stop), "channel": slot.channel}
+    return {"start": _xmltv_time(slot.start), "stop": _xmltv_time(slot.stop), "channel": slot.channel}
+
+
+def _xmltv_time(value: datetime) -> str:
+    # XMLTV offsets are +hhmm: one with seconds (local mean time, before a zone's standard time, such as
+    # London's -00:01:15) cannot be written, so the time is written in UTC, the same instant.
+    offset = value.utcoffset()
+    if offset is not None and offset.seconds % 60:
+        value = value.astimezone(UTC)
+    return format_time(value)
 
 
 def _programme(slot: Slot) -> etree._Element:
