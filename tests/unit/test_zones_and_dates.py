@@ -137,6 +137,19 @@ def test_a_fixed_event_past_midnight_delays_the_next_days_first_event_and_says_s
     ]
 
 
+def test_a_late_fixed_event_outside_every_block_is_an_overrun_of_no_block() -> None:
+    # Given only a morning block, and events at 23:50 (30 minutes) and 00:10 (5 minutes)
+    sched = one_channel("UTC", [60], [("06:00", "07:00")], [("00:10", 300), ("23:50", 1800)])
+    # When two days are generated
+    playout = run(sched, date(2026, 3, 2), days=2)
+    # Then the second day's 00:10 event starts at 00:20, reported as 600 s late, in no block
+    tuesday = datetime(2026, 3, 3, tzinfo=UTC)
+    assert [(e.kind, e.block, instant(e.boundary), e.seconds) for e in playout.report.fill_errors] == [
+        ("overrun", "", tuesday + timedelta(minutes=10), 600.0)
+    ]
+    assert_no_overlap(playout.slots)
+
+
 def assert_no_overlap(slots: list[Slot]) -> None:
     ordered = sorted(slots, key=lambda slot: instant(slot.start))
     for before, after in pairwise(ordered):

@@ -58,9 +58,11 @@ class RuleBreak:
 class FillError:
     """A block (or the time before a fixed event) that did not end exactly on its boundary."""
 
-    kind: Literal["underrun", "overrun"]  # underrun: silence left; overrun: the last item was cut
+    # underrun: silence left before the boundary; overrun: what was on air ran on past it (past a block's
+    # end, or past a fixed event's time, which then starts late by `seconds`)
+    kind: Literal["underrun", "overrun"]
     channel: str
-    block: str
+    block: str  # "" for a late fixed event outside every block
     boundary: datetime
     seconds: float
 
