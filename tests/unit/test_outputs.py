@@ -5,7 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 from lxml import etree
@@ -13,8 +14,10 @@ from lxml import etree
 from onair.errors import DocumentRejected
 from onair.formats.outputs import WRITERS
 from onair.formats.schedule import parse_schedule
-from onair.models import Channel, Item, OnAirSchedule, XmltvListing
-from onair.playout.types import FillError, Playout, Report, RuleBreak, Slot
+from onair.models import WEEKDAYS, Block, Channel, Item, OnAirSchedule, Pool, PoolMember, XmltvListing
+from onair.playout import generate
+from onair.playout.types import FillError, Playout, Report, RuleBreak, RunRange, Slot
+from tests import readers
 from tests.conftest import SAMPLE_XMLTV, shared_path
 from tests.corpus import corpus_files
 
@@ -358,6 +361,47 @@ def test_asrun_csv_rounds_durations_to_three_decimals():
     assert [row[3] for row in rows[1:]] == ["1.235", "2.1"]
 
 
+FORMULAS = ['=HYPERLINK("https://evil.example","x")', "+1+1", "-2+3", "@SUM(A1)", "\tTab", "\rReturn"]
+
+
+@pytest.mark.parametrize("text", FORMULAS, ids=["equals", "plus", "minus", "at", "tab", "cr"])
+def test_asrun_csv_neutralises_cells_a_spreadsheet_would_run_as_formulas(text):
+    # Given a slot whose every text field starts with a formula trigger
+    slot = Slot(text, at(0), at(60), text, "block", text, text, None, None, text, text)
+    # When the as-run log is written and read back
+    data = write("asrun.csv", onair_schedule(), Playout([slot], Report()))
+    rows = list(csv.reader(io.StringIO(data.decode(), newline="")))
+    # Then each of those cells starts with a single quote, so a spreadsheet shows it as text (OWASP)
+    channel, start, end, duration, item_id, title, artist, pool, block = rows[1]
+    assert [channel, item_id, title, artist, pool, block] == ["'" + text] * 6
+    # And the times and the duration are as they were
+    assert [start, end, duration] == [slot.start.isoformat(), slot.stop.isoformat(), "60"]
+
+
+def test_asrun_csv_quote_prefix_is_reversible_and_leaves_other_cells_alone():
+    # Given titles that start with a quote or hold a trigger further in, at a -05:00 offset
+    new_york = timezone(timedelta(hours=-5))
+    titles = ["'Round Midnight", "''", "a=b", "A - B", " =1", "", "1-2"]
+    slots = [
+        Slot(
+            "radio1",
+            datetime(2026, 12, 1, n, tzinfo=new_york),
+            datetime(2026, 12, 1, n, 30, tzinfo=new_york),
+            t,
+        )
+        for n, t in enumerate(titles)
+    ]
+    # When the as-run log is written and read back
+    data = write("asrun.csv", onair_schedule(), Playout(slots, Report()))
+    rows = list(csv.reader(io.StringIO(data.decode(), newline="")))[1:]
+    # Then a value starting with ' gets one more, so dropping one leading ' always gives the value back
+    assert [row[5] for row in rows] == ["''Round Midnight", "'''", "a=b", "A - B", " =1", "", "1-2"]
+    assert [row[5][1:] if row[5].startswith("'") else row[5] for row in rows] == titles
+    # And ISO times with negative offsets start with their year: untouched
+    assert [row[1] for row in rows] == [slot.start.isoformat() for slot in slots]
+    assert rows[0][1] == "2026-12-01T00:00:00-05:00"
+
+
 # --- playout.json ---------------------------------------------------------------------------------------
 
 
@@ -441,3 +485,83 @@ def test_guide_validates_for_every_listing_of_the_corpus_the_importer_accepts():
         assert dtd.validate(etree.fromstring(guide)), (path.name, dtd.error_log.filter_from_errors()[:3])
         written.append(path.name)
     assert written
+
+
+# --- time zones: DST days and odd offsets ---------------------------------------------------------------
+
+# (zone, local day, its length in hours): fall-back, spring-forward, Lord Howe's 30-minute shift, +05:45
+ZONE_DAYS = [
+    ("Europe/London", date(2026, 10, 25), 25),
+    ("Europe/London", date(2026, 3, 29), 23),
+    ("America/New_York", date(2026, 11, 1), 25),
+    ("America/New_York", date(2026, 3, 8), 23),
+    ("Australia/Lord_Howe", date(2026, 4, 5), 24.5),
+    ("Australia/Lord_Howe", date(2026, 10, 4), 23.5),
+    ("Asia/Kathmandu", date(2026, 6, 1), 24),
+]
+TIMED_OUTPUTS = ["guide.xml", "asrun.csv", "playout.json", "playlist.m3u8"]  # channels.m3u has no times
+
+
+def zone_day_run(zone: str, day: date) -> tuple[OnAirSchedule, Playout]:
+    """One 00:00-24:00 block of 7- and 11-minute items (one with media, one without), run for `day`."""
+    sched = OnAirSchedule(
+        timezone=zone,
+        channels=[Channel(id="c", name="C")],
+        items=[
+            Item(id="seven", title="Seven", duration=420, uri="s3://m/7.mp3"),
+            Item(id="eleven", title="Eleven", duration=660),
+        ],
+        pools=[
+            Pool(id="p", order="sequential", members=[PoolMember(item="seven"), PoolMember(item="eleven")])
+        ],
+        blocks=[Block(channel="c", days=list(WEEKDAYS), start="00:00", end="24:00", pool="p")],
+    )
+    return sched, generate(sched, RunRange(day, 1), 1)
+
+
+def written_times(name: str, data: bytes) -> list[tuple[str, datetime, datetime | None]]:
+    """(title, start, stop) of every entry in output order, times as written; the playlist's media entries
+    carry no time (None, None is not allowed: their start is taken as unknown and skipped for offsets)."""
+    if name == "guide.xml":
+        return [(p.fields["title"], p.start, p.stop) for p in readers.guide(data)[1]]
+    if name == "asrun.csv":
+        return [(row.fields["title"], row.start, row.stop) for row in readers.asrun(data)]
+    if name == "playout.json":
+        return [(entry.fields["title"], entry.start, entry.stop) for entry in readers.playout_json(data)[0]]
+    return [(e.label, e.start, None) for e in readers.playlist(data) if e.start is not None]
+
+
+@pytest.mark.parametrize("name", TIMED_OUTPUTS)
+@pytest.mark.parametrize(("zone", "day", "hours"), ZONE_DAYS, ids=[f"{z}-{d}" for z, d, _ in ZONE_DAYS])
+def test_every_output_lists_a_dst_day_in_instant_order_with_the_offset_of_each_instant(
+    name: str, zone: str, day: date, hours: float
+) -> None:
+    # Given a day of 7- and 11-minute items in a zone with a DST change (or an odd offset) that day
+    tz = ZoneInfo(zone)
+    midnight, next_midnight = (
+        datetime.combine(d, time(), tz).astimezone(UTC) for d in (day, day + timedelta(1))
+    )
+    assert next_midnight - midnight == timedelta(hours=hours)  # the test data is the day it claims to be
+    sched, playout = zone_day_run(zone, day)
+    by_instant = sorted(playout.slots, key=lambda slot: slot.start.astimezone(UTC))
+
+    # When the output is written and read back
+    entries = written_times(name, write(name, sched, playout))
+
+    # Then its entries are the slots in instant order, each time written with the offset of its instant
+    if name == "playlist.m3u8":
+        labels = [e.label for e in readers.playlist(write(name, sched, playout))]
+        assert labels == [slot.title for slot in by_instant]
+        by_instant = [slot for slot in by_instant if slot.uri is None]  # comment lines carry a start
+    assert [title for title, _, _ in entries] == [slot.title for slot in by_instant]
+    starts = [start.astimezone(UTC) for _, start, _ in entries]
+    assert starts == sorted(starts) and len(set(starts)) == len(starts)
+    assert starts == [slot.start.astimezone(UTC) for slot in by_instant]
+    for _, start, stop in entries:
+        assert start.utcoffset() == readers.offset_in(tz, start), start
+        assert stop is None or stop.utcoffset() == readers.offset_in(tz, stop), stop
+    if name != "playlist.m3u8":  # and the day is covered from local midnight to the next, less the underrun
+        assert starts[0] == midnight
+        underrun = timedelta(seconds=sum(error.seconds for error in playout.report.fill_errors))
+        last_stop = entries[-1][2]
+        assert last_stop is not None and last_stop.astimezone(UTC) + underrun == next_midnight

@@ -2,12 +2,15 @@
 (no clocks, no set or dict iteration order): retries of a run rewrite the same objects.
 
 Every output lists the channels in schedule order (channels the schedule does not declare, if a slot names
-one, follow in order of first use) and each channel's slots in time order.
+one, follow in order of first use) and each channel's slots in time order: by instant, so the repeated hour
+of a DST change comes out once and then again, each time with the offset in force at that instant.
 
 guide.xml (XMLTV, validates against xmltv.dtd)
-    `<tv generator-info-name="OnAir">`, every channel of the schedule, then the programmes. A slot taken
-    from an XMLTV `<programme>` keeps that element's children and its other DTD attributes; start, stop
-    and channel come from the slot. The importer accepts programmes leniently, so the stored element is
+    `<tv generator-info-name="OnAir">`, every channel of the schedule, then the programmes. Times are cut
+    to whole seconds (XMLTV has no fractions) and carry the slot's offset; an offset XMLTV cannot write
+    (local mean time, with seconds: London's -00:01:15 before 1847) is written as UTC, the same instant.
+    A slot taken from an XMLTV `<programme>` keeps that element's children and its other DTD attributes;
+    start, stop and channel come from the slot. The importer accepts programmes leniently, so the stored element is
     brought into the DTD's shape on the way out: children in content-model order (a `<desc>` before the
     `<title>` moves after it), undeclared elements and attributes, comments and surplus occurrences
     (a second `<date>`) dropped (`xml:lang` becomes the DTD's `lang`), an element that misses a required
@@ -32,6 +35,10 @@ playlist.m3u8 (extended M3U, UTF-8)
 asrun.csv (RFC 4180: header row, CRLF, minimal quoting by Python's csv module, UTF-8 without BOM)
     channel, start, end (ISO 8601 with offset), duration (seconds with at most 3 decimals, trailing zeros
     dropped: "210", "3.5"), item_id, title, artist, pool, block; missing values are empty fields.
+    CSV injection (OWASP): a cell starting with `=`, `+`, `-`, `@`, a tab or a carriage return is written
+    with a single quote in front (`'=HYPERLINK(...)`), so a spreadsheet shows it as text instead of running
+    it; so is a cell starting with `'`, so dropping one leading quote always gives the value back. Times
+    and durations start with a digit and are never changed.
 
 playout.json
     `{"playout": [{channel, start, stop, duration, kind, title, item_id, artist, category, uri, pool,
@@ -91,7 +98,13 @@ def _by_channel(schedule: AnySchedule, playout: Playout) -> Iterator[tuple[str, 
     for slot in playout.slots:
         groups.setdefault(slot.channel, []).append(slot)
     for channel_id, slots in groups.items():
-        yield channel_id, sorted(slots, key=lambda slot: (slot.start, slot.stop))  # stable for ties
+        yield channel_id, sorted(slots, key=_instants)  # stable for ties
+
+
+def _instants(slot: Slot) -> tuple[float, float]:
+    # Instants, not the datetimes: two sharing a ZoneInfo compare by wall clock, which interleaves the
+    # repeated hour of a DST change (01:12+01:00 would sort after 01:06+00:00).
+    return slot.start.timestamp(), slot.stop.timestamp()
 
 
 def _ordered(schedule: AnySchedule, playout: Playout) -> list[Slot]:
@@ -295,20 +308,29 @@ def asrun_csv(schedule: AnySchedule, playout: Playout) -> bytes:
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(CSV_HEADER)
     for slot in _ordered(schedule, playout):
-        writer.writerow(
-            [
-                slot.channel,
-                slot.start.isoformat(),
-                slot.stop.isoformat(),
-                _decimal_seconds(slot.seconds),
-                slot.item_id or "",
-                slot.title,
-                slot.artist or "",
-                slot.pool or "",
-                slot.block or "",
-            ]
-        )
+        row = [
+            slot.channel,
+            slot.start.isoformat(),
+            slot.stop.isoformat(),
+            _decimal_seconds(slot.seconds),
+            slot.item_id or "",
+            slot.title,
+            slot.artist or "",
+            slot.pool or "",
+            slot.block or "",
+        ]
+        writer.writerow([_inert(cell) for cell in row])
     return buffer.getvalue().encode()
+
+
+# A spreadsheet runs a cell starting with one of these as a formula (OWASP, CSV injection); the quote is
+# there so a quote we add can always be told from one the value had.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "'")
+
+
+def _inert(cell: str) -> str:
+    """The cell with a single quote in front when it starts like a formula (or with a quote)."""
+    return "'" + cell if cell.startswith(_FORMULA_STARTS) else cell
 
 
 # --- playout.json ---------------------------------------------------------------------------------------

@@ -1,7 +1,9 @@
 """Playout of an OnAir schedule: fixed events first, then blocks filled from their pools, exactly.
 
 Per channel, over the run's local days:
-- a fixed event starts at its local time, always; a block's time is what remains around its events;
+- a fixed event starts at its local time, always; a block's time is what remains around its events (an
+  event still on air from the day before, or across a spring-forward change, makes the next one start
+  late, reported as an overrun: slots never overlap);
 - each stretch of a block is filled from the block's pool in the pool's order, under the channel's rules;
 - when the pool's next item would cross the stretch's end, the rest is filled best-fit (the longest item
   that still fits): from the pool, then from the filler pool. Filler items (idents, jingles) are exempt
@@ -16,7 +18,7 @@ Times are integer milliseconds internally, so long runs do not drift.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from onair.models import WEEKDAYS, Block, Item, OnAirSchedule, Pool, PoolMember
@@ -45,6 +47,10 @@ class _Block:
 LIBRARY_POOL = "library"
 # Before any instant a run can have: runs may start in year 1, 62 billion seconds before 1970 (ms 0).
 EARLIEST_MS = -(2**62)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# Below 2**32 s from 1970 (years 1833-2106), ms / 1000 as a float is within 0.25 µs of the instant, so
+# fromtimestamp gets it exact; further out the float's steps reach 60 µs and slot times come out off by µs.
+_FLOAT_EXACT_MS = 2**32 * 1000
 
 
 def onair_playout(
@@ -103,6 +109,7 @@ class _ChannelGenerator:
         self.starts: list[int] = []  # each slot's start in ms, for sorting by instant
         self.slots_left = -1 if slots_left is None else slots_left  # -1: no budget
         self._last_local: tuple[int, datetime] = (-1, datetime.min)
+        self._on_air_until: int | None = None  # the end of the last slot placed (slots go in time order)
 
     def run(self, days: list[date]) -> list[Slot]:
         blocks: list[_Block] = []
@@ -161,7 +168,11 @@ class _ChannelGenerator:
     def _local(self, ms: int) -> datetime:
         # One slot's stop is the next one's start: remembering the last answer halves the conversions.
         if ms != self._last_local[0]:
-            self._last_local = (ms, datetime.fromtimestamp(ms / 1000, self.zone))
+            if -_FLOAT_EXACT_MS < ms < _FLOAT_EXACT_MS:
+                local = datetime.fromtimestamp(ms / 1000, self.zone)
+            else:  # exact integer arithmetic, 3x slower
+                local = (_EPOCH + timedelta(milliseconds=ms)).astimezone(self.zone)
+            self._last_local = (ms, local)
         return self._last_local[1]
 
     def _clock(self, ms: int) -> Clock:
@@ -170,9 +181,19 @@ class _ChannelGenerator:
         return Clock(ms, (ordinal, local.hour, local.fold), ordinal)
 
     def _place_event(self, event: _Event, block: _Block | None) -> int:
-        end = event.start_ms + self.ms[event.item.id]
-        self._add(event.item, event.start_ms, end, "event", None, block)
-        self.history.record(event.item, self._clock(event.start_ms))
+        start = event.start_ms
+        if self._on_air_until is not None and self._on_air_until > start:
+            # Still on air: an earlier event ran past midnight or, on a spring-forward day, into this one
+            # (the importer checks events by wall clock). Two slots never overlap: this one follows, late.
+            start = self._on_air_until
+            label = block.label if block else ""
+            late = (start - event.start_ms) / 1000
+            self.report.fill_errors.append(
+                FillError("overrun", self.channel, label, self._local(event.start_ms), late)
+            )
+        end = start + self.ms[event.item.id]
+        self._add(event.item, start, end, "event", None, block)
+        self.history.record(event.item, self._clock(start))
         return end
 
     def _fill(self, start: int, end: int, block: _Block) -> None:
@@ -242,6 +263,7 @@ class _ChannelGenerator:
                 raise _OverBudget
             self.slots_left -= 1
         self.starts.append(start)
+        self._on_air_until = end
         self.slots.append(
             Slot(
                 channel=self.channel,
