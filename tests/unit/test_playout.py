@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from onair.formats.outputs import WRITERS
 from onair.formats.schedule import parse_schedule
 from onair.models import (
     WEEKDAYS,
@@ -1063,6 +1064,39 @@ def test_xmltv_range_and_stops_at_the_year_bounds_do_not_overflow() -> None:
     # Then the last day holds Last, whose stop keeps its own offset (in +1400 it would be year 10000)
     assert spans(on_last_day) == [("Last", last, datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC))]
     assert [s.title for s in whole.slots] == ["First", "Last"]
+
+
+def test_xmltv_a_listing_stored_before_the_year_check_still_plays_and_writes() -> None:
+    # Given a stored listing (imported before instants were bounded) with a programme at 0001-01-01 00:00
+    # +0100, whose UTC instant is in year 0, and one ending in 10000 UTC
+    east, west = timezone(timedelta(hours=1)), timezone(timedelta(hours=-14))
+    sched = XmltvListing.model_construct(
+        format="xmltv",
+        channels=[XmltvChannel(id="one.example", xml="<channel id='one.example'/>")],
+        programmes=[
+            XmltvProgramme.model_construct(
+                channel="one.example",
+                start=start,
+                stop=stop,
+                title=title,
+                xml=f'<programme start="x" channel="one.example"><title>{title}</title></programme>',
+            )
+            for start, stop, title in (
+                (datetime(1, 1, 1, tzinfo=east), datetime(1, 1, 1, 2, tzinfo=east), "Year zero"),
+                (datetime(9999, 12, 31, 12, tzinfo=west), None, "Past 9999"),
+                (datetime(9999, 12, 31, 20, tzinfo=west), None, "Last"),
+            )
+        ],
+    )
+
+    # When it is played over the whole listing and over its last day, and every output is written
+    for first_day in (None, date(9999, 12, 31), date(1, 1, 1)):
+        playout = run(sched, first_day=first_day)
+        for _, write in WRITERS.values():
+            assert write(sched, playout)
+
+    # Then the run succeeds: nothing overflows (it used to fail on every delivery)
+    assert [s.title for s in run(sched, first_day=None).slots] == ["Year zero", "Past 9999"]
 
 
 def minutes_listing(count: int, *, stop: bool = True, clump: bool = False) -> XmltvListing:
