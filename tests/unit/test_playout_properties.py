@@ -32,6 +32,7 @@ from hypothesis import strategies as st
 
 from onair.formats.outputs import WRITERS
 from onair.formats.schedule import parse_schedule
+from onair.formats.xmltv import format_time
 from onair.models import (
     WEEKDAYS,
     Block,
@@ -78,11 +79,9 @@ FIXED_ZONES = [
     "UTC",
 ]
 ALL_ZONES = sorted(name for name in available_timezones() if name not in ("localtime", "posixrules"))
-# Years are 1000-9998 and item durations at least 1 s for now: the lead widens both once the year padding
-# of formats/xmltv.py format_time and the engine's minimum item duration have landed.
-# (1001, not 1000: a local-mean-time slot on 1000-01-01 is written in UTC, in 999, which format_time does
-# not pad yet.)
-FIRST_YEAR, LAST_YEAR = 1001, 9998
+# The years a run request may cover (runs.RunRequest: 0001-01-02 to 9999-12-28, so every instant of a run
+# lies in years 1-9999 in any zone), and the shortest item the importer accepts (1 s).
+FIRST_YEAR, LAST_YEAR = 2, 9998
 MIN_ITEM_MS = 1000
 SLOTS_PER_EXAMPLE = 300  # durations are drawn long enough that no example places more (keeps the suite fast)
 TITLES = ["News", '=HYPERLINK("https://evil.example")', "'Round Midnight", 'Ärzte, "Die"', "-1", "a\nb", "@x"]
@@ -565,10 +564,10 @@ def listings(draw: st.DrawFn) -> bytes:
             start = at.astimezone(timezone_of(draw(st.sampled_from(LISTING_OFFSETS))))
             stop = (at + length).astimezone(timezone_of(draw(st.sampled_from(LISTING_OFFSETS))))
             with_stop = n == count - 1 or draw(st.integers(0, 4)) > 0
-            stop_attribute = f' stop="{stop:%Y%m%d%H%M%S %z}"' if with_stop else ""
+            stop_attribute = f' stop="{format_time(stop)}"' if with_stop else ""
             title = escape(draw(st.sampled_from(TITLES)))
             parts.append(
-                f'<programme start="{start:%Y%m%d%H%M%S %z}"{stop_attribute} channel="{channel}">'
+                f'<programme start="{format_time(start)}"{stop_attribute} channel="{channel}">'
                 f"<title>{title}</title></programme>"
             )
             at += length + timedelta(seconds=draw(st.integers(-600, 600)))  # overlaps and gaps
