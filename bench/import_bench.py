@@ -35,7 +35,7 @@ from bench import REPO_ROOT
 from bench.probe import serialize
 from bench.xmltv_gen import SEED, write_listing
 from onair.config import Settings
-from onair.formats.schedule import parse_schedule
+from onair.readers.schedule import parse_schedule
 
 XMLLINT = "/usr/bin/xmllint"
 GNU_TIME = "/usr/bin/time"

@@ -19,11 +19,11 @@ from pathlib import Path
 from typing import Any
 
 import bench  # noqa: F401  (puts layers/onair on sys.path)
+from onair.adapters.s3 import SPOOL_BYTES
 from onair.config import Settings
 from onair.errors import OnAirError
-from onair.formats.schedule import parse_schedule
 from onair.models import StoredSchedule, findings_to_dicts, stored_json_chunks
-from onair.storage import SPOOL_BYTES
+from onair.readers.schedule import parse_schedule
 
 CORPUS_REPEAT = 3
 
@@ -53,7 +53,7 @@ def reset_peak() -> bool:
 
 
 def serialize(parsed: Any) -> int:
-    """What imports.store_schedule writes as schedule.json, spooled as Storage.put_chunks does; its size."""
+    """What imports.store_schedule writes as schedule.json, spooled as S3BlobStore.put_chunks does; its size."""
     stored = StoredSchedule(
         id="bench",
         created_at=datetime(2026, 6, 1, tzinfo=UTC),

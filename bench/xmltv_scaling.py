@@ -26,11 +26,11 @@ from typing import TypeVar
 
 import bench  # noqa: F401  (puts layers/onair on sys.path)
 from bench.xmltv_gen import START, listing_of
-from onair.formats.outputs import WRITERS
-from onair.formats.schedule import parse_schedule
 from onair.models import StoredSchedule, XmltvListing, stored_json_chunks
 from onair.playout import generate
 from onair.playout.types import RunRange
+from onair.readers.schedule import parse_schedule
+from onair.writers import WRITERS
 
 SIZES = (25_000, 50_000, 100_000)
 ATTRIBUTES = (12_500, 25_000, 50_000)

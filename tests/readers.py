@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from lxml import etree
 
-from onair.formats.xmltv import parse_time
+from onair.readers.xmltv import parse_time
 
 
 @dataclass(frozen=True)

@@ -23,8 +23,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
 from onair import api, imports, runs
+from onair.adapters.powertools import logger, metrics, tracer
 from onair.errors import BadRequest, Finding, OnAirError, Transient
-from onair.observability import logger, metrics, tracer
 from onair.services import default_services
 
 API_VERSION = "0.1.0"

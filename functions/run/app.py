@@ -10,8 +10,8 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from onair.adapters.powertools import logger, metrics, tracer
 from onair.jobs import execute_run
-from onair.observability import logger, metrics, tracer
 from onair.services import default_services
 
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)

@@ -214,16 +214,17 @@ def test_twenty_repeats_of_a_request_with_one_key_queue_one_job_which_runs_once(
 def test_a_repeat_sends_the_job_its_first_request_saved_but_never_sent(stack, monkeypatch):
     schedule = stack.api("POST", "/schedules", SAMPLE_ONAIR).json()
     path, key = f"/schedules/{schedule['id']}/runs", {"Idempotency-Key": "lost-send"}
-    from onair.queues import Queues
 
     # Given a first request that stopped after saving its run, before the job reached the queue
-    real_send = Queues.send
+    from onair.adapters.sqs import SqsQueues
+
+    real_send = SqsQueues.send
 
     def fail_once(self, *args, **kwargs):
-        monkeypatch.setattr(Queues, "send", real_send)
+        monkeypatch.setattr(SqsQueues, "send", real_send)
         raise Unavailable("SQS is down")
 
-    monkeypatch.setattr(Queues, "send", fail_once)
+    monkeypatch.setattr(SqsQueues, "send", fail_once)
     first = stack.api("POST", path, "{}", headers=key)
     assert (first.status, first.json()["error"]["code"]) == (503, "unavailable")
     assert stack.receive("JobQueue") == []

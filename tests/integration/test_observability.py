@@ -7,7 +7,7 @@ import sys
 from typing import Any
 
 from local.sqs import sqs_record
-from onair.observability import logger
+from onair.adapters.powertools import logger
 from tests.conftest import SAMPLE_XMLTV
 
 

@@ -22,11 +22,11 @@ from local.redrive import redrive
 from local.sqs import sqs_record
 from local.template import REGION
 from onair import imports, jobs
+from onair.adapters.s3 import S3BlobStore
+from onair.adapters.sqs import SqsQueues
 from onair.config import settings
 from onair.errors import RunInProgress, Unavailable
-from onair.queues import Queues
 from onair.services import Services, default_services
-from onair.storage import Storage
 from tests.conftest import SAMPLE_ONAIR, SAMPLE_XMLTV
 
 RUN = json.dumps({"from": "2026-12-01", "days": 2, "seed": 5})
@@ -131,8 +131,8 @@ def own_services() -> Services:
     config = settings()
     return Services(
         config,
-        Storage(boto3.client("s3", region_name=REGION), config.bucket),
-        Queues(boto3.client("sqs", region_name=REGION)),
+        S3BlobStore(boto3.client("s3", region_name=REGION), config.bucket),
+        SqsQueues(boto3.client("sqs", region_name=REGION)),
     )
 
 
@@ -348,7 +348,7 @@ def test_a_run_that_dies_after_its_first_output_is_redelivered_and_completes_onc
     expected = clean_outputs(stack)
     run_id = request_run(stack)
     # Given a storage writer that kills the environment right after the run's first output is written
-    real_put = Storage.put_bytes
+    real_put = S3BlobStore.put_bytes
     written: list[str] = []
 
     def put_then_die(self, key: str, *args: Any, **kwargs: Any) -> str:
@@ -358,7 +358,7 @@ def test_a_run_that_dies_after_its_first_output_is_redelivered_and_completes_onc
             raise Crash(f"killed after writing {key}")
         return etag
 
-    monkeypatch.setattr(Storage, "put_bytes", put_then_die)
+    monkeypatch.setattr(S3BlobStore, "put_bytes", put_then_die)
     messages, failed = poll(stack, "JobQueue", expire_failures=False, timeout=0)
     # Then the first delivery left one output, the run `running`, and the message in flight
     assert len(written) == 1 and set(outputs(stack, run_id)) == {written[0].rsplit("/", 1)[1]}
@@ -366,7 +366,7 @@ def test_a_run_that_dies_after_its_first_output_is_redelivered_and_completes_onc
     assert queue_stats(stack)["jobs"] == {"visible": 0, "in_flight": 1, "delayed": 0}
     assert stack.receive("JobQueue") == []  # invisible until the timeout passes
     # When the visibility timeout passes and a healthy environment receives it again
-    monkeypatch.setattr(Storage, "put_bytes", real_put)
+    monkeypatch.setattr(S3BlobStore, "put_bytes", real_put)
     expire(stack, "JobQueue", messages)
     again, failed = poll(stack, "JobQueue")
     # Then it is the same message, received a second time, and the run completes exactly once
@@ -458,14 +458,14 @@ def test_redriven_uploads_are_imported_once_the_cause_is_fixed_and_rejections_st
     deliver_until_dead(stack, "ImportQueue")
     # And a valid upload whose object cannot be read for a while (every delivery fails)
     good = upload(stack, SAMPLE_XMLTV)
-    real_get = Storage.get_bytes
+    real_get = S3BlobStore.get_bytes
 
     def unreadable(self, key: str) -> bytes:
         if key == f"incoming/{good}.xml":
             raise ClientError({"Error": {"Code": "InternalError", "Message": "try again"}}, "GetObject")
         return real_get(self, key)
 
-    monkeypatch.setattr(Storage, "get_bytes", unreadable)
+    monkeypatch.setattr(S3BlobStore, "get_bytes", unreadable)
     counts = deliver_until_dead(stack, "ImportQueue")
     assert counts[-max_receive:] == list(range(1, max_receive + 1))
     assert stack.api("GET", f"/uploads/{good}").json()["status"] == "pending"
@@ -572,7 +572,7 @@ def test_a_run_request_retried_after_a_failed_send_is_queued(stack, monkeypatch)
     schedule = stack.api("POST", "/schedules", SAMPLE_ONAIR).json()
     path, key = f"/schedules/{schedule['id']}/runs", {"Idempotency-Key": "retry-me"}
     # Given SQS refusing the next send past the SDK's retries
-    real_send = Queues.send
+    real_send = SqsQueues.send
     failures = {"left": 1}
 
     def flaky(self, *args: Any, **kwargs: Any) -> str:
@@ -581,7 +581,7 @@ def test_a_run_request_retried_after_a_failed_send_is_queued(stack, monkeypatch)
             raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "slow"}}, "SendMessage")
         return real_send(self, *args, **kwargs)
 
-    monkeypatch.setattr(Queues, "send", flaky)
+    monkeypatch.setattr(SqsQueues, "send", flaky)
     # When the request fails and the client retries it with its Idempotency-Key
     assert stack.api("POST", path, RUN, headers=key).status >= 500
     retried = stack.api("POST", path, RUN, headers=key)
@@ -594,7 +594,7 @@ def test_a_run_request_retried_after_a_failed_send_is_queued(stack, monkeypatch)
 def test_an_import_that_fails_transiently_is_redelivered_and_nothing_is_lost(stack, monkeypatch):
     uploads = [upload(stack, SAMPLE_XMLTV), upload(stack, SAMPLE_ONAIR)]
     # Given S3 failing one read of the first upload (past the SDK's retries)
-    real_get = Storage.get_bytes
+    real_get = S3BlobStore.get_bytes
     failures = {"left": 1}
 
     def flaky(self, key: str) -> bytes:
@@ -603,7 +603,7 @@ def test_an_import_that_fails_transiently_is_redelivered_and_nothing_is_lost(sta
             raise ClientError({"Error": {"Code": "SlowDown", "Message": "reduce"}}, "GetObject")
         return real_get(self, key)
 
-    monkeypatch.setattr(Storage, "get_bytes", flaky)
+    monkeypatch.setattr(S3BlobStore, "get_bytes", flaky)
     # When the batch is delivered: only that record fails and comes back
     messages, failed = poll(stack, "ImportQueue", expire_failures=False)
     assert len(failed) == 1

@@ -7,14 +7,14 @@ import pytest
 from botocore.config import Config
 
 from local.template import REGION
+from onair.adapters.s3 import ObjectChanged, ObjectExists, S3BlobStore
+from onair.adapters.sqs import SqsQueues
 from onair.errors import Unavailable
-from onair.queues import Queues
-from onair.storage import ObjectChanged, ObjectExists, Storage
 
 
 @pytest.fixture
-def storage(stack) -> Storage:
-    return Storage(stack.s3, stack.resources.bucket)
+def storage(stack) -> S3BlobStore:
+    return S3BlobStore(stack.s3, stack.resources.bucket)
 
 
 def test_a_write_conditional_on_the_etag_read_succeeds_once_and_a_stale_one_is_refused(storage):
@@ -47,8 +47,8 @@ def test_a_write_only_if_new_refuses_an_existing_key(storage):
 
 def test_aws_errors_the_adapters_do_not_translate_are_unavailable(stack):
     # Given adapters whose bucket and queue do not exist (S3 and SQS answer with client errors)
-    storage = Storage(stack.s3, "no-such-bucket-here")
-    queues = Queues(stack.sqs)
+    storage = S3BlobStore(stack.s3, "no-such-bucket-here")
+    queues = SqsQueues(stack.sqs)
     missing_queue = stack.resources.queue_urls["JobQueue"] + "-missing"
     # Then every call raises Unavailable, with the AWS error as its cause
     for call in (
@@ -73,4 +73,4 @@ def test_a_connection_failure_is_unavailable(stack):
         config=Config(retries={"max_attempts": 1}, connect_timeout=1),
     )
     with pytest.raises(Unavailable):
-        Storage(client, stack.resources.bucket).get_bytes("k")
+        S3BlobStore(client, stack.resources.bucket).get_bytes("k")

@@ -10,8 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from onair.errors import DocumentRejected
-from onair.formats.schedule import parse_schedule
 from onair.models import StoredSchedule, findings_to_dicts
+from onair.readers.schedule import parse_schedule
 from tests.conftest import SAMPLE_ONAIR, SAMPLE_XMLTV
 
 LIMIT = 1024 * 1024

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from onair.errors import InvalidSchedule, TooLarge
-from onair.formats.schedule import parse_schedule
 from onair.models import OnAirSchedule
+from onair.readers.schedule import parse_schedule
 from tests.conftest import ROOT, SAMPLE_ONAIR
 
 SAMPLES = sorted((ROOT / "samples").glob("*.xml"))
@@ -648,7 +648,7 @@ def test_schedule_json_stored_before_pools_existed_still_loads():
 
 def test_a_schedule_with_more_elements_than_the_limit_is_refused_while_streaming(monkeypatch):
     # Given a limit of 10 elements and a document with more (schedule, channels, 2 channels, library, ...)
-    monkeypatch.setattr("onair.formats.onair.MAX_ELEMENTS", 10)
+    monkeypatch.setattr("onair.readers.onair.MAX_ELEMENTS", 10)
     items = "".join(f'    <item id="i{n}" title="T" duration="PT1M"/>\n' for n in range(10))
     data = document(CHANNELS + "  <library>\n" + items + "  </library>\n")
     # When it is parsed
@@ -661,7 +661,7 @@ def test_a_schedule_with_more_elements_than_the_limit_is_refused_while_streaming
 
 def test_a_schedule_at_the_element_limit_is_read(monkeypatch):
     # Given a limit equal to the minimal document's 6 elements
-    monkeypatch.setattr("onair.formats.onair.MAX_ELEMENTS", 6)
+    monkeypatch.setattr("onair.readers.onair.MAX_ELEMENTS", 6)
     # When the minimal document is parsed
     # Then it is read
     assert parsed(SAMPLE_ONAIR).counts() == {"channels": 1, "items": 2}

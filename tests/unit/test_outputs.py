@@ -12,11 +12,11 @@ import pytest
 from lxml import etree
 
 from onair.errors import DocumentRejected
-from onair.formats.outputs import WRITERS
-from onair.formats.schedule import parse_schedule
 from onair.models import WEEKDAYS, Block, Channel, Item, OnAirSchedule, Pool, PoolMember, XmltvListing
 from onair.playout import generate
 from onair.playout.types import FillError, Playout, Report, RuleBreak, RunRange, Slot
+from onair.readers.schedule import parse_schedule
+from onair.writers import WRITERS
 from tests import readers
 from tests.conftest import SAMPLE_XMLTV, shared_path
 from tests.corpus import corpus_files

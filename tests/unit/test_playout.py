@@ -15,8 +15,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from onair.formats.outputs import WRITERS
-from onair.formats.schedule import parse_schedule
 from onair.models import (
     WEEKDAYS,
     Block,
@@ -35,6 +33,8 @@ from onair.playout import generate
 from onair.playout import xmltv as playout_xmltv
 from onair.playout.rotation import RELAXATION_ORDER, Clock, History, choose
 from onair.playout.types import Change, FillError, Playout, RunRange, Slot
+from onair.readers.schedule import parse_schedule
+from onair.writers import WRITERS
 from tests.steps import growth
 
 PARIS = ZoneInfo("Europe/Paris")

@@ -30,9 +30,6 @@ from zoneinfo import ZoneInfo, available_timezones
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from onair.formats.outputs import WRITERS
-from onair.formats.schedule import parse_schedule
-from onair.formats.xmltv import format_time
 from onair.models import (
     WEEKDAYS,
     Block,
@@ -48,6 +45,9 @@ from onair.models import (
 )
 from onair.playout import generate
 from onair.playout.types import Playout, RunRange, Slot
+from onair.readers.schedule import parse_schedule
+from onair.readers.xmltv import format_time
+from onair.writers import WRITERS
 from tests import readers
 
 # Zones that have bitten schedulers. With DST today: negative DST (Dublin), 30-minute DST (Lord Howe), a

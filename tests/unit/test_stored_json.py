@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 import pytest
 
 from onair import models
-from onair.formats.schedule import parse_schedule
 from onair.models import StoredSchedule, stored_json_chunks
+from onair.readers.schedule import parse_schedule
 from tests.conftest import SAMPLE_ONAIR, SAMPLE_XMLTV
 
 

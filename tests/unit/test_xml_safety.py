@@ -7,8 +7,8 @@ import gzip
 import pytest
 
 from onair.errors import DocumentRejected
-from onair.formats.schedule import parse_schedule
-from onair.formats.xml import Encoding, document_encoding
+from onair.readers.schedule import parse_schedule
+from onair.readers.xml import Encoding, document_encoding
 from tests.conftest import SAMPLE_XMLTV
 
 LIMIT = 1024 * 1024

@@ -10,13 +10,14 @@ from zoneinfo import ZoneInfo
 import pytest
 from lxml import etree
 
+from onair import writers
 from onair.errors import Finding, InvalidSchedule, NotASchedule
-from onair.formats import outputs, xmltv
-from onair.formats.schedule import parse_schedule
-from onair.formats.xml import iterparse
 from onair.models import XmltvListing
 from onair.playout import generate
 from onair.playout.types import RunRange
+from onair.readers import xmltv
+from onair.readers.schedule import parse_schedule
+from onair.readers.xml import iterparse
 from tests.conftest import SAMPLE_XMLTV, shared_path
 from tests.steps import growth
 
@@ -639,7 +640,7 @@ def test_a_guide_from_a_listing_in_years_1_to_999_imports_again_with_the_same_pr
 
     # When a run writes its guide.xml, and that guide is imported
     playout = generate(schedule, RunRange(None, 1), seed=1)
-    guide = outputs.guide_xml(schedule, playout)
+    guide = writers.guide_xml(schedule, playout)
     again, warnings = lenient(guide)
 
     # Then it imports cleanly, programme for programme, at the same instants

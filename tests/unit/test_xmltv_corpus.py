@@ -24,8 +24,8 @@ import pytest
 from lxml import etree
 
 from onair.errors import DocumentRejected
-from onair.formats.schedule import parse_schedule
 from onair.models import XmltvListing
+from onair.readers.schedule import parse_schedule
 from tests.conftest import shared_path
 
 

@@ -17,12 +17,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from onair.errors import InvalidSchedule
-from onair.formats.outputs import guide_xml
-from onair.formats.schedule import parse_schedule
-from onair.formats.xmltv import format_time, parse_time
 from onair.models import XmltvListing
 from onair.playout import generate
 from onair.playout.types import Playout, RunRange, Slot
+from onair.readers.schedule import parse_schedule
+from onair.readers.xmltv import format_time, parse_time
+from onair.writers import guide_xml
 
 OFFSETS = ("+0000", "+0100", "-0500", "+0530", "+1400", "-1400")
 CHANNELS = ("a.example", "b.example")

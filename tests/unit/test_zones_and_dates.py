@@ -10,8 +10,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from onair.formats.outputs import WRITERS
-from onair.formats.schedule import parse_schedule
 from onair.models import (
     WEEKDAYS,
     Block,
@@ -25,6 +23,8 @@ from onair.models import (
 )
 from onair.playout import generate
 from onair.playout.types import FillError, Playout, RunRange, Slot
+from onair.readers.schedule import parse_schedule
+from onair.writers import WRITERS
 
 
 def one_channel(

@@ -10,9 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from onair import keys
 from onair.errors import BadRequest, NotFound
-from onair.formats.outputs import WRITERS
 from onair.runs import load_status
 from onair.services import Services
+from onair.writers import WRITERS
 
 INLINE_OUTPUT_BYTES = 1024 * 1024  # larger outputs are answered with a redirect to a presigned S3 URL
 UPLOAD_CONTENT_TYPES = ("application/xml", "text/xml", "application/gzip")  # what a presigned PUT may send

@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from onair import keys, observability
+from onair import keys
+from onair.adapters import powertools as observability
 from onair.errors import DocumentRejected, NotFound, TooLarge, UnsupportedMediaType
-from onair.formats.schedule import ParsedSchedule, parse_schedule
 from onair.models import OnAirSchedule, StoredSchedule, findings_to_dicts, stored_json_chunks
 from onair.playout.budget import SlotFloor
+from onair.readers.schedule import ParsedSchedule, parse_schedule
 from onair.services import Services
 
 CONTENT_ENCODINGS = frozenset({"", "identity", "gzip", "x-gzip"})

@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from onair import keys, observability
+from onair import keys
+from onair.adapters import powertools as observability
+from onair.adapters.s3 import ObjectChanged
 from onair.errors import NotFound, OnAirError, RunInProgress, Transient
-from onair.formats.outputs import WRITERS
 from onair.imports import read_schedule
 from onair.models import StoredSchedule
 from onair.playout import generate
@@ -17,7 +18,7 @@ from onair.playout.budget import SlotBudget
 from onair.playout.types import RunRange
 from onair.runs import Job, RunStatus, load_status, load_status_and_etag, save_status
 from onair.services import Services
-from onair.storage import ObjectChanged
+from onair.writers import WRITERS
 
 RERUN_CODE = "job_failed"  # retried to exhaustion: a delivery after that (a DLQ redrive) runs it again
 FAILED_CODE = "cannot_generate"  # any other exception: the same schedule and request would fail again

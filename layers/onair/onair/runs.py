@@ -10,12 +10,12 @@ from zoneinfo import ZoneInfo
 from pydantic import Field, field_validator, model_validator
 
 from onair import keys
+from onair.adapters.s3 import ObjectChanged, ObjectExists
 from onair.errors import BadRequest, Conflict, Finding, NotFound
-from onair.formats.outputs import WRITERS
 from onair.models import Model
 from onair.playout.budget import SlotBudget, SlotFloor
 from onair.services import Services
-from onair.storage import ObjectChanged, ObjectExists
+from onair.writers import WRITERS
 
 MAX_DAYS = 366
 MAX_IDEMPOTENCY_KEY = 255

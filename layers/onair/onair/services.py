@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
 
+from onair.adapters.s3 import S3BlobStore
+from onair.adapters.sqs import SqsQueues
 from onair.config import Settings, settings
-from onair.queues import Queues
-from onair.storage import Storage
 
 
 def utc_now() -> datetime:
@@ -19,8 +19,8 @@ def utc_now() -> datetime:
 @dataclass(frozen=True)
 class Services:
     settings: Settings
-    storage: Storage
-    queues: Queues
+    storage: S3BlobStore
+    queues: SqsQueues
     clock: Callable[[], datetime] = field(default=utc_now)
 
 
@@ -28,4 +28,4 @@ class Services:
 def default_services() -> Services:
     """Real AWS clients (or moto, through AWS_ENDPOINT_URL), created on first use; tests call cache_clear()."""
     config = settings()
-    return Services(config, Storage.from_bucket(config.bucket), Queues.default())
+    return Services(config, S3BlobStore.from_bucket(config.bucket), SqsQueues.default())

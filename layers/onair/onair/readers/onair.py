@@ -22,7 +22,6 @@ from lxml import etree
 from pydantic import BaseModel, ValidationError
 
 from onair.errors import Finding, InvalidSchedule, TooLarge
-from onair.formats.xml import local_name
 from onair.models import (
     MAX_ITEM_SECONDS,
     MAX_PLAYS_PER_DAY,
@@ -42,6 +41,7 @@ from onair.models import (
     Rules,
     seconds_of_day,
 )
+from onair.readers.xml import local_name
 
 NAMESPACE = "urn:onair:schedule:1"
 SCHEMA_PATH = Path(__file__).parent / "schemas" / "onair-schedule-1.xsd"

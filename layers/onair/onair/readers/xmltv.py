@@ -24,8 +24,8 @@ from datetime import UTC, datetime, timedelta, timezone
 from lxml import etree
 
 from onair.errors import Finding, InvalidSchedule
-from onair.formats import xmltv_dtd as dtd
 from onair.models import XmltvChannel, XmltvListing, XmltvProgramme
+from onair.readers import xmltv_dtd as dtd
 
 # The elements the parser hands the reader: Python sees two events per programme, not one per element.
 READ_TAGS = ("channel", "programme")

@@ -5,15 +5,15 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from onair.aws import infrastructure
+from onair.adapters.aws import infrastructure
 
 
-class Queues:
+class SqsQueues:
     def __init__(self, sqs_client: Any) -> None:
         self._sqs = sqs_client
 
     @classmethod
-    def default(cls) -> Queues:
+    def default(cls) -> SqsQueues:
         import boto3  # created lazily so moto (mock_aws or a server via AWS_ENDPOINT_URL) is in place first
 
         return cls(boto3.client("sqs"))

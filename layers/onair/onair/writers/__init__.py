@@ -57,11 +57,12 @@ from typing import Any
 
 from lxml import etree
 
-# The hand-written xmltv.dtd content models the importer checks against (the DTD itself is not shipped).
-from onair.formats import xmltv_dtd as dtd
-from onair.formats.xmltv import attributes, format_time
 from onair.models import OnAirSchedule, XmltvListing
 from onair.playout.types import Playout, Slot
+
+# The hand-written xmltv.dtd content models the importer checks against (the DTD itself is not shipped).
+from onair.readers import xmltv_dtd as dtd
+from onair.readers.xmltv import attributes, format_time
 
 GENERATOR = "OnAir"
 DOCTYPE = '<!DOCTYPE tv SYSTEM "xmltv.dtd">'

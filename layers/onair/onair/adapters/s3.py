@@ -11,7 +11,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from onair.aws import infrastructure
+from onair.adapters.aws import infrastructure
 from onair.errors import NotFound, Unavailable
 
 SPOOL_BYTES = 8 * 1024 * 1024
@@ -41,13 +41,13 @@ class ObjectChanged(ConditionFailed):
 _CONDITION_CODES = ("PreconditionFailed", "ConditionalRequestConflict")
 
 
-class Storage:
+class S3BlobStore:
     def __init__(self, s3_client: Any, bucket: str) -> None:
         self._s3 = s3_client
         self.bucket = bucket
 
     @classmethod
-    def from_bucket(cls, bucket: str) -> Storage:
+    def from_bucket(cls, bucket: str) -> S3BlobStore:
         import boto3  # created lazily so moto (mock_aws or a server via AWS_ENDPOINT_URL) is in place first
         from botocore.config import Config
 

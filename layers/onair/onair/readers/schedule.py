@@ -6,10 +6,10 @@ import itertools
 from dataclasses import dataclass
 
 from onair.errors import Finding, NotASchedule, NotWellFormed
-from onair.formats.onair import read_onair
-from onair.formats.xml import iterparse, local_name, read_body, refuse_internal_subset, root_name
-from onair.formats.xmltv import READ_TAGS, read_xmltv
 from onair.models import OnAirSchedule, XmltvListing
+from onair.readers.onair import read_onair
+from onair.readers.xml import iterparse, local_name, read_body, refuse_internal_subset, root_name
+from onair.readers.xmltv import READ_TAGS, read_xmltv
 
 SCHEDULE_ROOTS = frozenset({"tv", "schedule"})
 

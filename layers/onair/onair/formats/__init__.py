@@ -1,1 +1,0 @@
-"""Document formats: hardened XML reading, the XMLTV and OnAir schedule readers, and the writers."""

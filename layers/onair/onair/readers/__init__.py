@@ -1,0 +1,1 @@
+"""Readers of schedule documents: hardened XML, XMLTV listings, OnAir schedules. Below the engine."""
