@@ -75,7 +75,7 @@ bench: $(VENV)/.installed
 # docs/openapi.json from the routes Powertools documents (tests/integration/test_openapi.py checks it is current)
 .PHONY: openapi
 openapi: $(VENV)/.installed
-	PYTHONPATH=layers/onair $(PY) functions/import/app.py docs/openapi.json
+	PYTHONPATH=layers/onair $(PY) -m onair.http.openapi docs/openapi.json
 
 # Load tests (loadtest/, docs/PERFORMANCE.md "Load"). Without URL they start the local stack on free ports.
 #   make load                                  Locust, closed model: 100 -> 500 -> 1000 users, LOAD_SECONDS each

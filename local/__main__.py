@@ -25,7 +25,7 @@ from typing import Any
 from local.environments import InvocationFailed, Pool
 from local.provision import DUMMY_CREDENTIALS, Resources, function_environment, provision
 from local.server import ApiServer, http_server
-from local.template import REGION, TEMPLATE, App, load_template
+from local.template import REGION, TEMPLATE, App, ScheduleTick, load_template
 
 HOST = "127.0.0.1"
 # Concurrent invocations of each HTTP function (Lambda execution environments, started as needed). They
@@ -74,6 +74,15 @@ class Worker:
             self.restart_at = None
             self.start(ctx)
             print(f"{self.name} restarted: pid {self.process.pid}", file=sys.stderr, flush=True)
+
+
+def _tick_forever(tick: ScheduleTick, pool: Pool, stopping: threading.Event) -> None:
+    """Invoke the scheduled function every tick.seconds (`python -m local.invoke` ticks it on demand)."""
+    while not stopping.wait(tick.seconds):
+        try:
+            pool.invoke({})
+        except InvocationFailed as error:  # the scheduler retries; so does the next tick
+            print(f"[{tick.function}] scheduled invocation failed: {error}", file=sys.stderr, flush=True)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -224,6 +233,10 @@ def main(argv: list[str] | None = None) -> int:
             raise SystemExit(f"the local stack failed to start: {error} (see the log above)") from error
         server = http_server(app, args.port, pools)
         threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True).start()
+        for tick in app.schedules:  # EventBridge Scheduler: the function, at the template's rate
+            pool = Pool(app, tick.function, environment(tick.function), 1, ctx)
+            pools[f"schedule:{tick.function}"] = pool
+            threading.Thread(target=_tick_forever, args=(tick, pool, stopping), daemon=True).start()
         print(banner(app, api, endpoint, resources), flush=True)
         print(f"ready: {api} in {time.monotonic() - started:.1f} s", flush=True)
         while not stopping.wait(0.5):

@@ -101,6 +101,24 @@ class SqsSource:
 
 
 @dataclass(frozen=True)
+class ScheduleTick:
+    """A ScheduleV2 (EventBridge Scheduler) event: the function is invoked every `seconds`."""
+
+    function: str
+    expression: str
+
+    @property
+    def seconds(self) -> int:
+        """rate(N minute|minutes|hour|hours|day|days); cron() needs a calendar the local stack lacks."""
+        found = re.fullmatch(r"rate\((\d+) (minute|hour|day)s?\)", self.expression.strip())
+        if found is None:
+            raise ValueError(
+                f"{self.function}: only rate(...) schedules run locally, not {self.expression!r}"
+            )
+        return int(found[1]) * {"minute": 60, "hour": 3600, "day": 86400}[found[2]]
+
+
+@dataclass(frozen=True)
 class QueueNotification:
     queue: str  # logical id
     event: str
@@ -118,6 +136,7 @@ class App:
     functions: Mapping[str, Function]
     routes: tuple[Route, ...]
     sqs_sources: tuple[SqsSource, ...]
+    schedules: tuple[ScheduleTick, ...]
     notifications: tuple[QueueNotification, ...]
     layers: tuple[Path, ...]
     raw: Mapping[str, Any] = field(repr=False)
@@ -235,7 +254,7 @@ def load_template(path: Path | str = TEMPLATE) -> App:
     bucket_props = resources[bucket_id].get("Properties", {})
 
     # A first pass with an empty App resolves parameters and pseudo parameters (names, numbers).
-    shell = App(path, parameters, bucket_id, "", {}, {}, (), (), (), (), raw)
+    shell = App(path, parameters, bucket_id, "", {}, {}, (), (), (), (), (), raw)
     bucket_name = str(shell.resolve(bucket_props.get("BucketName", bucket_id.lower())))
 
     queues: dict[str, Queue] = {}
@@ -254,12 +273,13 @@ def load_template(path: Path | str = TEMPLATE) -> App:
             max_receive_count=_int(shell.resolve(redrive.get("maxReceiveCount"))),
         )
 
-    shell = App(path, parameters, bucket_id, bucket_name, queues, {}, (), (), (), (), raw)
+    shell = App(path, parameters, bucket_id, bucket_name, queues, {}, (), (), (), (), (), raw)
     globals_fn: dict[str, Any] = raw.get("Globals", {}).get("Function", {})
     global_env = globals_fn.get("Environment", {}).get("Variables", {})
     functions: dict[str, Function] = {}
     routes: list[Route] = []
     sources: list[SqsSource] = []
+    ticks: list[ScheduleTick] = []
     for rid, r in resources.items():
         if r["Type"] != "AWS::Serverless::Function":
             continue
@@ -279,6 +299,8 @@ def load_template(path: Path | str = TEMPLATE) -> App:
             if event["Type"] == "HttpApi":
                 method = str(ep.get("Method", "ANY")).upper()
                 routes.append(Route("ANY" if method == "*" else method, ep.get("Path", "/{proxy+}"), rid))
+            elif event["Type"] == "ScheduleV2":
+                ticks.append(ScheduleTick(rid, str(shell.resolve(ep["ScheduleExpression"]))))
             elif event["Type"] == "SQS":
                 queue = ep["Queue"]
                 queue_id = queue["Fn::GetAtt"][0] if isinstance(queue, dict) else None
@@ -324,6 +346,7 @@ def load_template(path: Path | str = TEMPLATE) -> App:
         functions=functions,
         routes=tuple(routes),
         sqs_sources=tuple(sources),
+        schedules=tuple(ticks),
         notifications=tuple(notifications),
         layers=tuple(layers),
         raw=raw,

@@ -11,9 +11,11 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from onair.adapters.powertools import logger, metrics, tracer
-from onair.jobs import execute_run
-from onair.services import default_services
+from onair.bootstrap import services
+from onair.config import RunSettings
+from onair.usecases.jobs import execute_run
 
+RunSettings.from_env()  # cold start: a variable the template forgot fails the init, by name
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
@@ -23,7 +25,7 @@ def run_job(record: SQSRecord, lambda_context: LambdaContext) -> None:
     logger.set_correlation_id(run_id)  # the correlation id of every record this job logs
     logger.append_keys(run_id=run_id)
     status = execute_run(
-        default_services(),
+        services(RunSettings),
         message,
         # the run is this delivery's until Lambda ends the invocation; after that another may take it over
         lease=timedelta(milliseconds=lambda_context.get_remaining_time_in_millis()),

@@ -16,8 +16,7 @@ from local.provision import DUMMY_CREDENTIALS, Resources, function_environment, 
 from local.runtime import LambdaContext, load_handler, new_context
 from local.sqs import sqs_record
 from local.template import REGION, App, load_template
-from onair.config import settings
-from onair.services import default_services
+from onair.bootstrap import services
 from tests.conftest import Reply
 
 
@@ -32,14 +31,14 @@ class Stack:
         printer.text(f"Stack({self.resources.bucket})")  # hypothesis prints a failing example's arguments
 
     def api(self, method: str, path: str, body: bytes | str | None = None, **kwargs: Any) -> Reply:
-        """Call ImportFunction with the API Gateway event the deployed HTTP API would send."""
+        """Call the route's function with the API Gateway event the deployed HTTP API would send."""
         match = match_route(self.app.routes, method, path)
         assert match is not None, f"{method} {path} is not a route in template.yaml"
         data = body.encode() if isinstance(body, str) else body
         event = http_event(
             method, path, route=match.route, path_parameters=match.path_parameters, body=data, **kwargs
         )
-        result = self.invoke("ImportFunction", event)
+        result = self.invoke(match.route.function, event)
         raw = result.get("body") or ""
         payload = base64.b64decode(raw) if result.get("isBase64Encoded") else raw.encode()
         headers = {k.lower(): v for k, v in (result.get("headers") or {}).items()}
@@ -93,8 +92,6 @@ def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
         for function_id in app.functions:
             for name, value in function_environment(app, function_id, resources).items():
                 monkeypatch.setenv(name, value)
-        settings.cache_clear()
-        default_services.cache_clear()
+        services.cache_clear()
         yield Stack(app, resources, s3, sqs)
-        settings.cache_clear()
-        default_services.cache_clear()
+        services.cache_clear()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 
+from onair import keys
 from tests.conftest import SAMPLE_ONAIR, SAMPLE_XMLTV
 
 
@@ -20,9 +21,10 @@ def test_valid_xml_imports_without_error(stack):
     assert summary["warnings"] == []
     assert reply.headers["location"] == f"/schedules/{summary['id']}"
     assert stack.api("GET", f"/schedules/{summary['id']}").json() == summary
-    assert sorted(stack.keys(f"schedules/{summary['id']}/")) == [
-        f"schedules/{summary['id']}/{name}" for name in ("schedule.json", "source.xml", "summary.json")
-    ]
+    assert sorted(stack.keys(keys.schedule_prefix(summary["id"]))) == sorted(
+        [keys.schedule_record(summary["id"])]
+        + [keys.version_file(summary["id"], 1, name) for name in ("info.json", "schedule.json", "source.xml")]
+    )
 
 
 def test_onair_schedule_imports_with_its_item_count(stack):

@@ -80,7 +80,7 @@ def test_a_body_the_api_sent_as_text_is_read_as_its_utf8_bytes(stack, schedule_i
     event = http_event("POST", path, route=match.route, path_parameters=match.path_parameters)
     event |= {"body": '{"from": "2026-12-01", "days": 1}', "isBase64Encoded": False}
     # Then it is read all the same
-    assert stack.invoke("ImportFunction", event)["statusCode"] == 202
+    assert stack.invoke(match.route.function, event)["statusCode"] == 202
 
 
 @pytest.mark.parametrize(

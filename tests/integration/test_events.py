@@ -1,6 +1,7 @@
 """Every events/*.json through its handler (moto provisioned from template.yaml), so the samples cannot rot.
 
-A new event file is picked up automatically; its name's prefix says which function receives it.
+A new event file is picked up automatically; the template says which function receives it: an API event's
+route, an SQS record's queue, a scheduler tick's function (named by the file: scheduler-<what>.json).
 """
 
 from __future__ import annotations
@@ -13,17 +14,25 @@ from urllib.parse import unquote_plus
 
 import pytest
 
+from local.apigw import match_route
 from local.template import ROOT
 
 EVENTS = ROOT / "events"
-FUNCTION_BY_PREFIX = {"api-": "ImportFunction", "sqs-s3": "ImportFunction", "sqs-run": "RunFunction"}
 
 
-def function_for(path: Path) -> str:
-    for prefix, function_id in FUNCTION_BY_PREFIX.items():
-        if path.name.startswith(prefix):
-            return function_id
-    raise AssertionError(f"{path.name}: name it api-*, sqs-s3-* or sqs-run-* so a function receives it")
+def function_for(stack, path: Path, event: dict[str, Any]) -> str:
+    app = stack.app
+    if "routeKey" in event:
+        match = match_route(app.routes, *event["routeKey"].split(" ", 1))
+        assert match is not None, f"{path.name}: {event['routeKey']} is not a route of the template"
+        return match.route.function
+    if "Records" in event:
+        queue = event["Records"][0]["eventSourceARN"].rsplit(":", 1)[-1]
+        (source,) = [s for s in app.sqs_sources if app.queues[s.queue].name == queue]
+        return source.function
+    (tick,) = app.schedules  # a scheduler's event: the template's one scheduled function
+    assert path.name.startswith("scheduler-"), f"{path.name}: name a scheduler event scheduler-*.json"
+    return tick.function
 
 
 def load(path: Path) -> dict[str, Any]:
@@ -36,7 +45,8 @@ def body_of(result: dict[str, Any]) -> Any:
 
 
 def import_sample(stack) -> str:
-    result = stack.invoke("ImportFunction", load(EVENTS / "api-import-schedule.json"))
+    event = load(EVENTS / "api-import-schedule.json")
+    result = stack.invoke(function_for(stack, EVENTS / "api-import-schedule.json", event), event)
     assert result["statusCode"] == 201, result
     return body_of(result)["id"]
 
@@ -45,14 +55,14 @@ def import_sample(stack) -> str:
 def test_every_event_runs_through_its_handler(stack, path):
     # Given the state the event presumes (an imported schedule, a created run, an uploaded object)
     event = load(path)
-    function_id = function_for(path)
+    function_id = function_for(stack, path, event)
     check = prepare(stack, path.name, event)
     # When the event reaches its function
     result = stack.invoke(function_id, event)
     # Then nothing fails and the result has the documented shape
     if "routeKey" in event:
         assert result["statusCode"] < 500, result
-    else:
+    elif "Records" in event:
         assert result == {"batchItemFailures": []}
     check(result)
 
@@ -110,6 +120,18 @@ def prepare(stack, name: str, event: dict[str, Any]) -> Any:
             assert {"guide.xml", "playout.json"} <= set(run["outputs"])
 
         return check_run
+    if name.startswith("scheduler-refresh"):
+        # A schedule whose refresh policy is due at any time of day: the tick queues its run
+        document = (EVENTS / "schedule.xml").read_bytes()
+        created = stack.api("POST", "/schedules", document, query="refresh_days=2&refresh_at=00:00")
+        assert created.status == 201, created.body
+
+        def check_tick(result: dict[str, Any]) -> None:
+            assert len(result["queued"]) == 1 and result["skipped"] == {}, result
+            run = stack.api("GET", f"/runs/{result['queued'][0]}").json()
+            assert run["request"]["days"] == 2 and run["request"]["publish"] is True
+
+        return check_tick
     return lambda result: None
 
 

@@ -7,9 +7,9 @@ import json
 import pytest
 
 from local.sqs import sqs_record
-from onair.config import settings
+from onair import keys
+from onair.bootstrap import services
 from onair.errors import Unavailable
-from onair.services import default_services
 from tests.conftest import SAMPLE_ONAIR, SAMPLE_XMLTV
 
 
@@ -52,9 +52,7 @@ def test_a_failing_record_is_reported_and_the_rest_of_the_batch_succeeds(stack):
 
 def test_run_of_a_deleted_schedule_fails_without_retry(stack):
     given = requested_run(stack)
-    stack.s3.delete_object(
-        Bucket=stack.resources.bucket, Key=f"schedules/{given['schedule']['id']}/schedule.json"
-    )
+    assert stack.api("DELETE", f"/schedules/{given['schedule']['id']}").status == 204
     assert stack.invoke("RunFunction", event(stack, given["message"])) == {"batchItemFailures": []}
     status = stack.api("GET", f"/runs/{given['run']['id']}").json()
     assert status["status"] == "failed" and status["error"]["code"] == "not_found"
@@ -74,13 +72,13 @@ def delivered(message: dict, receive_count: int) -> dict:
 
 def test_last_delivery_of_a_job_storage_keeps_failing_marks_the_run_failed(stack, monkeypatch):
     given = requested_run(stack)
-    import onair.jobs
+    import onair.usecases.schedules
 
     # Given storage that fails every time the job reads its schedule (a transient error: worth retrying)
     def unavailable(*args, **kwargs):
         raise Unavailable("S3 is down")
 
-    monkeypatch.setattr(onair.jobs, "read_schedule", unavailable)
+    monkeypatch.setattr(onair.usecases.schedules, "read_model", unavailable)
     max_receive = max_receive_count(stack)
     # When SQS delivers it maxReceiveCount times, then each delivery is reported failed (redelivered)
     for attempt in range(1, max_receive + 1):
@@ -91,26 +89,30 @@ def test_last_delivery_of_a_job_storage_keeps_failing_marks_the_run_failed(stack
         assert stack.api("GET", f"/runs/{given['run']['id']}").json()["status"] == expected
     # And the last one marks the run failed with the reason
     status = stack.api("GET", f"/runs/{given['run']['id']}").json()
-    assert status["error"] == {"code": "job_failed", "message": "Unavailable: S3 is down"}
+    assert status["error"] == {"code": "job_failed", "message": "Unavailable: S3 is down", "details": []}
     assert status["attempts"] == max_receive
 
 
 def test_a_job_that_cannot_succeed_fails_at_once_with_its_reason_and_is_not_retried(stack, monkeypatch):
     given = requested_run(stack)
-    import onair.jobs
+    import onair.usecases.jobs
 
     # Given a job whose generation raises (a bug, or a schedule the engine cannot play): deterministic
     def crash(*args, **kwargs):
         raise RuntimeError("the engine fell over")
 
-    monkeypatch.setattr(onair.jobs, "generate", crash)
+    monkeypatch.setattr(onair.usecases.jobs, "generate", crash)
     # When it is delivered for the first time
     result = stack.invoke("RunFunction", event(stack, given["message"]))
     # Then the record is done (no redelivery) and the run failed with the reason, after one attempt
     assert result == {"batchItemFailures": []}
     status = stack.api("GET", f"/runs/{given['run']['id']}").json()
     assert (status["status"], status["attempts"]) == ("failed", 1)
-    assert status["error"] == {"code": "cannot_generate", "message": "RuntimeError: the engine fell over"}
+    assert status["error"] == {
+        "code": "cannot_generate",
+        "message": "RuntimeError: the engine fell over",
+        "details": [],
+    }
     # And a later delivery of the same message changes nothing
     assert stack.invoke("RunFunction", event(stack, delivered(given["message"], 2))) == {
         "batchItemFailures": []
@@ -127,7 +129,7 @@ def test_a_schedule_stored_before_the_import_bounds_fails_its_run_at_once(stack,
     # Given an OnAir schedule stored by an older import: a 400-digit weight became null (float inf in
     # JSON), or a fixed event item lasts PT999999999H
     given = requested_run(stack, SAMPLE_ONAIR, '{"from": "2026-12-01"}')
-    key = f"schedules/{given['schedule']['id']}/schedule.json"
+    key = keys.version_file(given["schedule"]["id"], 1, "schedule.json")
     stored = json.loads(stack.s3.get_object(Bucket=stack.resources.bucket, Key=key)["Body"].read())
     stored["schedule"]["items"][0].update(field)
     stack.s3.put_object(Bucket=stack.resources.bucket, Key=key, Body=json.dumps(stored).encode())
@@ -301,8 +303,7 @@ def test_a_run_that_passes_its_slot_budget_while_generating_fails_cleanly_once(s
     # Given a RunFunction of 130 MB (a budget of a few hundred slots), and a pool that could fill a day
     # with one 24-hour item but draws 1-second ones: the request cannot know, the engine finds out
     monkeypatch.setenv("RUN_MEMORY_MB", "130")
-    settings.cache_clear()
-    default_services.cache_clear()
+    services.cache_clear()
     given = requested_run(stack, WEIGHTED_BLIPS, '{"from": "2026-12-01"}')
     # When its job is delivered
     result = stack.invoke("RunFunction", event(stack, given["message"]))
@@ -317,8 +318,7 @@ def test_a_run_that_passes_its_slot_budget_while_generating_fails_cleanly_once(s
 def test_a_schedule_too_large_to_load_in_the_run_functions_memory_fails_its_run_at_once(stack, monkeypatch):
     # Given a RunFunction whose memory is all the runtime's (128 MB): no schedule leaves room for slots
     monkeypatch.setenv("RUN_MEMORY_MB", "128")
-    settings.cache_clear()
-    default_services.cache_clear()
+    services.cache_clear()
     given = requested_run(stack, SAMPLE_XMLTV, '{"from": "2026-12-01"}')
     assert stack.invoke("RunFunction", event(stack, given["message"])) == {"batchItemFailures": []}
     status = stack.api("GET", f"/runs/{given['run']['id']}").json()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from onair import keys
 from tests.conftest import ROOT
 
 RADIO = (ROOT / "samples" / "radio-rotation.xml").read_bytes()
@@ -24,7 +25,7 @@ def test_radio_sample_posted_to_the_api_is_stored_with_its_counts(stack):
     )
     # And the stored model keeps the blocks the playout engine will use
     stored = stack.s3.get_object(
-        Bucket=stack.resources.bucket, Key=f"schedules/{summary['id']}/schedule.json"
+        Bucket=stack.resources.bucket, Key=keys.version_file(summary["id"], 1, "schedule.json")
     )
     assert b'"blocks"' in stored["Body"].read()
 

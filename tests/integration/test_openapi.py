@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import gzip
 import json
-import runpy
 
 from local.apigw import http_event
 from local.template import ROOT
@@ -14,7 +13,9 @@ COMMITTED = ROOT / "docs" / "openapi.json"
 
 
 def generated_document() -> str:
-    return runpy.run_path(str(ROOT / "functions" / "import" / "app.py"))["openapi_document"]()
+    from onair.http.openapi import document
+
+    return document()
 
 
 def test_committed_openapi_document_is_current():
@@ -28,7 +29,7 @@ def test_committed_openapi_document_is_current():
 
 
 def test_openapi_document_covers_the_template_routes(stack):
-    # Given the routes API Gateway sends to ImportFunction
+    # Given the routes API Gateway sends to the functions
     document = json.loads(COMMITTED.read_text())
     documented = {f"{method.upper()} {path}" for path, item in document["paths"].items() for method in item}
     routed = {route.route_key for route in stack.app.routes if route.path != "/swagger"}
@@ -49,7 +50,7 @@ def test_openapi_document_covers_the_template_routes(stack):
 def test_swagger_ui_is_served_with_its_assets_inline(stack):
     # When a browser asks for /swagger (API Gateway sends it to ImportFunction once routed)
     event = http_event("GET", "/swagger", headers={"accept-encoding": "gzip"})
-    answer = stack.invoke("ImportFunction", event)
+    answer = stack.invoke("ApiFunction", event)
     # Then it gets the page, compressed, with Swagger UI's script and the API's document in it: no CDN
     assert answer["statusCode"] == 200
     headers = {name.lower(): value for name, value in answer["headers"].items()}
@@ -58,5 +59,5 @@ def test_swagger_ui_is_served_with_its_assets_inline(stack):
     assert "SwaggerUIBundle" in page and '"title": "OnAir"' in page
     assert "<link rel='stylesheet'" not in page and "<script src=" not in page
     # and ?format=json answers the document itself
-    as_json = stack.invoke("ImportFunction", http_event("GET", "/swagger", query="format=json"))
+    as_json = stack.invoke("ApiFunction", http_event("GET", "/swagger", query="format=json"))
     assert json.loads(as_json["body"])["info"]["title"] == "OnAir"

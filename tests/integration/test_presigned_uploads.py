@@ -14,8 +14,7 @@ from urllib.parse import parse_qsl, quote, urlsplit
 import boto3
 import pytest
 
-from onair.config import settings
-from onair.services import default_services
+from onair.bootstrap import services
 
 
 @pytest.fixture(autouse=True)
@@ -23,7 +22,7 @@ def environment_credentials(stack, monkeypatch):
     """The function signs with the credentials of its environment (as a Lambda role's): a fresh default
     session and clients, so the check below knows the secret."""
     monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)
-    default_services.cache_clear()
+    services.cache_clear()
 
 
 def signature_matches(url: str, method: str, headers: dict[str, str]) -> bool:
@@ -91,7 +90,6 @@ def test_content_type_outside_the_allow_list_is_refused(stack):
 
 def test_url_lifetime_comes_from_the_environment(stack, monkeypatch):
     monkeypatch.setenv("UPLOAD_URL_SECONDS", "120")
-    settings.cache_clear()
-    default_services.cache_clear()
+    services.cache_clear()
     grant = stack.api("POST", "/uploads").json()
     assert dict(parse_qsl(urlsplit(grant["url"]).query))["X-Amz-Expires"] == "120"

@@ -35,7 +35,7 @@ INTERNAL_KEY = re.compile(
             keys.incoming("ID"),
             keys.upload_status("ID"),
             keys.rejected("ID"),
-            keys.schedule_file("ID", "NAME"),
+            keys.schedule_prefix("ID"),
             keys.run_status("ID"),
             keys.run_output("ID", "NAME"),
             keys.run_idempotency("ID", "x").rpartition("/")[0] + "/",

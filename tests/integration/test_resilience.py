@@ -21,12 +21,15 @@ from botocore.exceptions import ClientError
 from local.redrive import redrive
 from local.sqs import sqs_record
 from local.template import REGION
-from onair import imports, jobs
+from onair import keys
+from onair.adapters.powertools import PowertoolsMetrics
 from onair.adapters.s3 import S3BlobStore
 from onair.adapters.sqs import SqsQueues
-from onair.config import settings
+from onair.bootstrap import Services, services
+from onair.config import Settings
 from onair.errors import RunInProgress, Unavailable
-from onair.services import Services, default_services
+from onair.usecases import jobs
+from onair.usecases import uploads as imports
 from tests.conftest import SAMPLE_ONAIR, SAMPLE_XMLTV
 
 RUN = json.dumps({"from": "2026-12-01", "days": 2, "seed": 5})
@@ -128,11 +131,12 @@ def clean_outputs(stack, document: bytes = SAMPLE_ONAIR, body: str = RUN) -> dic
 
 def own_services() -> Services:
     """Another execution environment: its own clients, as a concurrent Lambda instance has."""
-    config = settings()
+    config = Settings.from_env()
     return Services(
         config,
         S3BlobStore(boto3.client("s3", region_name=REGION), config.bucket),
         SqsQueues(boto3.client("sqs", region_name=REGION)),
+        PowertoolsMetrics(),
     )
 
 
@@ -183,10 +187,10 @@ def import_messages(stack, upload_id: str) -> list[dict[str, Any]]:
 
 
 def stored_schedule(stack, schedule_id: str) -> dict[str, bytes]:
-    prefix = f"schedules/{schedule_id}/"
+    """The record and version 1's files, by name."""
     return {
-        key[len(prefix) :]: stack.s3.get_object(Bucket=stack.resources.bucket, Key=key)["Body"].read()
-        for key in stack.keys(prefix)
+        key.rsplit("/", 1)[1]: stack.s3.get_object(Bucket=stack.resources.bucket, Key=key)["Body"].read()
+        for key in stack.keys(keys.schedule_prefix(schedule_id))
     }
 
 
@@ -331,14 +335,15 @@ def test_an_upload_notified_to_three_environments_at_once_imports_one_consistent
     assert {key.split("/")[1] for key in stack.keys("schedules/")} == {upload_id}
     files = stored_schedule(stack, upload_id)
     assert files["source.xml"] == SAMPLE_XMLTV
-    summary, model = json.loads(files["summary.json"]), json.loads(files["schedule.json"])
+    info, model, record = (json.loads(files[name]) for name in ("info.json", "schedule.json", "record.json"))
     status = json.loads(
         stack.s3.get_object(Bucket=stack.resources.bucket, Key=f"uploads/{upload_id}.json")["Body"].read()
     )
     assert status["status"] == "imported" and status["schedule_id"] == upload_id
-    assert status["summary"] == summary
-    assert summary["created_at"] == model["created_at"].replace("Z", "+00:00")
-    assert stack.api("GET", f"/schedules/{upload_id}").json() == summary
+    assert record["current"] == info and record["created_at"] == info["created_at"]
+    assert info["created_at"] == model["created_at"]
+    schedule = stack.api("GET", f"/schedules/{upload_id}").json()
+    assert (schedule["version"], schedule["created_at"]) == (1, info["created_at"])
 
 
 # --- a handler that dies mid-job ------------------------------------------------------------------------
@@ -420,7 +425,7 @@ def test_a_poison_job_is_retried_max_receive_count_times_then_dead_lettered_and_
     # And the run is failed with the reason, after as many attempts
     status = run_status(stack, run_id)
     assert status["status"] == "failed" and status["attempts"] == max_receive
-    assert status["error"] == {"code": "job_failed", "message": "Unavailable: disk on fire"}
+    assert status["error"] == {"code": "job_failed", "message": "Unavailable: disk on fire", "details": []}
     expire(stack, dlq, [dead])
     stats = queue_stats(stack)
     assert stats["jobs"] == IDLE and stats["dead_letters"] == {"jobs": 1, "imports": 0}
@@ -550,7 +555,7 @@ def test_a_throttled_job_send_is_retried_and_its_duplicate_runs_once(stack, aws_
     expected = clean_outputs(stack)
     schedule = stack.api("POST", "/schedules", SAMPLE_ONAIR).json()
     # Given SQS answering the next SendMessage with a throttling error (after taking the message)
-    default_services.cache_clear()  # a fresh environment, whose clients see the hook
+    services.cache_clear()  # a fresh environment, whose clients see the hook
     hook = throttle_once(400, "ThrottlingException")
     aws_events("before-send.sqs.SendMessage", hook)
     # When a run is requested

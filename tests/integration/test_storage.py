@@ -35,7 +35,7 @@ def test_a_write_conditional_on_an_etag_of_a_missing_object_is_refused(storage):
     etag = storage.put_json("runs/y/status.json", {"n": 1})
     with pytest.raises(ObjectChanged):
         storage.put_json("runs/z/status.json", {"n": 2}, if_match=etag)
-    assert storage.keys("runs/z/") == []
+    assert storage.list_keys("runs/z/") == []
 
 
 def test_a_write_only_if_new_refuses_an_existing_key(storage):

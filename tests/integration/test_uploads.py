@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from onair import keys
 from tests.conftest import SAMPLE_XMLTV
 
 
@@ -60,7 +61,10 @@ def test_duplicate_notification_imports_once(stack):
     first = stack.api("GET", f"/uploads/{upload_id}").json()
     stack.invoke("ImportFunction", event)
     assert stack.api("GET", f"/uploads/{upload_id}").json() == first
-    assert len(stack.keys("schedules/")) == 3
+    assert sorted(stack.keys("schedules/")) == sorted(
+        [keys.schedule_record(upload_id)]
+        + [keys.version_file(upload_id, 1, name) for name in ("info.json", "schedule.json", "source.xml")]
+    )
 
 
 def test_transient_storage_failure_fails_only_that_record(stack):
@@ -138,12 +142,12 @@ def test_a_put_after_the_upload_was_rejected_is_listed_too(stack):
 def test_an_upload_the_parser_fails_on_is_rejected_once_not_retried(stack, monkeypatch):
     # Given an upload on which the parser raises something other than a rejection (a bug the document
     # reveals, as an OverflowError on a year-9999 start did): the same bytes would fail the same way again
-    import onair.imports
+    import onair.readers.schedule
 
     def overflow(*args, **kwargs):
         raise OverflowError("date value out of range")
 
-    monkeypatch.setattr(onair.imports, "parse_schedule", overflow)
+    monkeypatch.setattr(onair.readers.schedule, "parse_schedule", overflow)
     upload_id = upload(stack, SAMPLE_XMLTV)
     # When its notification is delivered, then the record is done and the upload rejected with the reason
     assert stack.deliver("ImportQueue", "ImportFunction") == {"batchItemFailures": []}

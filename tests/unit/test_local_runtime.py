@@ -114,7 +114,10 @@ def test_partial_batch_response_rules(app):
     assert succeeded(records, {"batchItemFailures": [{"itemIdentifier": ""}]}, source) == []
 
 
-def test_handlers_load_by_path_with_a_lambda_like_context(app):
+def test_handlers_load_by_path_with_a_lambda_like_context(app, monkeypatch):
+    # Given the environment Lambda gives the function (its handler checks its settings when it loads)
+    for name, value in app.resolve(dict(app.functions["RunFunction"].environment)).items():
+        monkeypatch.setenv(name, str(value))
     handler = load_handler(app, "RunFunction")
     assert callable(handler)
     context = new_context(app, "RunFunction")

@@ -48,23 +48,36 @@ def test_functions_merge_globals_and_resolve_environment(app):
     assert run.code_uri == ROOT / "functions" / "run"
     assert (run.handler, run.timeout, run.memory_size) == ("app.lambda_handler", 120, 1024)
     assert run.reserved_concurrency == int(app.parameters["RunConcurrency"])
-    env = app.resolve(dict(app.functions["ImportFunction"].environment), {"JobQueue": "http://moto/JobQueue"})
+    env = app.resolve(dict(app.functions["ApiFunction"].environment), {"JobQueue": "http://moto/JobQueue"})
     assert env["BUCKET_NAME"] == app.bucket_name
-    assert env["POWERTOOLS_SERVICE_NAME"] == "onair-import"  # the function's value over Globals
+    assert env["POWERTOOLS_SERVICE_NAME"] == "onair-api"  # the function's value over Globals
     assert env["JOB_QUEUE_URL"] == "http://moto/JobQueue"
     assert env["IMPORT_DLQ_URL"].endswith("/123456789012/ImportDLQ")
     assert env["RUN_CONCURRENCY_LIMIT"] == app.parameters["RunConcurrency"]
 
 
-def test_http_routes_all_go_to_the_import_function(app):
-    keys = {route.route_key for route in app.routes}
+def test_http_routes_go_to_the_api_function_and_feeds_to_the_feed_function(app):
+    functions = {route.route_key: route.function for route in app.routes}
     assert {
-        "GET /health",
-        "POST /schedules",
-        "POST /schedules/{schedule_id}/runs",
-        "GET /runs/{run_id}",
-    } <= keys
-    assert {route.function for route in app.routes} == {"ImportFunction"}
+        "GET /health": "ApiFunction",
+        "POST /schedules": "ApiFunction",
+        "POST /schedules/{schedule_id}/runs": "ApiFunction",
+        "GET /runs/{run_id}": "ApiFunction",
+        "GET /feeds/{token}/{name}": "FeedFunction",
+        "HEAD /feeds/{token}/{name}": "FeedFunction",
+    }.items() <= functions.items()
+    assert set(functions.values()) == {"ApiFunction", "FeedFunction"}
+
+
+def test_scheduled_functions_and_their_rate(app):
+    (tick,) = app.schedules
+    assert (tick.function, tick.seconds) == ("RefreshFunction", 600)
+    assert (
+        tick.expression
+        == app.raw["Resources"]["RefreshFunction"]["Properties"]["Events"]["Tick"]["Properties"][
+            "ScheduleExpression"
+        ]
+    )
 
 
 def test_sqs_sources_and_their_caps(app):

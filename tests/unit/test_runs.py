@@ -7,8 +7,9 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from pydantic import ValidationError
 
-from onair.jobs import next_step
-from onair.runs import RunRequest, RunStatus
+from onair.records import RunStatus
+from onair.usecases.jobs import next_step
+from onair.usecases.runs import RunRequest
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 

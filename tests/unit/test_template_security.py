@@ -7,6 +7,7 @@ import fnmatch
 import json
 import re
 import tomllib
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -16,7 +17,9 @@ from local.template import ROOT, CfnLoader
 from onair import keys
 
 BUCKET = "onair-test-bucket"
-FUNCTIONS = ("ImportFunction", "RunFunction")
+FUNCTIONS = ("ApiFunction", "FeedFunction", "ImportFunction", "RunFunction", "RefreshFunction")
+# Players cannot sign requests: the feed routes are open, their token is the credential.
+OPEN_ROUTES = {"GET /health", "GET /feeds/{token}/{name}", "HEAD /feeds/{token}/{name}"}
 ID = "0b6f8c52-6d3e-4a4b-9a51-6f1c1d2e3f40"
 
 
@@ -101,8 +104,9 @@ def test_every_route_but_health_is_authorized_as_auth_mode_says(
 ):
     # Given the template deployed with AuthMode=mode
     parameters = {"AuthMode": mode}
-    # Then every route except GET /health uses that mode's authorization (and the JWT authorizer for jwt)
-    protected = {key: props for key, props in routes(resources).items() if key != "GET /health"}
+    # Then every route except GET /health and the feeds uses that mode's authorization (and the JWT
+    # authorizer for jwt)
+    protected = {key: props for key, props in routes(resources).items() if key not in OPEN_ROUTES}
     assert len(protected) >= 9
     for key, props in protected.items():
         assert evaluate(props.get("AuthorizationType"), template, parameters) == authorization, key
@@ -111,17 +115,18 @@ def test_every_route_but_health_is_authorized_as_auth_mode_says(
     assert enabled(resources["JwtAuthorizer"], template, parameters) == (mode == "jwt")
 
 
-def test_the_default_deployment_signs_every_route_but_health(template, resources):
+def test_the_default_deployment_signs_every_route_but_health_and_the_feeds(template, resources):
     for key, props in routes(resources).items():
-        expected = "NONE" if key == "GET /health" else "AWS_IAM"
+        expected = "NONE" if key in OPEN_ROUTES else "AWS_IAM"
         assert evaluate(props.get("AuthorizationType", "NONE"), template, {}) == expected, key
 
 
-def test_health_stays_open_in_every_mode(template, resources):
-    health = routes(resources)["GET /health"]
+@pytest.mark.parametrize("key", sorted(OPEN_ROUTES))
+def test_health_and_feeds_stay_open_in_every_mode(template, resources, key):
+    route = routes(resources)[key]
     for mode in ("iam", "jwt", "none"):
-        assert evaluate(health["AuthorizationType"], template, {"AuthMode": mode}) == "NONE"
-    assert "AuthorizerId" not in health
+        assert evaluate(route["AuthorizationType"], template, {"AuthMode": mode}) == "NONE"
+    assert "AuthorizerId" not in route
 
 
 def test_jwt_authorizer_takes_issuer_and_audiences_from_parameters(template, resources):
@@ -136,12 +141,13 @@ def test_jwt_authorizer_takes_issuer_and_audiences_from_parameters(template, res
     assert '"JwtIssuer"' in asserted and '"JwtAudience"' in asserted
 
 
-def test_every_route_reaches_the_import_function_in_payload_v2(resources):
+def test_feed_routes_reach_the_feed_function_and_the_others_the_api_function_in_payload_v2(resources):
     integrations = of_type(resources, "AWS::ApiGatewayV2::Integration")
     for key, props in routes(resources).items():
         (name,) = re.fullmatch(r"integrations/\$\{(\w+)\}", props["Target"]["Fn::Sub"]).groups()
         integration = integrations[name]["Properties"]
-        assert integration["IntegrationUri"] == {"Fn::GetAtt": ["ImportFunction", "Arn"]}, key
+        function = "FeedFunction" if key.split(" ")[1].startswith("/feeds/") else "ApiFunction"
+        assert integration["IntegrationUri"] == {"Fn::GetAtt": [function, "Arn"]}, key
         assert integration["PayloadFormatVersion"] == "2.0"
 
 
@@ -224,40 +230,69 @@ def test_s3_access_is_scoped_to_prefixes(resources):
         for statement in statements(resources, function):
             for pattern in s3_patterns(statement):
                 if pattern == f"arn:aws:s3:::{BUCKET}":
-                    assert as_list(statement["Action"]) == ["s3:ListBucket"], function  # 404 for missing keys
+                    # 404 for missing keys; deletions list every version of what they remove
+                    assert set(as_list(statement["Action"])) <= {"s3:ListBucket", "s3:ListBucketVersions"}
                 else:
                     prefix = pattern.split(f"{BUCKET}/", 1)[1]
-                    assert re.match(r"[a-z]+/", prefix), (function, pattern)  # never the whole bucket
+                    assert re.match(r"[a-z-]+/", prefix), (function, pattern)  # never the whole bucket
 
 
 # (function, action, key, allowed): every key the code uses (onair.keys), and some it must not reach.
 ACCESS = [
+    ("ApiFunction", "s3:PutObject", keys.upload_status(ID), True),
+    ("ApiFunction", "s3:GetObject", keys.upload_status(ID), True),
+    ("ApiFunction", "s3:PutObject", keys.incoming(ID), True),  # signs the presigned PUT
+    ("ApiFunction", "s3:GetObject", keys.incoming(ID), True),  # source excerpts of rejected uploads
+    ("ApiFunction", "s3:PutObject", keys.version_file(ID, 1, "source.xml"), True),
+    ("ApiFunction", "s3:AbortMultipartUpload", keys.version_file(ID, 1, "schedule.json"), True),
+    ("ApiFunction", "s3:PutObject", keys.schedule_record(ID), True),
+    ("ApiFunction", "s3:DeleteObjectVersion", keys.schedule_record(ID), True),  # DELETE /schedules/{id}
+    ("ApiFunction", "s3:PutObject", keys.feed_token("t"), True),
+    ("ApiFunction", "s3:DeleteObject", keys.feed_token("t"), True),  # rotation
+    ("ApiFunction", "s3:PutObject", keys.refresh_policy(ID), True),
+    ("ApiFunction", "s3:PutObject", keys.run_index(ID, datetime(2026, 12, 1, tzinfo=UTC), ID), True),
+    ("ApiFunction", "s3:PutObject", keys.run_status(ID), True),
+    ("ApiFunction", "s3:PutObject", keys.run_idempotency(ID, "key"), True),
+    ("ApiFunction", "s3:GetObject", keys.run_output(ID, "guide.xml"), True),
+    ("ApiFunction", "s3:PutObject", keys.run_output(ID, "guide.xml"), False),
+    ("ApiFunction", "s3:PutObject", keys.rejected(ID), False),
+    ("ApiFunction", "s3:DeleteObject", keys.upload_status(ID), False),
+    ("FeedFunction", "s3:GetObject", keys.feed_token("t"), True),
+    ("FeedFunction", "s3:GetObject", keys.published(ID), True),
+    ("FeedFunction", "s3:GetObject", keys.feed_file(ID, ID, "guide.xml"), True),
+    ("FeedFunction", "s3:GetObject", keys.version_file(ID, 1, "source.xml"), False),
+    ("FeedFunction", "s3:GetObject", keys.schedule_record(ID), False),
+    ("FeedFunction", "s3:PutObject", keys.feed_file(ID, ID, "guide.xml"), False),
+    ("FeedFunction", "s3:GetObject", keys.run_status(ID), False),
     ("ImportFunction", "s3:PutObject", keys.upload_status(ID), True),
-    ("ImportFunction", "s3:GetObject", keys.upload_status(ID), True),
     ("ImportFunction", "s3:GetObject", keys.incoming(ID), True),
-    ("ImportFunction", "s3:PutObject", keys.incoming(ID), True),  # signs the presigned PUT
-    ("ImportFunction", "s3:PutObject", keys.schedule_file(ID, "source.xml"), True),
-    ("ImportFunction", "s3:PutObject", keys.schedule_file(ID, "schedule.json"), True),
-    ("ImportFunction", "s3:AbortMultipartUpload", keys.schedule_file(ID, "schedule.json"), True),
-    ("ImportFunction", "s3:PutObject", keys.schedule_file(ID, "summary.json"), True),
-    ("ImportFunction", "s3:GetObject", keys.schedule_file(ID, "summary.json"), True),
+    ("ImportFunction", "s3:PutObject", keys.version_file(ID, 1, "schedule.json"), True),
+    ("ImportFunction", "s3:AbortMultipartUpload", keys.version_file(ID, 1, "schedule.json"), True),
+    ("ImportFunction", "s3:PutObject", keys.schedule_record(ID), True),
+    ("ImportFunction", "s3:GetObject", keys.schedule_record(ID), True),
+    ("ImportFunction", "s3:PutObject", keys.feed_token("t"), True),
     ("ImportFunction", "s3:PutObject", keys.rejected(ID), True),
-    ("ImportFunction", "s3:PutObject", keys.run_status(ID), True),
-    ("ImportFunction", "s3:GetObject", keys.run_status(ID), True),
-    ("ImportFunction", "s3:PutObject", keys.run_idempotency(ID, "key"), True),
-    ("ImportFunction", "s3:GetObject", keys.run_idempotency(ID, "key"), True),
-    ("ImportFunction", "s3:GetObject", keys.run_output(ID, "guide.xml"), True),
-    ("ImportFunction", "s3:PutObject", keys.run_output(ID, "guide.xml"), False),
-    ("ImportFunction", "s3:GetObject", keys.schedule_file(ID, "source.xml"), False),
-    ("ImportFunction", "s3:DeleteObject", keys.upload_status(ID), False),
-    ("RunFunction", "s3:GetObject", keys.schedule_file(ID, "schedule.json"), True),
+    ("ImportFunction", "s3:PutObject", keys.incoming(ID), False),  # the API presigns; imports only read
+    ("ImportFunction", "s3:PutObject", keys.run_status(ID), False),
+    ("ImportFunction", "s3:GetObject", keys.run_output(ID, "guide.xml"), False),
+    ("RunFunction", "s3:GetObject", keys.version_file(ID, 1, "schedule.json"), True),
     ("RunFunction", "s3:GetObject", keys.run_status(ID), True),
     ("RunFunction", "s3:PutObject", keys.run_status(ID), True),
     ("RunFunction", "s3:PutObject", keys.run_output(ID, "playout.json"), True),
-    ("RunFunction", "s3:PutObject", keys.schedule_file(ID, "schedule.json"), False),
+    ("RunFunction", "s3:PutObject", keys.feed_file(ID, ID, "guide.xml"), True),
+    ("RunFunction", "s3:PutObject", keys.published(ID), True),
+    ("RunFunction", "s3:PutObject", keys.schedule_record(ID), True),
+    ("RunFunction", "s3:PutObject", keys.version_file(ID, 1, "schedule.json"), False),
+    ("RunFunction", "s3:GetObject", keys.version_file(ID, 1, "source.xml"), False),
     ("RunFunction", "s3:GetObject", keys.incoming(ID), False),
     ("RunFunction", "s3:GetObject", keys.upload_status(ID), False),
     ("RunFunction", "s3:PutObject", keys.run_idempotency(ID, "key"), False),
+    ("RunFunction", "s3:DeleteObject", keys.schedule_record(ID), False),
+    ("RefreshFunction", "s3:GetObject", keys.refresh_policy(ID), True),
+    ("RefreshFunction", "s3:PutObject", keys.run_idempotency(ID, "refresh:2026-12-01"), True),
+    ("RefreshFunction", "s3:PutObject", keys.run_status(ID), True),
+    ("RefreshFunction", "s3:PutObject", keys.refresh_policy(ID), False),
+    ("RefreshFunction", "s3:GetObject", keys.version_file(ID, 1, "source.xml"), False),
 ]
 
 
@@ -279,13 +314,20 @@ def queue_access(resources: dict[str, Any], function: str) -> dict[str, set[str]
 
 def test_queue_access_is_what_each_function_does(resources):
     consume = {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"}
+    stats = {"sqs:GetQueueAttributes"}
+    assert queue_access(resources, "ApiFunction") == {
+        "JobQueue": {"sqs:SendMessage", *stats},  # queues runs; queue-stats
+        "ImportQueue": stats,
+        "ImportDLQ": stats,
+        "JobDLQ": stats,
+    }
+    assert queue_access(resources, "FeedFunction") == {}
     assert queue_access(resources, "ImportFunction") == {
-        "ImportQueue": consume,  # consumes S3 notifications; reports its depth
-        "JobQueue": {"sqs:SendMessage", "sqs:GetQueueAttributes"},  # queues runs
-        "ImportDLQ": {"sqs:SendMessage", "sqs:GetQueueAttributes"},  # forwards rejected uploads
-        "JobDLQ": {"sqs:GetQueueAttributes"},  # queue-stats only
+        "ImportQueue": consume,  # consumes S3 notifications
+        "ImportDLQ": {"sqs:SendMessage"},  # forwards rejected uploads
     }
     assert queue_access(resources, "RunFunction") == {"JobQueue": consume}
+    assert queue_access(resources, "RefreshFunction") == {"JobQueue": {"sqs:SendMessage"}}
 
 
 def test_logs_go_to_each_functions_own_group_with_retention(resources):
@@ -315,14 +357,30 @@ def alarms(resources: dict[str, Any]) -> list[dict[str, Any]]:
     return [r["Properties"] for r in of_type(resources, "AWS::CloudWatch::Alarm").values()]
 
 
-@pytest.mark.parametrize("queue", ["JobDLQ", "ImportDLQ"])
-def test_any_message_in_a_dead_letter_queue_raises_an_alarm(resources, queue):
+def test_any_message_in_the_job_dead_letter_queue_raises_an_alarm(resources):
     (alarm,) = [
         a
         for a in alarms(resources)
-        if a["Dimensions"] == [{"Name": "QueueName", "Value": {"Fn::GetAtt": [queue, "QueueName"]}}]
+        if a["Dimensions"] == [{"Name": "QueueName", "Value": {"Fn::GetAtt": ["JobDLQ", "QueueName"]}}]
     ]
     assert (alarm["Namespace"], alarm["MetricName"]) == ("AWS/SQS", "ApproximateNumberOfMessagesVisible")
+    assert (alarm["ComparisonOperator"], alarm["Threshold"]) == ("GreaterThanThreshold", 0)
+    assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}]
+
+
+def test_only_unexpected_import_dead_letters_raise_an_alarm_not_rejections(resources):
+    # Rejected uploads are forwarded to ImportDLQ with their reason by design: its depth raises nothing
+    assert not [
+        a
+        for a in alarms(resources)
+        if a["Dimensions"] == [{"Name": "QueueName", "Value": {"Fn::GetAtt": ["ImportDLQ", "QueueName"]}}]
+    ]
+    # An upload that failed every delivery is counted by ImportFunction on its last one, and alarms
+    (alarm,) = [a for a in alarms(resources) if a["MetricName"] == "UploadsDeadLettered"]
+    assert (alarm["Namespace"], alarm["Dimensions"]) == (
+        "OnAir",
+        [{"Name": "service", "Value": "onair-import"}],
+    )
     assert (alarm["ComparisonOperator"], alarm["Threshold"]) == ("GreaterThanThreshold", 0)
     assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}]
 

@@ -22,7 +22,7 @@ from onair.playout import generate
 from onair.playout.types import Playout, RunRange, Slot
 from onair.readers.schedule import parse_schedule
 from onair.readers.xmltv import format_time, parse_time
-from onair.writers import guide_xml
+from onair.writers.guide import guide_xml
 
 OFFSETS = ("+0000", "+0100", "-0500", "+0530", "+1400", "-1400")
 CHANNELS = ("a.example", "b.example")

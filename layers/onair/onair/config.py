@@ -1,49 +1,77 @@
-"""Typed settings, read from the environment that template.yaml declares, once per cold start."""
+"""Typed settings per function, read once from the environment template.yaml gives it, at cold start.
+
+Each function's handler builds its own model (`ApiSettings.from_env()` …) when it is imported, so a
+variable the template forgot fails the init with its name instead of the first request that needs it.
+The use cases read the fields of the common `Settings`; a function's model makes required what it uses.
+"""
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
-from functools import cache
+from collections.abc import Mapping
+from typing import Self
+
+from pydantic import BaseModel, ConfigDict, Field
+
+MIB = 1024 * 1024
 
 
-@dataclass(frozen=True)
-class Settings:
-    bucket: str
-    run_memory_mb: int  # RunFunction's MemorySize (RunMemorySize): its slot budget, predicted by the API too
-    job_queue_url: str = ""
-    import_queue_url: str = ""
-    import_dlq_url: str = ""
-    job_dlq_url: str = ""
-    run_concurrency_limit: int = 0
-    max_receive_count: int = 5
-    max_import_bytes: int = 5 * 1024 * 1024
-    max_upload_bytes: int = 200 * 1024 * 1024
-    upload_url_seconds: int = 900
+class Settings(BaseModel):
+    """Every function's settings. A field left at its default is one the function does not use."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
+
+    bucket: str = Field(alias="BUCKET_NAME", min_length=1)
+    max_receive_count: int = Field(5, alias="MAX_RECEIVE_COUNT", ge=1)
+    run_memory_mb: int = Field(1024, alias="RUN_MEMORY_MB", ge=128)
+    job_queue_url: str = Field("", alias="JOB_QUEUE_URL")
+    import_queue_url: str = Field("", alias="IMPORT_QUEUE_URL")
+    import_dlq_url: str = Field("", alias="IMPORT_DLQ_URL")
+    job_dlq_url: str = Field("", alias="JOB_DLQ_URL")
+    run_concurrency_limit: int = Field(0, alias="RUN_CONCURRENCY_LIMIT")
+    max_import_bytes: int = Field(5 * MIB, alias="MAX_IMPORT_BYTES", ge=1)
+    max_upload_bytes: int = Field(200 * MIB, alias="MAX_UPLOAD_BYTES", ge=1)
+    upload_url_seconds: int = Field(900, alias="UPLOAD_URL_SECONDS", ge=60)
+    public_base_url: str = Field("", alias="PUBLIC_BASE_URL")  # feeds' absolute URLs; "" = the request's host
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
-        env = dict(os.environ if env is None else env)
-
-        def number(name: str, default: int) -> int:
-            return int(env.get(name) or default)
-
-        return cls(
-            bucket=env["BUCKET_NAME"],
-            run_memory_mb=int(env["RUN_MEMORY_MB"]),
-            job_queue_url=env.get("JOB_QUEUE_URL", ""),
-            import_queue_url=env.get("IMPORT_QUEUE_URL", ""),
-            import_dlq_url=env.get("IMPORT_DLQ_URL", ""),
-            job_dlq_url=env.get("JOB_DLQ_URL", ""),
-            run_concurrency_limit=number("RUN_CONCURRENCY_LIMIT", 0),
-            max_receive_count=number("MAX_RECEIVE_COUNT", cls.max_receive_count),
-            max_import_bytes=number("MAX_IMPORT_BYTES", cls.max_import_bytes),
-            max_upload_bytes=number("MAX_UPLOAD_BYTES", cls.max_upload_bytes),
-            upload_url_seconds=number("UPLOAD_URL_SECONDS", cls.upload_url_seconds),
-        )
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Self:
+        return cls.model_validate(dict(os.environ if env is None else env))
 
 
-@cache
-def settings() -> Settings:
-    """The settings of this execution environment (the environment does not change while it lives)."""
-    return Settings.from_env()
+def _required(alias: str) -> str:
+    return Field(alias=alias, min_length=1)  # type: ignore[no-any-return]
+
+
+class ApiSettings(Settings):
+    """ApiFunction: the management routes (imports, reads, run requests, uploads, queue stats)."""
+
+    run_memory_mb: int = Field(alias="RUN_MEMORY_MB", ge=128)
+    job_queue_url: str = _required("JOB_QUEUE_URL")
+    import_queue_url: str = _required("IMPORT_QUEUE_URL")
+    import_dlq_url: str = _required("IMPORT_DLQ_URL")
+    job_dlq_url: str = _required("JOB_DLQ_URL")
+    run_concurrency_limit: int = Field(alias="RUN_CONCURRENCY_LIMIT", ge=1)
+
+
+class FeedSettings(Settings):
+    """FeedFunction: the public feed routes (read only)."""
+
+
+class ImportSettings(Settings):
+    """ImportFunction: presigned uploads landed in S3, from ImportQueue."""
+
+    import_dlq_url: str = _required("IMPORT_DLQ_URL")
+
+
+class RunSettings(Settings):
+    """RunFunction: run jobs from JobQueue."""
+
+    run_memory_mb: int = Field(alias="RUN_MEMORY_MB", ge=128)
+
+
+class RefreshSettings(Settings):
+    """RefreshFunction: the scheduler's tick queues the day's refresh runs."""
+
+    job_queue_url: str = _required("JOB_QUEUE_URL")
+    run_memory_mb: int = Field(alias="RUN_MEMORY_MB", ge=128)

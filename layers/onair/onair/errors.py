@@ -59,6 +59,13 @@ class Conflict(OnAirError):
     code = "conflict"
 
 
+class PreconditionFailed(OnAirError):
+    """A conditional request (If-Match) names a version that is no longer the current one."""
+
+    status = 412
+    code = "precondition_failed"
+
+
 class DocumentRejected(OnAirError):
     """An XML document that cannot be imported. Permanent: retrying the same bytes gives the same answer."""
 

@@ -6,7 +6,7 @@ OnAir so that code run outside a function (tests, scripts) never fails to flush 
 
 Metrics are CloudWatch embedded metric format (EMF) documents printed to stdout; the handlers'
 `@metrics.log_metrics` flushes the ones added during an invocation. The use cases record what happened
-through the functions below (plain Python: no Lambda dependency), so the handlers stay thin.
+through the Metrics port (onair.ports), which PowertoolsMetrics implements here.
 
 | metric | unit | dimensions |
 |---|---|---|
@@ -19,10 +19,12 @@ through the functions below (plain Python: no Lambda dependency), so the handler
 
 from __future__ import annotations
 
+import logging
 import os
 import warnings
 
 from aws_lambda_powertools import Logger, Metrics, Tracer, single_metric
+from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from aws_lambda_powertools.metrics import MetricUnit
 
 NAMESPACE_ENV = "POWERTOOLS_METRICS_NAMESPACE"  # the variable Powertools reads
@@ -35,29 +37,37 @@ metrics = Metrics(namespace=os.environ.get(NAMESPACE_ENV) or DEFAULT_NAMESPACE)
 warnings.filterwarnings("ignore", message="No application metrics to publish", category=UserWarning)
 
 
-def import_accepted() -> None:
-    metrics.add_metric(name="ImportsAccepted", unit=MetricUnit.Count, value=1)
+# The use cases log through the standard library (they import no Powertools), to children of the "onair"
+# logger: it gets this one's handler and JSON format, so their records carry the invocation's keys too.
+logging.getLogger("onair")
+copy_config_to_registered_loggers(source_logger=logger, include={"onair"})
 
 
-def import_rejected(code: str) -> None:
-    """The total goes with the invocation's other metrics; the per-code count is a document of its own,
-    because a dimension added to `metrics` would apply to every metric of the flush."""
-    metrics.add_metric(name="ImportsRejected", unit=MetricUnit.Count, value=1)
-    with single_metric(
-        name="ImportsRejected",
-        unit=MetricUnit.Count,
-        value=1,
-        namespace=metrics.namespace,
-        default_dimensions=metrics.default_dimensions,
-    ) as metric:
-        if metrics.service:
-            metric.add_dimension(name="service", value=str(metrics.service))
-        metric.add_dimension(name="code", value=code)
+class PowertoolsMetrics:
+    """The Metrics port (onair.ports) as EMF through Powertools Metrics."""
 
+    def import_accepted(self) -> None:
+        metrics.add_metric(name="ImportsAccepted", unit=MetricUnit.Count, value=1)
 
-def run_finished(*, succeeded: bool, seconds: float | None, rule_breaks: int | None) -> None:
-    metrics.add_metric(name="RunsSucceeded" if succeeded else "RunsFailed", unit=MetricUnit.Count, value=1)
-    if seconds is not None:
-        metrics.add_metric(name="RunDuration", unit=MetricUnit.Seconds, value=round(seconds, 3))
-    if rule_breaks is not None:
-        metrics.add_metric(name="RuleBreaks", unit=MetricUnit.Count, value=rule_breaks)
+    def import_rejected(self, code: str) -> None:
+        """The total goes with the invocation's other metrics; the per-code count is a document of its
+        own, because a dimension added to `metrics` would apply to every metric of the flush."""
+        metrics.add_metric(name="ImportsRejected", unit=MetricUnit.Count, value=1)
+        with single_metric(
+            name="ImportsRejected",
+            unit=MetricUnit.Count,
+            value=1,
+            namespace=metrics.namespace,
+            default_dimensions=metrics.default_dimensions,
+        ) as metric:
+            if metrics.service:
+                metric.add_dimension(name="service", value=str(metrics.service))
+            metric.add_dimension(name="code", value=code)
+
+    def run_finished(self, *, succeeded: bool, seconds: float | None, rule_breaks: int | None) -> None:
+        name = "RunsSucceeded" if succeeded else "RunsFailed"
+        metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
+        if seconds is not None:
+            metrics.add_metric(name="RunDuration", unit=MetricUnit.Seconds, value=round(seconds, 3))
+        if rule_breaks is not None:
+            metrics.add_metric(name="RuleBreaks", unit=MetricUnit.Count, value=rule_breaks)

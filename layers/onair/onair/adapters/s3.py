@@ -1,41 +1,23 @@
-"""The S3 adapter: the only module that talks to S3. The client is injected (moto in tests)."""
+"""The S3 adapter (the BlobStore port of onair.ports): the only module that talks to S3. The client is
+injected (moto in tests)."""
 
 from __future__ import annotations
 
 import json
 import tempfile
 from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from onair.adapters.aws import infrastructure
 from onair.errors import NotFound, Unavailable
+from onair.ports import ObjectChanged, ObjectExists, ObjectInfo
 
 SPOOL_BYTES = 8 * 1024 * 1024
 # Keys are the bucket's business, not the client's: the use case that asked names what is missing (the
 # ClientError chained to this one keeps the key for the logs).
 MISSING = "the requested object does not exist"
-
-
-@dataclass(frozen=True)
-class ObjectInfo:
-    size: int
-    modified: datetime
-
-
-class ConditionFailed(Exception):
-    """A conditional write did not happen: the object is not in the state the writer required."""
-
-
-class ObjectExists(ConditionFailed):
-    """A conditional write (If-None-Match: *) found the key already written."""
-
-
-class ObjectChanged(ConditionFailed):
-    """A conditional write (If-Match: the ETag read) found another version: someone wrote in between."""
 
 
 _CONDITION_CODES = ("PreconditionFailed", "ConditionalRequestConflict")
@@ -84,7 +66,7 @@ class S3BlobStore:
             if error.response["Error"]["Code"] in ("NoSuchKey", "404"):
                 raise NotFound(MISSING) from error
             raise
-        return ObjectInfo(int(head["ContentLength"]), head["LastModified"])
+        return ObjectInfo(int(head["ContentLength"]), head["LastModified"], str(head["ETag"]))
 
     @infrastructure
     def put_bytes(
@@ -135,9 +117,44 @@ class S3BlobStore:
         return self.put_bytes(key, data, "application/json", only_new=only_new, if_match=if_match)
 
     @infrastructure
-    def keys(self, prefix: str) -> list[str]:
-        pages = self._s3.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix)
-        return [item["Key"] for page in pages for item in page.get("Contents", [])]
+    def list_keys(self, prefix: str, *, start_after: str | None = None, limit: int = 1000) -> list[str]:
+        found: list[str] = []
+        extra = {"StartAfter": start_after} if start_after else {}
+        pages = self._s3.get_paginator("list_objects_v2").paginate(
+            Bucket=self.bucket, Prefix=prefix, PaginationConfig={"PageSize": min(limit, 1000)}, **extra
+        )
+        for page in pages:
+            found.extend(item["Key"] for item in page.get("Contents", []))
+            if len(found) >= limit:
+                break
+        return found[:limit]
+
+    @infrastructure
+    def delete(self, key: str) -> None:
+        self._delete_versions(prefix=key, exact=True)
+
+    @infrastructure
+    def delete_prefix(self, prefix: str) -> int:
+        return self._delete_versions(prefix=prefix, exact=False)
+
+    def _delete_versions(self, *, prefix: str, exact: bool) -> int:
+        """Every version and delete marker under `prefix` (the bucket is versioned: a plain delete would
+        only hide the object behind a marker, and its data would stay for the noncurrent-version days)."""
+        deleted: set[str] = set()
+        pages = self._s3.get_paginator("list_object_versions").paginate(Bucket=self.bucket, Prefix=prefix)
+        for page in pages:
+            entries = [
+                {"Key": entry["Key"], "VersionId": entry["VersionId"]}
+                for group in ("Versions", "DeleteMarkers")
+                for entry in page.get(group, [])
+                if not exact or entry["Key"] == prefix
+            ]
+            for start in range(0, len(entries), 1000):  # DeleteObjects takes 1,000 keys at most
+                self._s3.delete_objects(
+                    Bucket=self.bucket, Delete={"Objects": entries[start : start + 1000], "Quiet": True}
+                )
+            deleted.update(entry["Key"] for entry in entries)
+        return len(deleted)
 
     @infrastructure
     def presigned_put(self, key: str, seconds: int, content_type: str) -> str:

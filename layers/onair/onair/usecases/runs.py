@@ -1,24 +1,28 @@
-"""Run requests and their status documents (runs/{id}/status.json), shared by the API and the run job."""
+"""Run requests, their status documents (runs/{id}/status.json), the run list and the run outputs."""
 
 from __future__ import annotations
 
 import contextlib
-from datetime import date, datetime, timedelta
-from typing import Any, Literal
+from dataclasses import dataclass
+from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 from pydantic import Field, field_validator, model_validator
 
 from onair import keys
-from onair.adapters.s3 import ObjectChanged, ObjectExists
+from onair.bootstrap import Services
 from onair.errors import BadRequest, Conflict, Finding, NotFound
 from onair.models import Model
 from onair.playout.budget import SlotBudget, SlotFloor
-from onair.services import Services
+from onair.ports import ObjectChanged, ObjectExists
+from onair.records import MAX_DAYS, Job, RunStatus, ScheduleRecord
+from onair.usecases import schedules
 from onair.writers import WRITERS
 
-MAX_DAYS = 366
 MAX_IDEMPOTENCY_KEY = 255
+MAX_LIST = 100
+INLINE_OUTPUT_BYTES = 1024 * 1024  # larger outputs are answered with a redirect to a presigned S3 URL
+PRESIGNED_GET_SECONDS = 3600  # S3 checks a URL's expiry when the download starts: a slow one finishes
 # A day's margin inside years 1-9999 on each side: every instant of a run (its last day's midnight, an
 # event of up to 24 h that starts then, in any zone's offset, in UTC too) stays a date Python can hold.
 FIRST_RUN_DAY = date(1, 1, 2)
@@ -32,6 +36,7 @@ class RunRequest(Model):
     days: int = Field(default=1, ge=1, le=MAX_DAYS)
     seed: int = Field(default=0, ge=0, le=2**63 - 1)
     formats: list[str] | None = Field(default=None, description="output names; all when omitted")
+    publish: bool = Field(default=True, description="on success, the outputs become the schedule's feed")
 
     @field_validator("formats")
     @classmethod
@@ -53,39 +58,6 @@ class RunRequest(Model):
                 f"the run's days must lie between {FIRST_RUN_DAY.isoformat()} and {LAST_RUN_DAY.isoformat()}"
             )
         return self
-
-
-class Job(Model):
-    """The JobQueue message: everything a run needs, fixed when the run was requested (so retries agree)."""
-
-    run_id: str
-    schedule_id: str
-    from_: date | None = Field(default=None, alias="from")
-    days: int = Field(ge=1, le=MAX_DAYS)
-    seed: int
-    formats: list[str]
-
-    def message(self) -> dict[str, Any]:
-        return self.model_dump(mode="json", by_alias=True)
-
-
-Status = Literal["queued", "running", "succeeded", "failed"]
-
-
-class RunStatus(Model):
-    id: str
-    schedule_id: str
-    status: Status
-    created_at: datetime
-    started_at: datetime | None = None
-    finished_at: datetime | None = None
-    request: dict[str, Any]
-    outputs: list[str] = Field(default_factory=list)
-    report: dict[str, Any] | None = None
-    error: dict[str, Any] | None = None
-    attempts: int = 0
-    sent_at: datetime | None = None  # the job message was sent: a repeated request sends nothing
-    lease_until: datetime | None = None  # running: when the delivery running it ends, at the latest
 
 
 # Every change of a status after its creation is a conditional write on the ETag it was read with, so two
@@ -116,23 +88,21 @@ def load_status_and_etag(services: Services, run_id: str) -> tuple[RunStatus, st
 def create_run(
     services: Services, schedule_id: str, request: RunRequest, idempotency_key: str | None = None
 ) -> RunStatus:
-    """Queue a run. With an Idempotency-Key, the same key and request give the same run (not a second
-    one); the same key with another request is a 409."""
-    keys.checked_id(schedule_id, "schedule")
-    try:
-        summary = services.storage.get_json(keys.schedule_file(schedule_id, "summary.json"))
-    except NotFound as error:
-        raise keys.unknown("schedule", schedule_id) from error
-    if "slot_floor" in summary:  # OnAir schedules imported since the floor exists
-        _check_size(services, SlotFloor.model_validate(summary["slot_floor"]), request)
+    """Queue a run of the schedule's current version. With an Idempotency-Key, the same key and request
+    give the same run (not a second one); the same key with another request is a 409."""
+    record = schedules.load_record(services, schedule_id)
+    if record.current.slot_floor is not None:
+        _check_size(services, record.current.slot_floor, request)
     job = Job.model_validate(
         {
             "run_id": keys.new_id(),
             "schedule_id": schedule_id,
+            "version": record.version,
             "from": request.from_,
             "days": request.days,
             "seed": request.seed,
             "formats": request.formats or list(WRITERS),
+            "publish": request.publish,
         }
     )
     if idempotency_key is not None:
@@ -148,10 +118,18 @@ def create_run(
     status = RunStatus(
         id=job.run_id,
         schedule_id=schedule_id,
+        schedule_version=job.version,
         status="queued",
         created_at=services.clock(),
         request=job.message(),
     )
+    for index in (
+        keys.run_index(status.id, status.created_at),
+        keys.run_index(status.id, status.created_at, schedule_id),
+    ):
+        services.storage.put_json(
+            index, {"run_id": status.id}
+        )  # not empty: moto's server hangs on a 0-byte PUT
     try:
         # before the message, so the job always finds its status
         etag = save_status(services, status, only_new=True)
@@ -183,7 +161,20 @@ def _send(services: Services, job: Job, status: RunStatus, etag: str) -> RunStat
     sent = status.model_copy(update={"sent_at": services.clock()})
     with contextlib.suppress(ObjectChanged):  # a delivery of the job moved the run on: it was received
         save_status(services, sent, if_match=etag)
+    note_run(services, sent)
     return sent
+
+
+def note_run(services: Services, status: RunStatus) -> None:
+    """The schedule's record shows its latest run (a newer one is not replaced by an older one)."""
+
+    def note(record: ScheduleRecord) -> ScheduleRecord:
+        last = record.last_run
+        if last is not None and last.id != status.id and last.created_at > status.created_at:
+            return record
+        return record.model_copy(update={"last_run": status.brief()})
+
+    schedules.update_record(services, status.schedule_id, note)
 
 
 def _claim(services: Services, job: Job, idempotency_key: str) -> Job:
@@ -201,7 +192,7 @@ def _claim(services: Services, job: Job, idempotency_key: str) -> Job:
         return job
     except ObjectExists:
         first = Job.model_validate(services.storage.get_json(key))
-    if first.model_copy(update={"run_id": job.run_id}) != job:
+    if first.model_copy(update={"run_id": job.run_id, "version": job.version}) != job:
         raise Conflict(
             f"Idempotency-Key was already used for run {first.run_id} with another request",
             code="idempotency_key_reused",
@@ -209,8 +200,40 @@ def _claim(services: Services, job: Job, idempotency_key: str) -> Job:
     return first
 
 
-def public_view(status: RunStatus) -> dict[str, Any]:
-    """GET /runs/{id}: the status with each output's API URL."""
-    view = status.model_dump(mode="json", exclude_none=True, exclude={"outputs", "sent_at", "lease_until"})
-    view["outputs"] = {name: f"/runs/{status.id}/output/{name}" for name in status.outputs}
-    return view
+def list_runs(
+    services: Services, *, schedule_id: str | None = None, limit: int = 20, cursor: str | None = None
+) -> tuple[list[RunStatus], str | None]:
+    """Newest first; a schedule's runs, or every run."""
+    if not 1 <= limit <= MAX_LIST:
+        raise BadRequest(f"limit must be 1 to {MAX_LIST}", code="invalid_request")
+    if schedule_id is not None:
+        keys.checked_id(schedule_id, "schedule")
+    prefix = keys.run_index_prefix(schedule_id)
+    after = schedules.decode_cursor(cursor, prefix)
+    found = services.storage.list_keys(prefix, start_after=after, limit=limit)
+    runs = []
+    for key in found:
+        with contextlib.suppress(NotFound):  # a request that stopped before saving its status
+            runs.append(load_status(services, keys.indexed_id(key)))
+    return runs, schedules.encode_cursor(found[-1]) if len(found) == limit else None
+
+
+@dataclass(frozen=True)
+class Output:
+    content_type: str
+    body: bytes | None = None
+    redirect: str | None = None
+
+
+def get_output(services: Services, run_id: str, name: str) -> Output:
+    status = load_status(services, run_id)
+    if name not in status.outputs:
+        raise NotFound(f"run {run_id} has no output '{name[:80]}' (it has {sorted(status.outputs)})")
+    key = keys.run_output(run_id, name)
+    content_type = WRITERS[name][0]
+    try:
+        if services.storage.stat(key).size > INLINE_OUTPUT_BYTES:
+            return Output(content_type, redirect=services.storage.presigned_get(key, PRESIGNED_GET_SECONDS))
+        return Output(content_type, body=services.storage.get_bytes(key))
+    except NotFound as error:  # listed in the status, but the object is gone (expired, deleted by hand)
+        raise NotFound(f"run {run_id}'s output '{name}' is no longer stored") from error

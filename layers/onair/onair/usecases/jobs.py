@@ -1,4 +1,5 @@
-"""The run job: load the schedule, generate the playout, write the outputs, record the status."""
+"""The run job: load the schedule's version, generate the playout, write the outputs, record the status,
+and, for a published run that succeeded, make its outputs the schedule's feed (onair.usecases.feeds)."""
 
 from __future__ import annotations
 
@@ -8,16 +9,16 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from onair import keys
-from onair.adapters import powertools as observability
-from onair.adapters.s3 import ObjectChanged
+from onair.bootstrap import Services
 from onair.errors import NotFound, OnAirError, RunInProgress, Transient
-from onair.imports import read_schedule
 from onair.models import StoredSchedule
 from onair.playout import generate
 from onair.playout.budget import SlotBudget
 from onair.playout.types import RunRange
-from onair.runs import Job, RunStatus, load_status, load_status_and_etag, save_status
-from onair.services import Services
+from onair.ports import ObjectChanged
+from onair.records import Job, RunStatus
+from onair.usecases import feeds, schedules
+from onair.usecases.runs import load_status, load_status_and_etag, note_run, save_status
 from onair.writers import WRITERS
 
 RERUN_CODE = "job_failed"  # retried to exhaustion: a delivery after that (a DLQ redrive) runs it again
@@ -64,6 +65,8 @@ def execute_run(
     job = Job.model_validate(message)
     started = _start(services, job.run_id, lease)
     if not isinstance(started, _Started):
+        if started is not None and job.publish and started.status == "succeeded" and not started.published:
+            return feeds.publish(services, started)  # the delivery that ran it stopped before publishing
         return started
     try:
         report = _generate(services, job)
@@ -75,7 +78,10 @@ def execute_run(
         return _finish(services, started, error=error.to_dict()["error"])
     except Exception as error:  # deterministic: generation and writing use only the schedule and request
         return _finish(services, started, error=_error(FAILED_CODE, error))
-    return _finish(services, started, report=report, outputs=job.formats)
+    finished = _finish(services, started, report=report, outputs=job.formats)
+    if job.publish and finished.status == "succeeded" and not finished.published:
+        finished = feeds.publish(services, finished)
+    return finished
 
 
 def _start(services: Services, run_id: str, lease: timedelta) -> _Started | RunStatus | None:
@@ -105,10 +111,7 @@ def _start(services: Services, run_id: str, lease: timedelta) -> _Started | RunS
 
 def _generate(services: Services, job: Job) -> dict[str, Any]:
     began = time.perf_counter()
-    try:
-        data = read_schedule(services, job.schedule_id)
-    except NotFound as error:
-        raise NotFound(f"schedule {job.schedule_id} no longer exists") from error
+    data = schedules.read_model(services, job.schedule_id, job.version)
     budget = SlotBudget.of(services.settings.run_memory_mb, len(data))
     if budget.slots == 0:  # loading it would already take the memory the slots need
         raise budget.exceeded()
@@ -155,7 +158,8 @@ def _finish(services: Services, started: _Started, **changes: Any) -> RunStatus:
         return load_status(services, status.id)
     started_at, finished = status.started_at, status.finished_at
     report = changes.get("report")
-    observability.run_finished(
+    note_run(services, status)
+    services.metrics.run_finished(
         succeeded=final == "succeeded",
         seconds=(finished - started_at).total_seconds() if started_at and finished else None,
         rule_breaks=sum(report["rule_breaks"].values()) if report else None,

@@ -1,111 +1,90 @@
-"""Importing documents: from the API body or from an S3 upload. Both paths apply the same rules."""
+"""Presigned uploads: the grant (POST /uploads), its status, and the import S3's notification triggers.
+
+The upload's id is the schedule's id, and the object's time dates it, so deliveries of one notification
+(even at once) write identical objects. A document that cannot be imported is a permanent failure: it is
+recorded (rejected/{id}.json, the upload's status, a message in ImportDLQ with the reason) and not
+retried. Storage and queue errors propagate, so SQS redelivers the message.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import timedelta
 from typing import Any
 
 from onair import keys
-from onair.adapters import powertools as observability
-from onair.errors import DocumentRejected, NotFound, TooLarge, UnsupportedMediaType
-from onair.models import OnAirSchedule, StoredSchedule, findings_to_dicts, stored_json_chunks
-from onair.playout.budget import SlotFloor
-from onair.readers.schedule import ParsedSchedule, parse_schedule
-from onair.services import Services
+from onair.bootstrap import Services
+from onair.errors import BadRequest, DocumentRejected, NotFound, TooLarge
+from onair.records import RefreshPolicy
+from onair.usecases import schedules
+from onair.usecases.schedules import Excerpt
 
-CONTENT_ENCODINGS = frozenset({"", "identity", "gzip", "x-gzip"})
-SLOT_FLOOR = "slot_floor"  # summary.json only: what the API needs to refuse a run too large, early
+log = logging.getLogger("onair.uploads")
+
+UPLOAD_CONTENT_TYPES = ("application/xml", "text/xml", "application/gzip")  # what a presigned PUT may send
+DEFAULT_UPLOAD_TYPE = UPLOAD_CONTENT_TYPES[0]
 REJECTION_ATTRIBUTES = ("error_code", "error_message", "error_findings", "upload_id")
-XML_MEDIA_TYPES = frozenset(
-    {
-        "application/xml",
-        "text/xml",
-        "application/xmltv+xml",
-        "application/gzip",
-        "application/x-gzip",
-        "application/octet-stream",
-    }
-)
+FINAL = ("imported", "rejected")
+LATER_PUTS_KEPT = 10
 
 
-def import_document(
+def create_upload(
     services: Services,
-    body: bytes,
     *,
-    strict: bool,
-    media_type: str = "application/xml",
-    content_encoding: str = "",
+    strict: bool = False,
+    content_type: str = DEFAULT_UPLOAD_TYPE,
+    refresh: RefreshPolicy | None = None,
 ) -> dict[str, Any]:
-    """Import a document sent in a request. Accepted and rejected documents are counted (metrics)."""
-    try:
-        if media_type not in XML_MEDIA_TYPES:
-            raise UnsupportedMediaType(
-                f"'{media_type[:80]}' is not accepted; send XML (application/xml) or gzip"
-            )
-        if content_encoding not in CONTENT_ENCODINGS:
-            # gzip is recognised by its bytes whatever the header says; other codings would be read as XML
-            raise UnsupportedMediaType(
-                f"Content-Encoding '{content_encoding[:80]}' is not accepted; send the document as is or gzip"
-            )
-        parsed = parse_schedule(body, max_bytes=services.settings.max_import_bytes, strict=strict)
-    except DocumentRejected as rejection:
-        observability.import_rejected(rejection.code)
-        raise
-    return store_schedule(services, keys.new_id(), parsed)
-
-
-def store_schedule(
-    services: Services, schedule_id: str, parsed: ParsedSchedule, created_at: datetime | None = None
-) -> dict[str, Any]:
-    """Write source, model, then summary; the summary is the commit marker that makes the schedule exist."""
-    storage = services.storage
-    stored = StoredSchedule(
-        id=schedule_id,
-        created_at=created_at or services.clock(),
-        warnings=findings_to_dicts(parsed.warnings),
-        schedule=parsed.schedule,
-    )
-    summary = {
-        "id": schedule_id,
-        "format": parsed.schedule.format,
-        "created_at": stored.created_at.isoformat(),
-        "source_bytes": len(parsed.source),
-        **parsed.schedule.counts(),
-        "warnings": stored.warnings,
+    """A presigned PUT to incoming/{id}.xml; the import applies `strict` (and `refresh`) when S3 reports
+    the object. The signature covers the key and the content type, and lasts `UPLOAD_URL_SECONDS`
+    (15 minutes by default): the client must send exactly the returned `headers`."""
+    if content_type not in UPLOAD_CONTENT_TYPES:
+        raise BadRequest(
+            f"content_type must be one of {', '.join(UPLOAD_CONTENT_TYPES)}, not '{content_type[:80]}'",
+            code="invalid_request",
+        )
+    upload_id = keys.new_id()
+    seconds = services.settings.upload_url_seconds
+    expires_at = services.clock() + timedelta(seconds=seconds)
+    status: dict[str, Any] = {"id": upload_id, "status": "pending", "strict": strict}
+    if refresh is not None:
+        status["refresh"] = refresh.model_dump()
+    services.storage.put_json(keys.upload_status(upload_id), status)
+    return {
+        "id": upload_id,
+        "url": services.storage.presigned_put(keys.incoming(upload_id), seconds, content_type),
+        "method": "PUT",
+        "headers": {"Content-Type": content_type},
+        "expires_at": expires_at.isoformat(),
     }
-    storage.put_bytes(keys.schedule_file(schedule_id, "source.xml"), parsed.source, "application/xml")
-    storage.put_chunks(
-        keys.schedule_file(schedule_id, "schedule.json"), stored_json_chunks(stored), "application/json"
-    )
-    floor = (
-        {SLOT_FLOOR: SlotFloor.of(parsed.schedule).model_dump()}
-        if isinstance(parsed.schedule, OnAirSchedule)
-        else {}
-    )
-    storage.put_json(keys.schedule_file(schedule_id, "summary.json"), summary | floor)
-    observability.import_accepted()
-    return summary
 
 
-def get_schedule_summary(services: Services, schedule_id: str) -> dict[str, Any]:
-    keys.checked_id(schedule_id, "schedule")
+def get_upload(services: Services, upload_id: str) -> dict[str, Any]:
+    keys.checked_id(upload_id, "upload")
     try:
-        summary = services.storage.get_json(keys.schedule_file(schedule_id, "summary.json"))
+        status: dict[str, Any] = services.storage.get_json(keys.upload_status(upload_id))
     except NotFound as error:
-        raise keys.unknown("schedule", schedule_id) from error
-    summary.pop(SLOT_FLOOR, None)
-    return summary
+        raise keys.unknown("upload", upload_id) from error
+    status.pop("refresh", None)
+    return status
 
 
-def load_schedule(services: Services, schedule_id: str) -> StoredSchedule:
-    return StoredSchedule.model_validate_json(read_schedule(services, schedule_id))
+def upload_excerpt(services: Services, upload_id: str, *, line: int, context: int = 3) -> Excerpt:
+    """The lines around `line` of the uploaded document (for a rejected upload's findings)."""
+    get_upload(services, upload_id)
+    try:
+        source = services.storage.get_bytes(keys.incoming(upload_id))
+    except NotFound as error:
+        raise NotFound(f"upload {upload_id}'s document is no longer stored") from error
+    from onair.readers.xml import read_body  # gunzip, bounded as the import was
 
-
-def read_schedule(services: Services, schedule_id: str) -> bytes:
-    """schedule.json as stored (its size tells what loading it costs: see playout/budget.py)."""
-    return services.storage.get_bytes(keys.schedule_file(schedule_id, "schedule.json"))
+    try:
+        text = read_body(source, services.settings.max_upload_bytes)
+    except DocumentRejected:
+        text = source
+    return schedules.excerpt(text, line, context)
 
 
 @dataclass(frozen=True)
@@ -117,16 +96,8 @@ class Put:
     at: str | None = None  # the event's time
 
 
-FINAL = ("imported", "rejected")
-LATER_PUTS_KEPT = 10
-
-
 def import_upload(services: Services, key: str, put: Put | None = None) -> dict[str, Any] | None:
     """Import the object an S3 notification names. Returns the upload's final status, or None to ignore.
-
-    A document that cannot be imported is a permanent failure: it is recorded (rejected/{id}.json, the upload
-    status, a message in ImportDLQ with the reason) and not retried. Storage and queue errors propagate, so
-    the message is retried.
 
     The first object decides an upload. The presigned URL cannot be revoked, so a client may PUT again
     until it expires: such a later object is not imported, and the upload's status lists it (`later_puts`).
@@ -152,11 +123,16 @@ def import_upload(services: Services, key: str, put: Put | None = None) -> dict[
         parsed = _parse_for_good(data, max_bytes=limit, strict=strict)
     except DocumentRejected as rejection:
         return _reject(services, upload_id, rejection, {**(current or {}), "object": read})
-    # The upload names its schedule, and the object's time dates it: deliveries of one notification,
-    # even at once, write identical bytes.
-    summary = store_schedule(services, upload_id, parsed, created_at=upload.modified)
-    status = {**(current or {}), "id": upload_id, "status": "imported", "schedule_id": upload_id}
-    status |= {"object": read, "summary": summary}
+    refresh = (current or {}).get("refresh")
+    record = schedules.store_new(
+        services,
+        upload_id,
+        parsed,
+        created_at=upload.modified,
+        refresh=RefreshPolicy.model_validate(refresh) if refresh else None,
+    )
+    status = {**(current or {}), "id": upload_id, "status": "imported", "schedule_id": record.id}
+    status["object"] = read
     storage.put_json(status_key, status)
     return status
 
@@ -171,23 +147,25 @@ def _after_final(services: Services, current: dict[str, Any], put: Put) -> dict[
     later = [*later, {"etag": put.etag, "bytes": put.size, "at": put.at}][-LATER_PUTS_KEPT:]
     status = {**current, "later_puts": later}
     services.storage.put_json(keys.upload_status(current["id"]), status)
-    observability.logger.warning(
+    log.warning(
         "a PUT after the upload's final status was not imported",
         extra={"upload_id": current["id"], "etag": put.etag, "status": current["status"]},
     )
     return status
 
 
-def _parse_for_good(data: bytes, *, max_bytes: int, strict: bool) -> ParsedSchedule:
+def _parse_for_good(data: bytes, *, max_bytes: int, strict: bool) -> Any:
     """parse_schedule, for a queued upload: the parser is pure, so whatever it raises for these bytes it
     raises again. An exception that is not a rejection (a parser bug the document reveals) is logged and
     becomes one (`import_failed`), so the upload is rejected once rather than retried until the DLQ."""
+    from onair.readers.schedule import parse_schedule
+
     try:
         return parse_schedule(data, max_bytes=max_bytes, strict=strict)
     except DocumentRejected:
         raise
     except Exception as error:
-        observability.logger.exception("the parser failed on an upload")
+        log.exception("the parser failed on an upload")
         raise DocumentRejected(
             f"the document could not be imported ({type(error).__name__}: {str(error)[:300]})",
             code="import_failed",
@@ -213,7 +191,7 @@ def _reject(
     )
     status = {**current, "id": upload_id, "status": "rejected", **rejection.to_dict()}
     services.storage.put_json(keys.upload_status(upload_id), status)
-    observability.import_rejected(rejection.code)
+    services.metrics.import_rejected(rejection.code)
     return status
 
 
@@ -227,6 +205,6 @@ def _findings_line(rejection: DocumentRejected) -> str:
 
 def _existing(services: Services, key: str) -> dict[str, Any] | None:
     try:
-        return services.storage.get_json(key)
+        return services.storage.get_json(key)  # type: ignore[no-any-return]
     except NotFound:
         return None

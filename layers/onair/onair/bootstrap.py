@@ -1,0 +1,39 @@
+"""Wiring: the use cases' ports bound to the real adapters, once per execution environment.
+
+The one module that knows both sides; the handlers call `services(SettingsModel)` at cold start, and tests
+build `Services` from fakes (tests/fakes.py) or from moto-backed adapters.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import cache
+
+from onair.config import Settings
+from onair.ports import BlobStore, Clock, MessageQueue, Metrics
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Services:
+    settings: Settings
+    storage: BlobStore
+    queues: MessageQueue
+    metrics: Metrics
+    clock: Clock = field(default=utc_now)
+
+
+@cache
+def services(settings_model: type[Settings]) -> Services:
+    """Real AWS clients (or moto, through AWS_ENDPOINT_URL), created on first use, with the settings of
+    the function: its model validates the environment (a missing variable fails here, by name)."""
+    from onair.adapters.powertools import PowertoolsMetrics
+    from onair.adapters.s3 import S3BlobStore
+    from onair.adapters.sqs import SqsQueues
+
+    config = settings_model.from_env()
+    return Services(config, S3BlobStore.from_bucket(config.bucket), SqsQueues.default(), PowertoolsMetrics())

@@ -1,0 +1,1 @@
+"""The HTTP edge: Powertools resolvers, routes, answer models, the OpenAPI document."""

@@ -1,0 +1,101 @@
+"""What the use cases need from the outside world, as Protocols: the adapters (onair/adapters/) implement
+them over S3, SQS and Powertools; tests/fakes.py implements them in memory.
+
+The contract every implementation keeps: a missing object raises errors.NotFound; a failed condition
+raises ObjectExists / ObjectChanged; an outage raises errors.Unavailable (the use cases retry nothing
+themselves: a Transient error propagates to the handler, which answers 503 or lets SQS redeliver).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+Clock = Callable[[], datetime]  # an aware datetime (UTC)
+
+
+@dataclass(frozen=True)
+class ObjectInfo:
+    size: int
+    modified: datetime
+    etag: str
+
+
+class ConditionFailed(Exception):
+    """A conditional write did not happen: the object is not in the state the writer required."""
+
+
+class ObjectExists(ConditionFailed):
+    """A conditional write (If-None-Match: *) found the key already written."""
+
+
+class ObjectChanged(ConditionFailed):
+    """A conditional write (If-Match: the ETag read) found another version: someone wrote in between."""
+
+
+class BlobStore(Protocol):
+    def get_bytes_and_etag(self, key: str) -> tuple[bytes, str]: ...
+
+    def get_bytes(self, key: str) -> bytes: ...
+
+    def get_json(self, key: str) -> Any: ...
+
+    def get_json_and_etag(self, key: str) -> tuple[Any, str]: ...
+
+    def stat(self, key: str) -> ObjectInfo: ...
+
+    def put_bytes(
+        self,
+        key: str,
+        data: bytes,
+        content_type: str = "application/octet-stream",
+        *,
+        only_new: bool = False,
+        if_match: str | None = None,
+    ) -> str:
+        """Write and answer the new ETag; `only_new` / `if_match` make it a compare-and-swap."""
+        ...
+
+    def put_json(
+        self, key: str, value: Any, *, only_new: bool = False, if_match: str | None = None
+    ) -> str: ...
+
+    def put_chunks(self, key: str, chunks: Iterable[bytes], content_type: str) -> None:
+        """Write a large object from pieces without holding it whole."""
+        ...
+
+    def list_keys(self, prefix: str, *, start_after: str | None = None, limit: int = 1000) -> list[str]:
+        """Keys under `prefix` in ascending order, after `start_after`, at most `limit`."""
+        ...
+
+    def delete_prefix(self, prefix: str) -> int:
+        """Remove every object under `prefix`, every version of it too; answers how many keys went."""
+        ...
+
+    def delete(self, key: str) -> None:
+        """Remove one key, every version of it (no error when it is already gone)."""
+        ...
+
+    def presigned_put(self, key: str, seconds: int, content_type: str) -> str: ...
+
+    def presigned_get(self, key: str, seconds: int) -> str: ...
+
+
+class MessageQueue(Protocol):
+    def send(self, queue_url: str, body: Any, attributes: dict[str, str] | None = None) -> str: ...
+
+    def depth(self, queue_url: str) -> dict[str, int]:
+        """Approximate counts: visible, in_flight, delayed."""
+        ...
+
+
+class Metrics(Protocol):
+    """The business metrics (docs/ARCHITECTURE.md lists them); plain calls, flushed by the handler."""
+
+    def import_accepted(self) -> None: ...
+
+    def import_rejected(self, code: str) -> None: ...
+
+    def run_finished(self, *, succeeded: bool, seconds: float | None, rule_breaks: int | None) -> None: ...

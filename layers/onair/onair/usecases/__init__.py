@@ -1,0 +1,1 @@
+"""The use cases the handlers call. They see the outside world through onair.ports only."""

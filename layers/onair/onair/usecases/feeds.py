@@ -1,0 +1,169 @@
+"""Published feeds: a succeeded published run becomes its schedule's feed, and the feed routes answer
+from it at stable URLs (/feeds/{token}/{name}).
+
+Publishing copies the run's outputs under the schedule (schedules/{id}/feed/{run}/…, so the feed outlives
+the run's own expiry and goes with the schedule), then switches one pointer (published.json), last: a
+reader gets every file of one run or of the next, never a mix. A run requested earlier never replaces one
+requested later that published first, and a failed run never publishes.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from onair import keys
+from onair.bootstrap import Services
+from onair.errors import NotFound
+from onair.ports import ConditionFailed
+from onair.records import FeedFile, Published, RunStatus, ScheduleRecord
+from onair.usecases import schedules
+from onair.usecases.runs import load_status_and_etag, save_status
+from onair.writers import WRITERS
+
+log = logging.getLogger("onair.feeds")
+
+GUIDE_GZ = "guide.xml.gz"
+POINTER_TRIES = 5
+FEEDS_KEPT = 2  # the published run's files and the previous one's (a reader may be midway through them)
+
+
+def feed_names(outputs: list[str]) -> list[str]:
+    """What a feed serves: the run's outputs, and guide.xml gzipped (Jellyfin knows gzip by the name)."""
+    return [*outputs, GUIDE_GZ] if "guide.xml" in outputs else list(outputs)
+
+
+def publish(services: Services, status: RunStatus) -> RunStatus:
+    """Make a succeeded run's outputs its schedule's feed. Safe to repeat (a redelivered job)."""
+    storage = services.storage
+    schedule_id, run_id = status.schedule_id, status.id
+    files: dict[str, FeedFile] = {}
+    for name in status.outputs:
+        data = storage.get_bytes(keys.run_output(run_id, name))
+        files[name] = _put_feed_file(services, schedule_id, run_id, name, data, WRITERS[name][0])
+        if name == "guide.xml":
+            packed = gzip.compress(data, mtime=0)  # mtime 0: the same guide gives the same bytes, and ETag
+            files[GUIDE_GZ] = _put_feed_file(
+                services, schedule_id, run_id, GUIDE_GZ, packed, "application/gzip"
+            )
+    pointer = Published(
+        run_id=run_id,
+        run_created_at=status.created_at,
+        version=status.schedule_version,
+        published_at=services.clock(),
+        files=files,
+    )
+    if _switch(services, schedule_id, pointer):
+        schedules.update_record(services, schedule_id, lambda r: r.model_copy(update={"published": pointer}))
+        _drop_old_files(services, schedule_id, run_id)
+    return _mark_published(services, run_id)
+
+
+def _put_feed_file(
+    services: Services, schedule_id: str, run_id: str, name: str, data: bytes, content_type: str
+) -> FeedFile:
+    services.storage.put_bytes(keys.feed_file(schedule_id, run_id, name), data, content_type)
+    # Our own ETag (a hash of the bytes), not S3's: the same in every region, for every copy and upload mode.
+    return FeedFile(etag=f'"{hashlib.sha256(data).hexdigest()[:32]}"', bytes=len(data))
+
+
+def _switch(services: Services, schedule_id: str, pointer: Published) -> bool:
+    """Point the feed at `pointer`'s run unless a later run is published; compare-and-swap, retried."""
+    key = keys.published(schedule_id)
+    for _ in range(POINTER_TRIES):
+        try:
+            schedules.load_record(services, schedule_id)
+        except NotFound:
+            return False  # deleted meanwhile: no feed to switch
+        try:
+            current_doc, etag = services.storage.get_json_and_etag(key)
+            current: Published | None = Published.model_validate(current_doc)
+        except NotFound:
+            current, etag = None, None
+        if current is not None and current.run_created_at > pointer.run_created_at:
+            return False  # a run requested later is published already
+        if current is not None and current.run_id == pointer.run_id:
+            return True
+        document = pointer.model_dump(mode="json", exclude_none=True)
+        try:
+            services.storage.put_json(key, document, only_new=etag is None, if_match=etag)
+            return True
+        except ConditionFailed:
+            continue
+    return False
+
+
+def _drop_old_files(services: Services, schedule_id: str, run_id: str) -> None:
+    """The feed copies of runs published before the last FEEDS_KEPT go."""
+    prefix = keys.feed_prefix(schedule_id)
+    runs: dict[str, datetime] = {}
+    for key in services.storage.list_keys(prefix):
+        runs.setdefault(key[len(prefix) :].split("/", 1)[0], services.storage.stat(key).modified)
+    for old, _ in sorted(runs.items(), key=lambda item: item[1], reverse=True)[FEEDS_KEPT:]:
+        if old != run_id:
+            services.storage.delete_prefix(f"{prefix}{old}/")
+
+
+def _mark_published(services: Services, run_id: str) -> RunStatus:
+    for _ in range(POINTER_TRIES):
+        status, etag = load_status_and_etag(services, run_id)
+        if status.published:
+            return status
+        published = status.model_copy(update={"published": True})
+        try:
+            save_status(services, published, if_match=etag)
+            return published
+        except ConditionFailed:
+            continue
+    return status
+
+
+# --- reads ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FeedFileAnswer:
+    schedule_id: str
+    run_id: str
+    name: str
+    content_type: str
+    etag: str
+    size: int
+    last_modified: datetime
+    key: str
+
+
+def published_pointer(services: Services, schedule_id: str) -> Published:
+    try:
+        return Published.model_validate(services.storage.get_json(keys.published(schedule_id)))
+    except NotFound as error:
+        raise NotFound("the feed has no published run yet", code="not_published") from error
+
+
+def feed_file(services: Services, token: str, name: str) -> FeedFileAnswer:
+    """Where a feed's file is and what identifies it (ETag, time), without reading it: a conditional
+    request is answered from this alone."""
+    schedule_id = schedules.schedule_of_token(services, token)
+    pointer = published_pointer(services, schedule_id)
+    stored = pointer.files.get(name)
+    if stored is None:
+        raise NotFound(f"the feed has no '{name[:80]}' (it has {sorted(pointer.files)})")
+    content_type = "application/gzip" if name == GUIDE_GZ else WRITERS[name][0]
+    return FeedFileAnswer(
+        schedule_id=schedule_id,
+        run_id=pointer.run_id,
+        name=name,
+        content_type=content_type,
+        etag=stored.etag,
+        size=stored.bytes,
+        last_modified=pointer.published_at,
+        key=keys.feed_file(schedule_id, pointer.run_id, name),
+    )
+
+
+def feed_urls(record: ScheduleRecord) -> dict[str, str]:
+    """The feed's paths (relative to the API's URL), for every file a full run publishes."""
+    return {name: f"/feeds/{record.feed_token}/{name}" for name in feed_names(list(WRITERS))}

@@ -1,0 +1,149 @@
+"""guide.xml: the XMLTV guide (the layout: onair/writers/__init__.py)."""
+
+from __future__ import annotations
+
+from lxml import etree
+
+from onair.models import XmltvListing
+from onair.playout.types import Playout, Slot
+from onair.readers import xmltv_dtd as dtd
+from onair.readers.xmltv import attributes, format_time
+from onair.writers.common import PARSER, AnySchedule, ordered, whole_seconds
+
+GENERATOR = "OnAir"
+DOCTYPE = '<!DOCTYPE tv SYSTEM "xmltv.dtd">'
+_XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+
+
+def guide_xml(schedule: AnySchedule, playout: Playout) -> bytes:
+    """An XMLTV guide that validates against xmltv.dtd: every channel, then programmes by channel and time."""
+    tv = etree.Element("tv", {"generator-info-name": GENERATOR})
+    if isinstance(schedule, XmltvListing):
+        for xmltv_channel in schedule.channels:
+            tv.append(_xmltv_channel(xmltv_channel.id, xmltv_channel.xml))
+    else:
+        for channel in schedule.channels:
+            element = etree.SubElement(tv, "channel", id=channel.id)
+            etree.SubElement(element, "display-name").text = channel.name or channel.id
+    for slot in ordered(schedule, playout):
+        tv.append(_xmltv_programme(slot) if slot.source_xml else _programme(slot))
+    etree.cleanup_namespaces(tv)
+    etree.indent(tv, space=" ")
+    return etree.tostring(tv, xml_declaration=True, encoding="UTF-8", doctype=DOCTYPE) + b"\n"
+
+
+def _xmltv_channel(channel_id: str, xml: str) -> etree._Element:
+    element = etree.fromstring(xml, PARSER)
+    element.set("id", channel_id)  # the id as the importer read it (stripped)
+    if element.tag == "channel" and _conform(element, "channel"):
+        return element
+    fallback = etree.Element("channel", id=channel_id)
+    etree.SubElement(fallback, "display-name").text = channel_id
+    return fallback
+
+
+def _xmltv_programme(slot: Slot) -> etree._Element:
+    assert slot.source_xml is not None
+    source = etree.fromstring(slot.source_xml, PARSER)
+    times = _programme_times(slot)
+    # Only what _conform can keep is copied: lxml sets each attribute after a scan of those already set.
+    declared = dtd.ATTRIBUTES["programme"]
+    kept = {name: value for name, value in attributes(source) if name in declared and name not in times}
+    element = etree.Element("programme", {**times, **kept})
+    element.text = source.text
+    element.extend(list(source))
+    if source.tag == "programme" and _conform(element, "programme"):
+        return element
+    return _programme(slot)  # no usable title: the importer refuses those, but never write an invalid guide
+
+
+def _programme_times(slot: Slot) -> dict[str, str]:
+    return {"start": format_time(slot.start), "stop": format_time(slot.stop), "channel": slot.channel}
+
+
+def _programme(slot: Slot) -> etree._Element:
+    """A programme from the slot alone, children in DTD order: title, sub-title, category, length."""
+    element = etree.Element("programme", _programme_times(slot))
+    etree.SubElement(element, "title").text = slot.title
+    if slot.artist:
+        etree.SubElement(element, "sub-title").text = slot.artist
+    if slot.category:
+        etree.SubElement(element, "category").text = slot.category
+    etree.SubElement(element, "length", units="seconds").text = str(whole_seconds(slot.seconds))
+    return element
+
+
+def _conform(element: etree._Element, name: str) -> bool:
+    """Bring a stored element (and its subtree) into its xmltv.dtd content model, in place.
+
+    False when it cannot be: a required attribute or child is missing (the caller drops the element)."""
+    declared = dtd.ATTRIBUTES.get(name, {})
+    xml_lang = element.get(_XML_LANG)
+    if xml_lang is not None and "lang" in declared and element.get("lang") is None:
+        element.set("lang", xml_lang)  # the DTD declares lang, not xml:lang
+    present = attributes(element)  # not attrib.items(), nor a del per attribute: both scan all of them
+    kept = [
+        (attribute, value)
+        for attribute, value in present
+        if (spec := declared.get(attribute)) is not None and (spec.values is None or value in spec.values)
+    ]
+    if len(kept) < len(present):  # at most the few attributes the DTD declares are set again
+        element.attrib.clear()
+        for attribute, value in kept:
+            element.set(attribute, value)
+    if any(spec.required and element.get(attribute) is None for attribute, spec in declared.items()):
+        return False
+    for child in list(element):
+        if not isinstance(child.tag, str):  # comments, processing instructions
+            _drop(child)
+    if name in dtd.EMPTY:
+        element.text = None
+        for child in list(element):
+            element.remove(child)
+        return True
+    if name in dtd.TEXT:  # (#PCDATA): child elements give up their text
+        text = str(element.xpath("string()"))
+        for child in list(element):
+            element.remove(child)
+        element.text = text or None
+        return True
+    if name in dtd.MIXED:  # (#PCDATA | image | url)*
+        for child in list(element):
+            if child.tag not in dtd.MIXED_CHILDREN or not _conform(child, child.tag):
+                _drop(child)
+        return True
+    if name not in dtd.SEQUENCES:
+        return False
+    positions, model = dtd.POSITIONS[name], dtd.SEQUENCES[name]
+    children: list[etree._Element] = []
+    for child in list(element):
+        element.remove(child)
+        child.tail = None
+        if child.tag in positions and _conform(child, child.tag):
+            children.append(child)
+    children.sort(key=lambda child: positions[child.tag])  # stable: same-name children keep their order
+    counts: dict[str, int] = {}
+    kept: list[etree._Element] = []
+    for child in children:
+        count = counts[child.tag] = counts.get(child.tag, 0) + 1
+        maximum = model[positions[child.tag]][2]
+        if maximum is None or count <= maximum:
+            kept.append(child)
+    if any(counts.get(child_name, 0) < minimum for child_name, minimum, _ in model):
+        return False
+    element.text = None
+    element.extend(kept)
+    return True
+
+
+def _drop(child: etree._Element) -> None:
+    """Remove a node, keeping the text that follows it."""
+    parent = child.getparent()
+    assert parent is not None
+    if child.tail:
+        previous = child.getprevious()
+        if previous is None:
+            parent.text = (parent.text or "") + child.tail
+        else:
+            previous.tail = (previous.tail or "") + child.tail
+    parent.remove(child)
