@@ -59,7 +59,7 @@ format: $(VENV)/.installed
 	$(VENV)/bin/ruff format .
 
 # Runs a handler in-process with an event file, as `sam local invoke` would in a container:
-#   make invoke FN=ImportFunction EVENT=events/api-import-schedule.json
+#   make invoke FN=ApiFunction EVENT=events/api-import-schedule.json
 invoke: $(VENV)/.installed
 	$(PY) -m local.invoke $(FN) $(EVENT)
 

@@ -29,7 +29,7 @@ def run(app: App, function_id: str, event: dict[str, Any], resources: Resources)
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m local.invoke", description=__doc__.splitlines()[0])
-    parser.add_argument("function", help="logical id in the template, e.g. ImportFunction")
+    parser.add_argument("function", help="logical id in the template, e.g. ApiFunction")
     parser.add_argument("event", type=Path, help="event JSON file, e.g. events/api-get-health.json")
     parser.add_argument("--template", type=Path, default=TEMPLATE)
     args = parser.parse_args(argv)
