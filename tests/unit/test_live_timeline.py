@@ -216,7 +216,9 @@ def test_splice_keeps_numbers_when_old_history_is_dropped():
         assert spliced.uri(spliced.segment(seq)) == old.uri(old.segment(seq))
         assert spliced.segment(seq) == old.segment(seq)._replace(media=spliced.segment(seq).media)
     # Then the new timeline, at its segment starting there
-    assert spliced.segment(51).start == T0 + 102_000 and spliced.uri(spliced.segment(51)) == "http://h/ad/ad1.ts"
+    assert (
+        spliced.segment(51).start == T0 + 102_000 and spliced.uri(spliced.segment(51)) == "http://h/ad/ad1.ts"
+    )
 
 
 def test_splice_onto_nothing_is_the_new_timeline():
