@@ -97,9 +97,11 @@ Route = Callable[[BaseHTTPRequestHandler], None]
 
 
 @contextmanager
-def loopback(folder: Path | None = None, routes: dict[str, Route] | None = None) -> Iterator[str]:
-    """An HTTP server on 127.0.0.1 serving `folder`'s files (with ETags) and `routes` (path -> handler);
-    yields its base URL ("http://127.0.0.1:port")."""
+def loopback(
+    folder: Path | None = None, routes: dict[str, Route] | None = None, log: list[str] | None = None
+) -> Iterator[str]:
+    """An HTTP server on 127.0.0.1 serving `folder`'s files (with ETags) and `routes` (path -> handler),
+    appending each request's path to `log`; yields its base URL ("http://127.0.0.1:port")."""
     table = routes or {}
     root = folder.resolve() if folder else None
 
@@ -111,6 +113,8 @@ def loopback(folder: Path | None = None, routes: dict[str, Route] | None = None)
 
         def do_GET(self) -> None:
             path = self.path.split("?", 1)[0]
+            if log is not None:
+                log.append(path)
             if path in table:
                 table[path](self)
                 return

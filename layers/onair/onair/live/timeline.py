@@ -19,6 +19,7 @@ Times are integer milliseconds since the Unix epoch (UTC): DST and midnight do n
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 from bisect import bisect_left, bisect_right
@@ -299,7 +300,7 @@ class Timeline:
 
     def track(self, media: int, rendition: int) -> TimelineRendition:
         renditions = self.media[media].renditions
-        return renditions[min(rendition, len(renditions) - 1)]  # a media with fewer renditions: its top
+        return renditions[max(0, min(rendition, len(renditions) - 1))]  # fewer renditions: its last one
 
     # --- JSON (runs/{run}/live/{channel}.json) -----------------------------------------------------------
 
@@ -323,6 +324,18 @@ class Timeline:
 
     @classmethod
     def from_json(cls, raw: bytes | str) -> Timeline:
+        # Loading allocates a few hundred thousand objects, all kept: without this the collector scans
+        # them over and over (twice the load time for a week of distinct media). Restored at once.
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return cls._from_json(raw)
+        finally:
+            if enabled:
+                gc.enable()
+
+    @classmethod
+    def _from_json(cls, raw: bytes | str) -> Timeline:
         data = json.loads(raw)
         if data.get("v") != TIMELINE_VERSION:
             raise ValueError(f"timeline version {data.get('v')!r}, expected {TIMELINE_VERSION}")
