@@ -202,6 +202,34 @@ def test_cache_max_age_is_half_a_target_duration():
     assert max_age(channel()) == 1
 
 
+def test_at_a_republish_the_window_runs_from_the_old_timeline_into_the_new():
+    # Given the channel, and a new run (slate-only programme "news" from 0 s) published at 3 s
+    old = channel()
+    new, _ = build_timeline("ch", [slot(T0, 30, None, title="news")], MEDIA, slate=SLATE.uri)
+    spliced = splice(old, new, T0 + 3000)
+    # Before the switch (the end of the programme on air at 3 s: 6 s) both answer alike
+    assert live_playlist(spliced, T0 + 5999, 3) == live_playlist(old, T0 + 5999, 3)
+    # At the switch the new run joins at its segment starting there (the second half of a slate loop),
+    # numbers following on
+    playlist = read(live_playlist(spliced, T0 + 6000, 3))
+    assert names(playlist) == ["a1.ts", "a2.ts", "slate1.ts"]
+    assert (playlist.media_sequence, playlist.discontinuity_sequence) == (1, 0)
+    join = playlist.segments[2]
+    assert join.discontinuity and join.program_date_time == iso(T0 + 6000)
+    # And "news" is announced from the switch on (its part before it never aired), under its own ID
+    (news,) = join.dateranges
+    assert (news.start_date, news.duration) == ("2027-01-15T08:00:06.000Z", 24.0)
+    assert news.id != new.slots[0].id
+    # After it, the next loop of the slate is a discontinuity of its own
+    later = read(live_playlist(spliced, T0 + 8000, 3))
+    assert names(later) == ["a2.ts", "slate1.ts", "slate0.ts"] and later.segments[2].discontinuity
+
+
+def test_any_rendition_number_answers_a_playlist():
+    timeline = channel()
+    assert live_playlist(timeline, T0, 3, rendition=-1) == live_playlist(timeline, T0, 3, rendition=99)
+
+
 # --- renditions ------------------------------------------------------------------------------------------------
 
 

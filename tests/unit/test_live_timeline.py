@@ -7,7 +7,7 @@ import json
 import threefive
 
 from onair.live.media import MediaIndex, Rendition
-from onair.live.timeline import LiveSlot, Piece, Timeline, build_timeline, splice
+from onair.live.timeline import LiveSlot, Piece, Timeline, build_timeline, splice, splice_event_id
 from tests.live_support import vod
 
 T0 = 1_800_000_000_000  # 2027-01-15T08:00:00Z
@@ -125,7 +125,7 @@ def test_breaks_carry_a_splice_insert_pair_encoded_by_threefive():
     assert cue_out.command.name == "Splice Insert" and cue_out.command.out_of_network_indicator
     assert cue_out.command.break_duration == 4.0 and cue_out.command.break_auto_return
     assert not cue_in.command.out_of_network_indicator
-    assert cue_out.command.splice_event_id == cue_in.command.splice_event_id == int(brk.id[:8], 16)
+    assert cue_out.command.splice_event_id == cue_in.command.splice_event_id == splice_event_id(brk.id)
 
 
 def test_slot_ids_depend_on_what_they_announce():

@@ -356,7 +356,7 @@ class Timeline:
                     title,
                     kind,
                     item,
-                    _slot_id(channel, start, stop, kind, item, title),
+                    slot_id(channel, start, stop, kind, item, title),
                     tuple(scte35[str(n)]) if str(n) in scte35 else None,  # type: ignore[arg-type]
                 )
                 for n, (start, stop, title, kind, item) in enumerate(
@@ -500,13 +500,20 @@ class _Builder:
 
 
 def _record(channel: str, start: int, stop: int, title: str, kind: str, item: str | None) -> SlotRecord:
-    slot_id = _slot_id(channel, start, stop, kind, item, title)
-    scte = _scte35(int(slot_id[:8], 16), (stop - start) / 1000) if kind == FILLER else None
-    return SlotRecord(start, stop, title, kind, item, slot_id, scte)
+    digest = slot_id(channel, start, stop, kind, item, title)
+    scte = _scte35(splice_event_id(digest), (stop - start) / 1000) if kind == FILLER else None
+    return SlotRecord(start, stop, title, kind, item, digest, scte)
 
 
-def _slot_id(channel: str, start: int, stop: int, kind: str, item: str | None, title: str) -> str:
+def slot_id(channel: str, start: int, stop: int, kind: str, item: str | None, title: str) -> str:
+    """The EXT-X-DATERANGE ID of a slot: a digest of what the tag announces, so one ID never carries two
+    sets of attributes (RFC 8216 4.3.2.7), on any instance, in any run."""
     return hashlib.sha256(f"{channel}\n{start}\n{stop}\n{kind}\n{item}\n{title}".encode()).hexdigest()[:16]
+
+
+def splice_event_id(slot_id: str) -> int:
+    """The SCTE-35 splice_event_id of a break: what asrun.csv's break rows carry for reconciliation."""
+    return int(slot_id[:8], 16)
 
 
 def _scte35(event_id: int, seconds: float) -> tuple[str, str]:
