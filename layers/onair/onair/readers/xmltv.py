@@ -23,15 +23,15 @@ from datetime import UTC, datetime, timedelta, timezone
 
 from lxml import etree
 
-from onair.errors import Finding, InvalidSchedule
+from onair.errors import Finding
 from onair.models import Clump, XmltvChannel, XmltvListing, XmltvProgramme, clump_parts, read_clumpidx
 from onair.readers import xmltv_dtd as dtd
+from onair.readers.findings import MAX_FINDINGS, Findings
 
 # The elements the parser hands the reader: Python sees two events per programme, not one per element.
 READ_TAGS = ("channel", "programme")
 MAX_OFFSET = timedelta(hours=14)
 _PROGRAMME_FIELDS = frozenset(XmltvProgramme.model_fields)
-MAX_FINDINGS = 200
 
 _TIME = re.compile(r"^(?P<digits>\d+)(?P<space>\s*)(?P<zone>[+-]\d{4}|[A-Za-z]+)?$")
 # Named zones XMLTV files use (the DTD's own example is BST). Only unambiguous abbreviations: IST (India,
@@ -149,30 +149,6 @@ def format_time(value: datetime) -> str:
     )
 
 
-class _Findings:
-    """Errors and warnings, each list capped at MAX_FINDINGS while the totals keep counting."""
-
-    def __init__(self, strict: bool) -> None:
-        self.strict = strict
-        self.errors: list[Finding] = []
-        self.warnings: list[Finding] = []
-        self.error_total = 0
-        self.warning_total = 0
-        self.fatal_total = 0  # errors in lenient mode too: they decide whether an element is kept
-
-    def add(self, code: str, message: str, line: int | None, path: str, *, fatal: bool = False) -> None:
-        if fatal:
-            self.fatal_total += 1
-        if fatal or self.strict:
-            self.error_total += 1
-            if len(self.errors) < MAX_FINDINGS:
-                self.errors.append(Finding(code, message, line, None, path))
-        else:
-            self.warning_total += 1
-            if len(self.warnings) < MAX_FINDINGS:
-                self.warnings.append(Finding(code, message, line, None, path))
-
-
 @dataclass(frozen=True)
 class _Violation:
     message: str
@@ -204,7 +180,7 @@ def read_xmltv(
 class _Reader:
     def __init__(self, root: etree._Element, strict: bool) -> None:
         self.root = root
-        self.findings = _Findings(strict)
+        self.findings = Findings(strict)
         self.channels: dict[str, XmltvChannel] = {}
         self.channel_places: dict[str, tuple[int | None, str]] = {}
         self.programmes: list[XmltvProgramme] = []
@@ -492,23 +468,9 @@ class _Reader:
                 findings.add("badiso8859", f"{more} more elements with control characters", None, "/tv")
 
     def _result(self) -> tuple[XmltvListing, list[Finding]]:
-        findings = self.findings
-        if findings.error_total:
-            listed = len(findings.errors)
-            raise InvalidSchedule(
-                f"the XMLTV listing has {findings.error_total} error(s)"
-                + (f"; the first {listed} are listed" if listed < findings.error_total else "")
-                + (" (strict mode: warnings count as errors)" if findings.strict else ""),
-                details=findings.errors,
-            )
-        warnings = list(findings.warnings)
-        if findings.warning_total > len(warnings):
-            more = findings.warning_total - len(warnings)
-            total = findings.warning_total
-            warnings.append(
-                Finding("truncated", f"{more} more of {total} warnings are not listed", None, None, "/tv")
-            )
-        return XmltvListing(channels=list(self.channels.values()), programmes=self.programmes), warnings
+        self.findings.raise_if_any("the XMLTV listing")
+        listing = XmltvListing(channels=list(self.channels.values()), programmes=self.programmes)
+        return listing, self.findings.warnings("/tv")
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
