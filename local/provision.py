@@ -18,6 +18,20 @@ DUMMY_CREDENTIALS = {
 }
 
 
+def local_client(service: str, endpoint: str | None = None) -> Any:
+    """A boto3 client with the dummy credentials, for moto: the local stack's server at `endpoint`, or
+    moto's in-process `mock_aws` without one. Explicit keys, so a real credential in the environment or a
+    profile never reaches it; a session of its own, as boto3's default one is not safe across threads."""
+    import boto3  # the template tools above work without boto3
+
+    session = boto3.session.Session(
+        aws_access_key_id=DUMMY_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=DUMMY_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+        region_name=REGION,
+    )
+    return session.client(service, endpoint_url=endpoint)
+
+
 @dataclass(frozen=True)
 class Resources:
     bucket: str
