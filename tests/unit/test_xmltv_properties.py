@@ -30,11 +30,6 @@ CHANNELS = ("a.example", "b.example")
 BASES = (datetime(1, 1, 1), datetime(999, 12, 31, 12), datetime(2026, 10, 25), datetime(9999, 12, 31, 8))
 
 
-def offset_of(text: str) -> timezone:
-    sign = -1 if text[0] == "-" else 1
-    return timezone(sign * timedelta(hours=int(text[1:3]), minutes=int(text[3:5])))
-
-
 @st.composite
 def listings(draw: st.DrawFn) -> bytes:
     base = draw(st.sampled_from(BASES))
