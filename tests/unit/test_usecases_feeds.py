@@ -17,43 +17,48 @@ from onair.usecases.runs import RunRequest
 from onair.usecases.schedules import Document
 from onair.writers import WRITERS
 from tests.conftest import SAMPLE_XMLTV
-from tests.fakes import World, world
+from tests.fakes import World
 
 LEASE = timedelta(minutes=15)
 
 
-@pytest.fixture
-def w() -> World:
-    return world()
+def feeds_bug(reason: str) -> pytest.MarkDecorator:
+    """A known bug of usecases/feeds.py (the lead's to fix): strict, so the fix makes the test pass."""
+    return pytest.mark.xfail(strict=True, reason=f"bug in usecases/feeds.py: {reason}")
 
 
 def new_schedule(w: World) -> str:
     return schedules.create_schedule(w.services, Document(SAMPLE_XMLTV)).id
 
 
-def run_to_the_end(w: World, sid: str, day: str = "2026-12-01", *, publish: bool = True) -> RunStatus:
-    """A run requested and executed; the clock moves a minute between steps."""
+def requested(w: World, sid: str, day: str = "2026-12-01", *, publish: bool = True) -> dict:
+    """A run requested (a minute later): its job message, taken from JobQueue."""
     w.clock.advance(minutes=1)
-    status = runs.create_run(w.services, sid, RunRequest.model_validate({"from": day, "publish": publish}))
-    [message] = w.queues.take(w.settings.job_queue_url)
-    w.clock.advance(minutes=1)
-    finished = jobs.execute_run(w.services, message, lease=LEASE)
-    assert finished is not None and finished.id == status.id and finished.status == "succeeded"
-    return finished
-
-
-def requested(w: World, sid: str, day: str) -> dict:
-    w.clock.advance(minutes=1)
-    runs.create_run(w.services, sid, RunRequest.model_validate({"from": day}))
+    runs.create_run(w.services, sid, RunRequest.model_validate({"from": day, "publish": publish}))
     [message] = w.queues.take(w.settings.job_queue_url)
     return message
 
 
 def execute(w: World, message: dict) -> RunStatus:
+    """The job delivered (a minute later) and run to its end."""
     w.clock.advance(minutes=1)
     finished = jobs.execute_run(w.services, message, lease=LEASE)
-    assert finished is not None
+    assert finished is not None and finished.id == message["run_id"]
     return finished
+
+
+def run_to_the_end(w: World, sid: str, day: str = "2026-12-01", *, publish: bool = True) -> RunStatus:
+    finished = execute(w, requested(w, sid, day, publish=publish))
+    assert finished.status == "succeeded"
+    return finished
+
+
+def earlier_finishing_last(w: World, sid: str) -> tuple[dict, dict, RunStatus]:
+    """Two runs, the one requested later finishing (and publishing) first: both jobs, and the earlier's end."""
+    earlier = requested(w, sid, "2026-12-01")
+    later = requested(w, sid, "2026-12-02")
+    execute(w, later)
+    return earlier, later, execute(w, earlier)
 
 
 def test_a_published_feed_serves_each_output_and_the_gzipped_guide_by_token(w):
@@ -138,46 +143,30 @@ def test_a_run_whose_schedule_is_deleted_while_it_publishes_writes_no_pointer(w)
         schedules.load_record(w.services, sid)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug in usecases/feeds.py publish(): the copies written after the schedule's deletion stay, "
-    "under a schedule that no longer exists (nothing deletes them)",
-)
+@feeds_bug("publish() leaves the copies it writes after the schedule's deletion, under no schedule")
 def test_a_schedule_deleted_while_a_run_publishes_leaves_no_object(w):
     sid, _ = deleted_while_publishing(w)
     assert w.store.keys(keys.schedule_prefix(sid)) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug in usecases/feeds.py publish(): _mark_published runs whether or not _switch made the run "
-    "the feed, so a run requested earlier that finishes after a later one is marked published",
-)
+@feeds_bug("publish() marks the run published whether or not _switch made it the feed")
 def test_a_run_that_did_not_become_the_feed_is_not_marked_published(w):
-    # Given two runs, the one requested later finishing (and publishing) first
+    # Given two runs, the one requested later finishing (and publishing) first; the earlier one finishes
     sid = new_schedule(w)
-    earlier = requested(w, sid, "2026-12-01")
-    later = requested(w, sid, "2026-12-02")
-    execute(w, later)
-    # When the earlier one finishes
-    finished = execute(w, earlier)
+    _, later, finished = earlier_finishing_last(w, sid)
     # Then the feed stays the later run's, and the earlier run says it was not published
     assert feeds.published_pointer(w.services, sid).run_id == later["run_id"]
     assert not finished.published
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug in usecases/feeds.py: the copies of a run that did not switch the pointer stay, and "
-    "_drop_old_files keeps the newest copies by S3 time, not the published run and the one before it",
+@feeds_bug(
+    "the copies of a run that did not switch the pointer stay, and _drop_old_files keeps the newest "
+    "copies by S3 time, not the published run's and the one's before it"
 )
 def test_a_late_earlier_run_never_costs_the_previous_feed_its_files(w):
     # Given run B published, then run A (requested before B) finishing after it, then C published
     sid = new_schedule(w)
-    a = requested(w, sid, "2026-12-01")
-    b = requested(w, sid, "2026-12-02")
-    execute(w, b)
-    execute(w, a)
+    _, b, _ = earlier_finishing_last(w, sid)
     c = requested(w, sid, "2026-12-03")
     execute(w, c)
     # Then the feed keeps C's files and B's (the previous feed, which a reader may be midway through)

@@ -16,14 +16,9 @@ from onair.usecases.runs import RunRequest
 from onair.usecases.schedules import Document
 from onair.writers import WRITERS
 from tests.conftest import SAMPLE_ONAIR, SAMPLE_XMLTV
-from tests.fakes import World, world
+from tests.fakes import World
 
 LEASE = timedelta(minutes=15)
-
-
-@pytest.fixture
-def w() -> World:
-    return world()
 
 
 def requested(w: World, body: bytes = SAMPLE_XMLTV, **fields) -> tuple[RunStatus, dict]:

@@ -18,11 +18,6 @@ from tests.fakes import World, world
 DEC1 = {"from": "2026-12-01", "days": 1}
 
 
-@pytest.fixture
-def w() -> World:
-    return world()
-
-
 def schedule(w: World, body: bytes = SAMPLE_XMLTV) -> str:
     return schedules.create_schedule(w.services, Document(body)).id
 

@@ -17,11 +17,6 @@ NOT_WELL_FORMED = b"<tv>\n  <channel id='a'>\n</tv>\n"
 DAILY = RefreshPolicy(days=2, at="06:00")
 
 
-@pytest.fixture
-def w() -> World:
-    return world()
-
-
 def create(w: World, body: bytes = SAMPLE_XMLTV, **kwargs):
     return schedules.create_schedule(w.services, Document(body), **kwargs)
 

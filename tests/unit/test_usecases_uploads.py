@@ -23,11 +23,6 @@ WITH_WARNING = b"""<tv>
 """
 
 
-@pytest.fixture
-def w() -> World:
-    return world()
-
-
 def uploaded(w: World, body: bytes, **grant) -> str:
     """An upload granted, then the client's PUT (S3 stamps the object with the time)."""
     upload_id = uploads.create_upload(w.services, **grant)["id"]
