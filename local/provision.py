@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from local.template import ACCOUNT_ID, REGION, App
 
@@ -18,7 +18,7 @@ DUMMY_CREDENTIALS = {
 }
 
 
-def local_client(service: str, endpoint: str | None = None) -> Any:
+def local_client(service: Literal["s3", "sqs"], endpoint: str | None = None) -> Any:
     """A boto3 client with the dummy credentials, for moto: the local stack's server at `endpoint`, or
     moto's in-process `mock_aws` without one. Explicit keys, so a real credential in the environment or a
     profile never reaches it; a session of its own, as boto3's default one is not safe across threads."""

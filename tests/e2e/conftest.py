@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import pytest
@@ -54,7 +54,7 @@ class LocalStack:
         except urllib.error.HTTPError as error:
             return Reply(error.code, {k.lower(): v for k, v in error.headers.items()}, error.read())
 
-    def client(self, service: str) -> Any:
+    def client(self, service: Literal["s3", "sqs"]) -> Any:
         if service not in self._clients:
             self._clients[service] = local_client(service, self.endpoint)
         return self._clients[service]
