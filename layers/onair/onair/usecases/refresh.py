@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import time
+from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
 from onair import keys
@@ -27,8 +27,8 @@ def idempotency_key(day: str) -> str:
     return f"refresh:{day}"
 
 
-def tick(services: Services) -> Tick:
-    at = services.clock()
+def tick(services: Services, now: datetime | None = None) -> Tick:
+    at = now or services.clock()
     result = Tick()
     for key in services.storage.list_keys(keys.REFRESH_PREFIX, limit=1_000_000):
         try:
