@@ -12,7 +12,7 @@ CHECKOV := $(CHECKOV_VENV)/bin/checkov
 PY313_DIR := $(shell dirname "$$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.13*/bin/python3.13 2>/dev/null | tail -n 1 | grep . || command -v python3.13)")
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: install run test unit integration e2e check lint format invoke clean
+.PHONY: install run test unit integration e2e check lint lint-imports format invoke clean
 
 install: $(VENV)/.installed $(SAM_VENV)/.installed $(CHECKOV_VENV)/.installed
 
@@ -50,9 +50,13 @@ check: $(SAM_VENV)/.installed $(CHECKOV_VENV)/.installed
 	$(CHECKOV) --file template.yaml --framework cloudformation --skip-download --quiet --compact
 	PATH="$(PY313_DIR):$$PATH" $(SAM) build --build-dir .aws-sam/build --cache-dir .aws-sam/cache
 
-lint: $(VENV)/.installed
+lint: $(VENV)/.installed lint-imports
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+
+# The import-linter contracts of pyproject.toml: the layering of layers/onair/onair (docs/ARCHITECTURE.md).
+lint-imports: $(VENV)/.installed
+	PYTHONPATH=layers/onair $(VENV)/bin/lint-imports
 
 format: $(VENV)/.installed
 	$(VENV)/bin/ruff check --fix .

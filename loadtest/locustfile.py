@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import sys
 import threading
 import time
 import urllib.request
@@ -31,6 +32,12 @@ from typing import Any
 from locust import FastHttpUser, LoadTestShape, between, events, task
 
 ROOT = Path(__file__).resolve().parent.parent
+# Locust puts only this folder on sys.path: the root makes the `loadtest` package importable
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from loadtest.run import max_overlap  # noqa: E402  (after the path it needs)
+
 DOCUMENTS = [
     (path.name, path.read_bytes())
     for path in [ROOT / "events" / "schedule.xml", *sorted((ROOT / "samples").glob("*.xml"))]
@@ -214,16 +221,6 @@ if os.environ.get("LOAD_SHAPE") == "ramp":
 def _percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     return round(ordered[min(len(ordered) - 1, int(fraction * len(ordered)))], 1) if ordered else 0.0
-
-
-def max_overlap(intervals: list[tuple[datetime, datetime]]) -> int:
-    """The most runs that were running at one instant (touching intervals did not overlap)."""
-    edges = sorted([(b, 1) for b, _ in intervals] + [(e, -1) for _, e in intervals])
-    running = highest = 0
-    for _, change in edges:
-        running += change
-        highest = max(highest, running)
-    return highest
 
 
 def run_report(host: str, run_ids: list[str]) -> dict[str, Any]:

@@ -23,7 +23,7 @@ from types import FrameType
 from typing import Any
 
 from local.environments import InvocationFailed, Pool
-from local.provision import DUMMY_CREDENTIALS, Resources, function_environment, provision
+from local.provision import Resources, function_environment, local_client, provision
 from local.server import ApiServer, http_server
 from local.template import REGION, TEMPLATE, App, ScheduleTick, load_template
 
@@ -134,14 +134,8 @@ def start_moto(port: int, timeout: float = 15.0) -> subprocess.Popen[bytes]:
 
 
 def clients(endpoint: str) -> tuple[Any, Any]:
-    import boto3
-
-    session = boto3.session.Session(
-        aws_access_key_id=DUMMY_CREDENTIALS["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=DUMMY_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
-        region_name=REGION,
-    )
-    return session.client("s3", endpoint_url=endpoint), session.client("sqs", endpoint_url=endpoint)
+    """S3 and SQS clients of the moto server at `endpoint`."""
+    return local_client("s3", endpoint), local_client("sqs", endpoint)
 
 
 def banner(app: App, api: str, endpoint: str, resources: Resources) -> str:

@@ -14,8 +14,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from local.provision import DUMMY_CREDENTIALS, Resources, function_environment, lookup, provision
-from local.template import REGION, TEMPLATE, App, load_template
+from local.provision import (
+    DUMMY_CREDENTIALS,
+    Resources,
+    function_environment,
+    local_client,
+    lookup,
+    provision,
+)
+from local.template import TEMPLATE, App, load_template
 
 
 def run(app: App, function_id: str, event: dict[str, Any], resources: Resources) -> Any:
@@ -38,30 +45,19 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"{args.function} is not a function of {app.path.name}: {', '.join(app.functions)}")
     event = json.loads(args.event.read_text(encoding="utf-8"))
 
-    import boto3
-
     endpoint = os.environ.get("AWS_ENDPOINT_URL")
     if endpoint:
-        sqs = boto3.client("sqs", region_name=REGION, endpoint_url=endpoint, **_credentials())
-        result = run(app, args.function, event, lookup(app, sqs))
+        result = run(app, args.function, event, lookup(app, local_client("sqs", endpoint)))
     else:
         from moto import mock_aws
 
         os.environ.update(DUMMY_CREDENTIALS)  # never let a stray real credential near the mock
         with mock_aws():
-            s3 = boto3.client("s3", region_name=REGION)
-            sqs = boto3.client("sqs", region_name=REGION)
-            result = run(app, args.function, event, provision(app, s3, sqs))
+            resources = provision(app, local_client("s3"), local_client("sqs"))
+            result = run(app, args.function, event, resources)
     json.dump(result, sys.stdout, indent=2, default=str)
     print()
     return 0
-
-
-def _credentials() -> dict[str, str]:
-    return {
-        "aws_access_key_id": DUMMY_CREDENTIALS["AWS_ACCESS_KEY_ID"],
-        "aws_secret_access_key": DUMMY_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
-    }
 
 
 if __name__ == "__main__":

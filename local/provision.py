@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from local.template import ACCOUNT_ID, REGION, App
 
@@ -16,6 +16,20 @@ DUMMY_CREDENTIALS = {
     "AWS_SECRET_ACCESS_KEY": "testing",
     "AWS_SESSION_TOKEN": "testing",
 }
+
+
+def local_client(service: Literal["s3", "sqs"], endpoint: str | None = None) -> Any:
+    """A boto3 client with the dummy credentials, for moto: the local stack's server at `endpoint`, or
+    moto's in-process `mock_aws` without one. Explicit keys, so a real credential in the environment or a
+    profile never reaches it; a session of its own, as boto3's default one is not safe across threads."""
+    import boto3  # the template tools above work without boto3
+
+    session = boto3.session.Session(
+        aws_access_key_id=DUMMY_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=DUMMY_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+        region_name=REGION,
+    )
+    return session.client(service, endpoint_url=endpoint)
 
 
 @dataclass(frozen=True)

@@ -14,14 +14,13 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
-import boto3
 import pytest
 
-from local.provision import DUMMY_CREDENTIALS
-from local.template import REGION, ROOT, App, load_template
+from local.provision import local_client
+from local.template import ROOT, App, load_template
 from tests.conftest import Reply
 
 START_TIMEOUT = 60.0
@@ -55,15 +54,9 @@ class LocalStack:
         except urllib.error.HTTPError as error:
             return Reply(error.code, {k.lower(): v for k, v in error.headers.items()}, error.read())
 
-    def client(self, service: str) -> Any:
+    def client(self, service: Literal["s3", "sqs"]) -> Any:
         if service not in self._clients:
-            self._clients[service] = boto3.client(
-                service,
-                endpoint_url=self.endpoint,
-                region_name=REGION,
-                aws_access_key_id=DUMMY_CREDENTIALS["AWS_ACCESS_KEY_ID"],
-                aws_secret_access_key=DUMMY_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
-            )
+            self._clients[service] = local_client(service, self.endpoint)
         return self._clients[service]
 
     def keys(self, prefix: str) -> set[str]:

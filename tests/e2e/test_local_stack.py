@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from loadtest.run import max_overlap
 from local.template import ROOT
 from tests.e2e.conftest import LocalStack, put_presigned, wait_for
 
@@ -137,19 +138,6 @@ def large_xmltv(channels: int, days: int, per_day: int) -> bytes:
             )
     lines.append("</tv>")
     return "\n".join(lines).encode()
-
-
-def max_overlap(intervals: list[tuple[datetime, datetime]]) -> int:
-    # Ends sort before starts at the same instant: touching intervals did not run together.
-    edges = sorted(
-        [(begin, 1) for begin, _ in intervals] + [(end, -1) for _, end in intervals],
-        key=lambda e: (e[0], e[1]),
-    )
-    running = highest = 0
-    for _, change in edges:
-        running += change
-        highest = max(highest, running)
-    return highest
 
 
 def test_run_concurrency_never_exceeds_the_template_cap(local_stack):

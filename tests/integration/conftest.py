@@ -7,15 +7,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import boto3
 import pytest
 from moto import mock_aws
 
 from local.apigw import http_event, match_route
-from local.provision import DUMMY_CREDENTIALS, Resources, function_environment, provision
+from local.provision import DUMMY_CREDENTIALS, Resources, function_environment, local_client, provision
 from local.runtime import LambdaContext, load_handler, new_context
 from local.sqs import sqs_record
-from local.template import REGION, App, load_template
+from local.template import App, load_template
 from onair.bootstrap import services
 from tests.conftest import Reply
 
@@ -87,7 +86,7 @@ def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     with mock_aws():
         app = load_template()
-        s3, sqs = boto3.client("s3", region_name=REGION), boto3.client("sqs", region_name=REGION)
+        s3, sqs = local_client("s3"), local_client("sqs")
         resources = provision(app, s3, sqs)
         for function_id in app.functions:
             for name, value in function_environment(app, function_id, resources).items():

@@ -984,6 +984,59 @@ def test_xmltv_clump_parts_share_their_slot_and_are_not_clipped() -> None:
     assert playout.report.changes == []
 
 
+def test_xmltv_a_clumped_programme_starting_inside_another_clips_it_like_any_later_start() -> None:
+    # Given A 10:00-12:00 (part 0/2) and B 11:00-12:00 (part 1/2): not one slot, so not one clump's parts
+    playout = run(
+        listing((t(10), t(12), "A", 'clumpidx="0/2"'), (t(11), t(12), "B", 'clumpidx="1/2"')), first_day=None
+    )
+    # Then the later start wins, as the importer's overlap check says (it warns of this pair)
+    assert spans(playout) == [("A", utc(DEC1, 10), utc(DEC1, 11)), ("B", utc(DEC1, 11), utc(DEC1, 12))]
+    assert kinds(playout) == [("clipped", "A")]
+
+
+def test_xmltv_a_programme_listed_after_a_clump_at_its_start_replaces_every_part() -> None:
+    playout = run(
+        listing(
+            (t(10), t(11), "Part one", 'clumpidx="0/2"'),
+            (t(10), t(11), "Part two", 'clumpidx="1/2"'),
+            (t(10), t(11), "Film"),
+        ),
+        first_day=None,
+    )
+    assert spans(playout) == [("Film", utc(DEC1, 10), utc(DEC1, 11))]
+    assert kinds(playout) == [("clipped", "Part one"), ("clipped", "Part two")]
+    assert all("replaced by 'Film'" in change.detail for change in playout.report.changes)
+
+
+@pytest.mark.parametrize(
+    ("second", "plays"),
+    [
+        ((t(10), t(12), "B", 'clumpidx="1/2"'), ["B"]),  # another stop: another slot
+        ((t(10), t(11), "B", 'clumpidx="1/3"'), ["B"]),  # another count: another clump
+        ((t(10), t(11), "B", 'clumpidx="0/2"'), ["B"]),  # the same part claimed again
+        ((t(10), t(11), "B", 'clumpidx="1/2"'), ["A", "B"]),  # the other part of the clump
+    ],
+    ids=["stop", "count", "same-part", "parts"],
+)
+def test_xmltv_programmes_with_one_start_play_together_only_as_parts_of_one_clump(second, plays) -> None:
+    playout = run(listing((t(10), t(11), "A", 'clumpidx="0/2"'), second), first_day=None)
+    assert [slot.title for slot in playout.slots] == plays
+
+
+def test_xmltv_a_part_claimed_twice_leaves_the_first_other_part_playing() -> None:
+    # Given parts 0/2 (A), 1/2 (B) and 1/2 again (C) in one slot: C replaces B, and A is C's other part
+    playout = run(
+        listing(
+            (t(10), t(11), "A", 'clumpidx="0/2"'),
+            (t(10), t(11), "B", 'clumpidx="1/2"'),
+            (t(10), t(11), "C", 'clumpidx="1/2"'),
+        ),
+        first_day=None,
+    )
+    assert [slot.title for slot in playout.slots] == ["A", "C"]
+    assert kinds(playout) == [("clipped", "B")]
+
+
 def test_xmltv_range_keeps_programmes_overlapping_its_utc_days() -> None:
     # Given programmes around 2026-12-01 (UTC), one of them written in +0100
     before = date(2026, 11, 30)
@@ -1114,6 +1167,7 @@ def minutes_listing(count: int, *, stop: bool = True, clump: bool = False) -> Xm
                 stop=start + timedelta(minutes=1) if stop else None,
                 title=f"P{n}",
                 xml=f'<programme start="x" channel="one.example"{part}><title>P{n}</title></programme>',
+                clump=(n, count) if clump else None,
             )
         )
     return XmltvListing.model_construct(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 import pytest
@@ -25,3 +26,37 @@ def test_chunks_join_into_the_model_dump(monkeypatch, document):
     assert StoredSchedule.model_validate_json(b"".join(chunks)) == stored
     if document is SAMPLE_XMLTV:
         assert len(chunks) == 4  # head, two chunks of programmes, closing
+
+
+CLUMPED = b"""<tv>
+  <channel id="one.example"><display-name>One</display-name></channel>
+  <programme start="20261201180000 +0000" stop="20261201190000 +0000" channel="one.example" clumpidx="0/2"><title>News</title></programme>
+  <programme start="20261201180000 +0000" stop="20261201190000 +0000" channel="one.example" clumpidx="1/2"><title>Weather</title></programme>
+  <programme start="20261201190000 +0000" stop="20261201200000 +0000" channel="one.example"><title>Film</title></programme>
+</tv>
+"""
+
+
+def stored_listing(document: bytes) -> StoredSchedule:
+    parsed = parse_schedule(document, max_bytes=10**6)
+    return StoredSchedule(id="s", created_at=datetime(2026, 12, 1, tzinfo=UTC), schedule=parsed.schedule)
+
+
+def test_schedule_json_holds_a_clump_only_for_the_programmes_that_are_parts_of_one():
+    document = json.loads(stored_listing(CLUMPED).model_dump_json())
+    assert [p.get("clump") for p in document["schedule"]["programmes"]] == [[0, 2], [1, 2], None]
+    assert ["clump" in p for p in document["schedule"]["programmes"]] == [True, True, False]
+    assert b"clump" not in stored_listing(SAMPLE_XMLTV).model_dump_json().encode()  # as small as it was
+
+
+def test_a_schedule_json_stored_before_programmes_had_a_clump_reads_it_from_their_xml():
+    # Given a schedule.json as written before: no "clump" field, clumpidx only in the stored elements
+    stored = stored_listing(CLUMPED)
+    document = json.loads(stored.model_dump_json())
+    for programme in document["schedule"]["programmes"]:
+        programme.pop("clump", None)
+    # When a run loads it
+    loaded = StoredSchedule.model_validate_json(json.dumps(document))
+    # Then the programmes are the parts of their clump, as if imported today
+    assert loaded == stored
+    assert [p.clump for p in loaded.schedule.programmes] == [(0, 2), (1, 2), None]

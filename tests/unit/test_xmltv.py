@@ -402,6 +402,25 @@ def test_programmes_that_differ_in_stop_or_clump_part_are_not_duplicates():
     assert len(schedule.programmes) == 4
 
 
+@pytest.mark.parametrize(
+    ("clumpidx", "clump", "finding"),
+    [
+        ("1/3", (1, 3), False),
+        (" 0 / 2 ", (0, 2), False),
+        ("0/1", None, False),  # a clump of one is no clump
+        ("2/2", None, True),
+        ("x", None, True),
+        ("1" * 5000 + "/2", None, True),  # more digits than int() reads: a finding, not a ValueError
+    ],
+    ids=["1/3", "spaces", "0/1", "2/2", "x", "5000-digits"],
+)
+def test_the_programmes_clump_part_is_in_the_model(clumpidx, clump, finding):
+    schedule, warnings = lenient(listing(programme(extra=f' clumpidx="{clumpidx}"')))
+    [stored] = schedule.programmes
+    assert stored.clump == clump
+    assert [w.code for w in warnings] == (["badclumpidx"] if finding else [])
+
+
 def test_a_missing_time_zone_is_read_as_utc_and_the_stop_stays_absent():
     schedule, _ = lenient(listing(programme(start="20261201180000", stop=None)))
     [stored] = schedule.programmes

@@ -2,7 +2,7 @@
 to ±14:00, missing stops, overlaps, same starts, clump parts, duplicates, and years from 0001 to 9999.
 
 Whatever the listing: the import either refuses it with coded time findings or keeps it; the playout gives
-each channel its slots in instant order, never overlapping (clump parts aside), loses no programme without
+each channel its slots in instant order, never overlapping (parts of one clump share their slot), loses no programme without
 a change saying so, drops only stop-less programmes at a channel's last start, and a range is a window on
 the whole playout; the guide.xml it writes imports again with the same programmes.
 """
@@ -17,8 +17,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from onair.errors import InvalidSchedule
-from onair.models import XmltvListing
+from onair.models import XmltvListing, XmltvProgramme
 from onair.playout import generate
+from onair.playout import xmltv as playout_xmltv
 from onair.playout.types import Playout, RunRange, Slot
 from onair.readers.schedule import parse_schedule
 from onair.readers.xmltv import format_time, parse_time
@@ -27,11 +28,6 @@ from onair.writers.guide import guide_xml
 OFFSETS = ("+0000", "+0100", "-0500", "+0530", "+1400", "-1400")
 CHANNELS = ("a.example", "b.example")
 BASES = (datetime(1, 1, 1), datetime(999, 12, 31, 12), datetime(2026, 10, 25), datetime(9999, 12, 31, 8))
-
-
-def offset_of(text: str) -> timezone:
-    sign = -1 if text[0] == "-" else 1
-    return timezone(sign * timedelta(hours=int(text[1:3]), minutes=int(text[3:5])))
 
 
 @st.composite
@@ -70,20 +66,17 @@ def imported(document: bytes) -> XmltvListing | None:
     return schedule
 
 
-def clumped(slot: Slot) -> bool:
-    return " clumpidx=" in (slot.source_xml or "").split(">", 1)[0]
-
-
 def check_channel(slots: list[Slot]) -> None:
     starts = sorted({slot.start for slot in slots})
     for slot in slots:
         assert slot.start <= slot.stop
     for earlier, later in pairwise(slots):
         assert earlier.start <= later.start  # instants, whatever the offsets
+        if earlier.start == later.start:  # only the parts of one clump play together: one slot
+            assert earlier.stop == later.stop, (earlier, later)
     for slot in slots:
         later = [s for s in slots if s.start > slot.start]
-        sharing = clumped(slot) and later and clumped(later[0]) and later[0].stop == slot.stop
-        if later and not sharing:
+        if later:
             assert slot.stop <= later[0].start, (slot, later[0])
     assert len(starts) <= len(slots)
 
@@ -153,3 +146,42 @@ def test_format_time_reads_back_as_the_same_instant_whatever_the_offset(wall: da
     # Then its XMLTV time parses back to that instant
     parsed, zoned = parse_time(format_time(value))
     assert zoned and parsed == value
+
+
+CLUMPS = (None, (0, 2), (1, 2), (0, 3), (1, 3), (2, 3))
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(st.tuples(st.sampled_from((9, 10)), st.sampled_from((None, 11, 12)), st.sampled_from(CLUMPS)))
+)
+def test_of_programmes_with_one_start_each_plays_iff_it_shares_its_slot_with_all_listed_after_it(
+    drawn: list[tuple[int, int | None, tuple[int, int] | None]],
+) -> None:
+    # Given programmes in start order (then as listed), with stops and clump parts from a few choices
+    day = datetime(2026, 12, 1, tzinfo=UTC)
+    programmes = [
+        XmltvProgramme.model_construct(
+            channel="a.example",
+            start=day.replace(hour=start),
+            stop=day.replace(hour=stop) if stop else None,
+            title=f"P{n}",
+            xml="<programme/>",
+            clump=clump,
+        )
+        for n, (start, stop, clump) in enumerate(sorted(drawn, key=lambda d: d[0]))
+    ]
+    # Then the playout's one pass agrees with the rule, asked of every pair (XmltvProgramme.shares_slot_with):
+    # each is replaced by the first listed after it, at its start, whose slot it does not share
+    expected = [
+        next(
+            (
+                j
+                for j in range(i + 1, len(programmes))
+                if programmes[j].start == p.start and not p.shares_slot_with(programmes[j])
+            ),
+            None,
+        )
+        for i, p in enumerate(programmes)
+    ]
+    assert playout_xmltv._replaced_by(programmes, [False] * len(programmes)) == expected

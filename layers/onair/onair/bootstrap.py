@@ -6,25 +6,12 @@ build `Services` from fakes (tests/fakes.py) or from moto-backed adapters.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from functools import cache
 
 from onair.config import Settings
-from onair.ports import BlobStore, Clock, MessageQueue, Metrics
+from onair.ports import Services
 
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-@dataclass(frozen=True)
-class Services:
-    settings: Settings
-    storage: BlobStore
-    queues: MessageQueue
-    metrics: Metrics
-    clock: Clock = field(default=utc_now)
+__all__ = ["Services", "services"]
 
 
 @cache

@@ -1,4 +1,4 @@
-"""Domain errors with a stable `code`; the HTTP mapping lives in one place (functions/import/app.py)."""
+"""Domain errors with a stable `code`; the HTTP mapping lives in one place (onair/http/resolver.py)."""
 
 from __future__ import annotations
 
@@ -100,7 +100,7 @@ class Transient(Exception):
 
 class Unavailable(Transient):
     """Storage or a queue failed (throttling, a timeout, a lost connection, an AWS 5xx). The adapters
-    (storage.py, queues.py) raise it for every AWS error they do not turn into a domain answer."""
+    (onair/adapters/) raise it for every AWS error they do not turn into a domain answer."""
 
 
 class RunInProgress(Transient):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Annotated, Literal
@@ -22,12 +23,44 @@ class XmltvChannel(Model):
     xml: str = Field(description="The <channel> element as received, serialized")
 
 
+Clump = tuple[int, int]  # XMLTV's clumpidx "index/count" as (index, count)
+# Digits bounded: Python refuses int() of more than 4,300 of them (a ValueError, not a finding)
+_CLUMPIDX = re.compile(r"^\s*(\d{1,18})\s*/\s*(\d{1,18})\s*$")
+# Where schedule.json files stored before XmltvProgramme.clump existed keep it: the serialized element
+_STORED_CLUMPIDX = re.compile(r"""^<programme\b[^>]*?\sclumpidx=(["'])(.*?)\1""")
+
+
+def read_clumpidx(text: str) -> Clump | None:
+    """A clumpidx attribute as (index, count); None when it is not "index/count" with index < count."""
+    match = _CLUMPIDX.match(text)
+    if match is None or int(match[1]) >= int(match[2]):
+        return None
+    return int(match[1]), int(match[2])
+
+
+def clump_parts(a: Clump | None, b: Clump | None) -> bool:
+    """Two parts of one clump: the same count (two or more), different indexes."""
+    return a is not None and b is not None and a[1] == b[1] > 1 and a[0] != b[0]
+
+
 class XmltvProgramme(Model):
     channel: Identifier
     start: AwareDatetime
     stop: AwareDatetime | None = None
     title: str
     xml: str = Field(description="The <programme> element as received, serialized")
+    # Left out of schedule.json when None (most programmes): the file stays as small as it was.
+    clump: Clump | None = Field(
+        default=None,
+        exclude_if=lambda value: value is None,
+        description="clumpidx, when the programme is a part of a clump of two or more",
+    )
+
+    def shares_slot_with(self, other: XmltvProgramme) -> bool:
+        """XMLTV's clumps: programmes listed in one timeslot ("News; Weather", clumpidx 0/2 and 1/2) share
+        it, so neither overlaps nor replaces the other. The importer's overlap check and the playout both
+        ask this."""
+        return self.start == other.start and self.stop == other.stop and clump_parts(self.clump, other.clump)
 
 
 class XmltvListing(Model):
@@ -37,6 +70,20 @@ class XmltvListing(Model):
 
     def counts(self) -> dict[str, int]:
         return {"channels": len(self.channels), "programmes": len(self.programmes)}
+
+    @model_validator(mode="after")
+    def _clumps_of_older_files(self) -> XmltvListing:
+        """A schedule.json stored before programmes had `clump` keeps clumpidx only in each element: read
+        it from there once, when the file is loaded (a substring test per programme; files stored since
+        hold every clump, and a programme without one has no valid clumpidx to find)."""
+        programmes = self.programmes
+        for index, programme in enumerate(programmes):
+            if programme.clump is None and "clumpidx=" in programme.xml:
+                found = _STORED_CLUMPIDX.match(programme.xml)
+                clump = read_clumpidx(found[2]) if found else None
+                if clump is not None and clump[1] > 1:
+                    programmes[index] = programme.model_copy(update={"clump": clump})
+        return self
 
 
 # --- OnAir schedules (urn:onair:schedule:1; docs/FORMATS.md) ---------------------------------------

@@ -1,5 +1,6 @@
-"""What the use cases need from the outside world, as Protocols: the adapters (onair/adapters/) implement
-them over S3, SQS and Powertools; tests/fakes.py implements them in memory.
+"""What the use cases need from the outside world, as Protocols, and `Services`, the bundle a use case is
+given: the adapters (onair/adapters/) implement the Protocols over S3, SQS and Powertools, bound once by
+onair.bootstrap; tests/fakes.py implements them in memory.
 
 The contract every implementation keeps: a missing object raises errors.NotFound; a failed condition
 raises ObjectExists / ObjectChanged; an outage raises errors.Unavailable (the use cases retry nothing
@@ -9,9 +10,11 @@ themselves: a Transient error propagates to the handler, which answers 503 or le
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, Protocol
+
+from onair.config import Settings
 
 Clock = Callable[[], datetime]  # an aware datetime (UTC)
 
@@ -99,3 +102,19 @@ class Metrics(Protocol):
     def import_rejected(self, code: str) -> None: ...
 
     def run_finished(self, *, succeeded: bool, seconds: float | None, rule_breaks: int | None) -> None: ...
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Services:
+    """What every use case is given (its first argument). Here rather than in onair.bootstrap, which binds
+    the adapters: a use case that imported the wiring would depend on boto3 and Powertools through it."""
+
+    settings: Settings
+    storage: BlobStore
+    queues: MessageQueue
+    metrics: Metrics
+    clock: Clock = field(default=utc_now)

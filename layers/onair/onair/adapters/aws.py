@@ -1,4 +1,4 @@
-"""What the adapters (storage.py, queues.py) share: AWS exceptions become `Unavailable`, so no use case
+"""What the adapters (s3.py, sqs.py) share: AWS exceptions become `Unavailable`, so no use case
 needs to know botocore to tell "try again later" from "this job cannot succeed"."""
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ import bisect
 import hashlib
 import itertools
 import random
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -192,14 +192,10 @@ class Choice:
     breaks: tuple[tuple[str, float], ...]  # (rule, shortfall) for each rule the choice misses
 
 
-def choose(
-    candidates: Iterator[Item], history: History, clock: Clock, accept: Callable[[Item], bool] | None = None
-) -> Choice | None:
-    """The first candidate (that `accept`s) meeting every rule; else relax the rules in order."""
+def choose(candidates: Iterator[Item], history: History, clock: Clock) -> Choice | None:
+    """The first candidate meeting every rule; else relax the rules in order."""
     considered: list[Item] = []
     for item in candidates:
-        if accept is not None and not accept(item):
-            continue
         if history.allows_all(item, clock):
             return Choice(item, ())
         considered.append(item)

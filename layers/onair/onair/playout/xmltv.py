@@ -1,21 +1,20 @@
 """Playout of an imported XMLTV listing: the normalized guide for the run's range, every fix reported.
 
 Per channel, programmes in start order: exact duplicates are dropped; a missing stop is the next start;
-when two programmes overlap the later start wins and the earlier one's stop is clipped to it (parts of
-one clump, `clumpidx`, share their slot and are left alone); gaps are reported. The range is in UTC days
-(an XMLTV listing has no time zone of its own); a programme is in it when it overlaps it.
+when two programmes overlap the later start wins and the earlier one's stop is clipped to it; of
+programmes with the same start the one listed last wins. Parts of one clump (clumpidx, sharing their
+slot: XmltvProgramme.shares_slot_with, the rule the importer's overlap check applies too) are left
+alone. Gaps are reported. The range is in UTC days (an XMLTV listing has no time zone of its own); a
+programme is in it when it overlaps it.
 """
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime, time, timedelta
 from itertools import groupby
 
-from onair.models import XmltvListing, XmltvProgramme
+from onair.models import Clump, XmltvListing, XmltvProgramme
 from onair.playout.types import Change, Playout, Report, RunRange, Slot
-
-_CLUMP = re.compile(r"""^<programme\b[^>]*\sclumpidx=["']([^"']+)["']""")
 
 
 def xmltv_playout(listing: XmltvListing, run_range: RunRange) -> Playout:
@@ -41,10 +40,11 @@ def xmltv_playout(listing: XmltvListing, run_range: RunRange) -> Playout:
 def _normalize(channel: str, programmes: list[XmltvProgramme], report: Report) -> list[Slot]:
     programmes, last_start = _without_endless_last(channel, programmes, report)
     following = _next_later(programmes)
+    duplicate = _duplicates(programmes)
+    replaced_by = _replaced_by(programmes, duplicate)
     slots: list[Slot] = []
-    previous: XmltvProgramme | None = None
     for index, programme in enumerate(programmes):
-        if previous is not None and _same(previous, programme):
+        if duplicate[index]:
             report.changes.append(
                 Change(
                     "duplicate_dropped",
@@ -56,13 +56,8 @@ def _normalize(channel: str, programmes: list[XmltvProgramme], report: Report) -
                 )
             )
             continue
-        twin = programmes[index + 1] if index + 1 < len(programmes) else None
-        if (
-            twin is not None
-            and twin.start == programme.start
-            and not _same(programme, twin)
-            and not (_clump(programme) and _clump(twin))
-        ):
+        winner = replaced_by[index]
+        if winner is not None:
             report.changes.append(
                 Change(
                     "clipped",
@@ -70,10 +65,9 @@ def _normalize(channel: str, programmes: list[XmltvProgramme], report: Report) -
                     programme.start,
                     programme.start,
                     programme.title,
-                    f"replaced by '{twin.title}', listed later with the same start",
+                    f"replaced by '{programmes[winner].title}', listed later with the same start",
                 )
             )
-            previous = programme
             continue
         after = programmes[following[index]] if following[index] < len(programmes) else None
         stop = programme.stop
@@ -91,7 +85,7 @@ def _normalize(channel: str, programmes: list[XmltvProgramme], report: Report) -
                     "stop taken from the next start",
                 )
             )
-        if after is not None and after.start < stop and not _same_clump(programme, after):
+        if after is not None and after.start < stop:
             report.changes.append(
                 Change(
                     "clipped",
@@ -123,8 +117,56 @@ def _normalize(channel: str, programmes: list[XmltvProgramme], report: Report) -
                 source_xml=programme.xml,
             )
         )
-        previous = programme
     return slots
+
+
+def _duplicates(programmes: list[XmltvProgramme]) -> list[bool]:
+    """Per programme (in start order), whether it repeats the last one kept before it."""
+    duplicate = [False] * len(programmes)
+    kept: XmltvProgramme | None = None
+    for index, programme in enumerate(programmes):
+        if kept is not None and _same(kept, programme):
+            duplicate[index] = True
+        else:
+            kept = programme
+    return duplicate
+
+
+def _replaced_by(programmes: list[XmltvProgramme], duplicate: list[bool]) -> list[int | None]:
+    """Per programme (in start order), the one that replaces it; None: it plays. Of programmes starting
+    together, each is replaced by the first listed after it whose slot it does not share
+    (XmltvProgramme.shares_slot_with): the last listed plays, and so do the other parts of its clump.
+
+    One pass from the end, O(1) a programme: the first one after a part of a clump that does not share
+    its slot is the first with another stop or clump count (`other_kind`) or the first claiming the same
+    part (`claims`)."""
+    replaced: list[int | None] = [None] * len(programmes)
+    after: int | None = None  # the next one with the same start (duplicates aside)
+    other_kind: int | None = None  # the first after `after` whose (stop, count) differs from its own
+    claims: dict[Clump, int] = {}  # clump part -> the first one after this one claiming it
+    for index in range(len(programmes) - 1, -1, -1):
+        if duplicate[index]:
+            continue
+        programme = programmes[index]
+        if after is not None and programmes[after].start != programme.start:
+            after, other_kind, claims = None, None, {}
+        first_other = None
+        if after is not None:
+            first_other = after if _kind(programmes[after]) != _kind(programme) else other_kind
+            if programme.clump is None:
+                replaced[index] = after
+            else:
+                conflicts = [i for i in (first_other, claims.get(programme.clump)) if i is not None]
+                replaced[index] = min(conflicts, default=None)
+        after, other_kind = index, first_other
+        if programme.clump is not None:
+            claims[programme.clump] = index
+    return replaced
+
+
+def _kind(programme: XmltvProgramme) -> tuple[datetime | None, int]:
+    """What the parts of one clump have in common: their stop and the clump's count."""
+    return programme.stop, programme.clump[1] if programme.clump else 1
 
 
 def _without_endless_last(
@@ -178,16 +220,4 @@ def _bounds(run_range: RunRange) -> tuple[datetime | None, datetime | None]:
 
 
 def _same(a: XmltvProgramme, b: XmltvProgramme) -> bool:
-    return a.start == b.start and a.stop == b.stop and a.title == b.title and _clump(a) == _clump(b)
-
-
-def _same_clump(programme: XmltvProgramme, following: XmltvProgramme) -> bool:
-    """Clump parts (clumpidx="0/2", "1/2") share one slot: the next start inside it is no overlap."""
-    return (
-        _clump(programme) is not None and _clump(following) is not None and following.stop == programme.stop
-    )
-
-
-def _clump(programme: XmltvProgramme) -> str | None:
-    match = _CLUMP.match(programme.xml)
-    return match.group(1) if match else None
+    return a.start == b.start and a.stop == b.stop and a.title == b.title and a.clump == b.clump

@@ -41,11 +41,11 @@ from onair.models import (
     Rules,
     seconds_of_day,
 )
+from onair.readers.findings import MAX_FINDINGS, Findings
 from onair.readers.xml import local_name
 
 NAMESPACE = "urn:onair:schedule:1"
 SCHEMA_PATH = Path(__file__).parent / "schemas" / "onair-schedule-1.xsd"
-MAX_FINDINGS = 200
 # OnAir documents are checked as a whole tree (the XSD and cross-references need it). 100k elements take
 # about 400 MB once parsed and modelled, within ImportFunction's memory (a run loads the model only).
 MAX_ELEMENTS = 100_000
@@ -97,30 +97,14 @@ def element_path(element: etree._Element, attribute: str | None = None) -> str:
     return f"{path}/@{attribute}" if attribute else path
 
 
-class _Findings:
-    def __init__(self, strict: bool) -> None:
-        self.strict = strict
-        self.errors: list[Finding] = []
-        self.warnings: list[Finding] = []
+class _Findings(Findings):
+    """Findings located by element (its line and path), as the checks below meet them."""
 
     def error(self, code: str, message: str, element: etree._Element, attribute: str | None = None) -> None:
-        if len(self.errors) < MAX_FINDINGS:
-            self.errors.append(
-                Finding(code, message, element.sourceline, None, element_path(element, attribute))
-            )
+        self.add(code, message, element.sourceline, element_path(element, attribute), fatal=True)
 
     def warn(self, code: str, message: str, element: etree._Element, attribute: str | None = None) -> None:
-        target = self.errors if self.strict else self.warnings
-        if len(target) < MAX_FINDINGS:
-            target.append(Finding(code, message, element.sourceline, None, element_path(element, attribute)))
-
-    def raise_if_any(self) -> None:
-        if self.errors:
-            raise InvalidSchedule(
-                f"the OnAir schedule has {len(self.errors)} error(s)"
-                + (" (strict mode: warnings count as errors)" if self.strict else ""),
-                details=self.errors,
-            )
+        self.add(code, message, element.sourceline, element_path(element, attribute))
 
 
 def read_onair(
@@ -151,9 +135,9 @@ def read_onair(
     _validate_xsd(root)
     findings = _Findings(strict)
     schedule = _Reader(root, findings).read()
-    findings.raise_if_any()
+    findings.raise_if_any("the OnAir schedule")
     assert schedule is not None  # every way to None records an error, raised just above
-    return schedule, findings.warnings
+    return schedule, findings.warnings("/schedule")
 
 
 def _validate_xsd(root: etree._Element) -> None:

@@ -23,15 +23,15 @@ from datetime import UTC, datetime, timedelta, timezone
 
 from lxml import etree
 
-from onair.errors import Finding, InvalidSchedule
-from onair.models import XmltvChannel, XmltvListing, XmltvProgramme
+from onair.errors import Finding
+from onair.models import Clump, XmltvChannel, XmltvListing, XmltvProgramme, clump_parts, read_clumpidx
 from onair.readers import xmltv_dtd as dtd
+from onair.readers.findings import MAX_FINDINGS, Findings
 
 # The elements the parser hands the reader: Python sees two events per programme, not one per element.
 READ_TAGS = ("channel", "programme")
 MAX_OFFSET = timedelta(hours=14)
 _PROGRAMME_FIELDS = frozenset(XmltvProgramme.model_fields)
-MAX_FINDINGS = 200
 
 _TIME = re.compile(r"^(?P<digits>\d+)(?P<space>\s*)(?P<zone>[+-]\d{4}|[A-Za-z]+)?$")
 # Named zones XMLTV files use (the DTD's own example is BST). Only unambiguous abbreviations: IST (India,
@@ -50,7 +50,6 @@ _CHANNEL_ID = re.compile(r"^[-a-zA-Z0-9]+(\.[-a-zA-Z0-9]+)+$")
 # tv_validate_file's xmltv_ns check: three dot-separated parts, each "n" or "n/total" or empty.
 _PART = r"\s*\d*(?:\s*/\s*\d+)?\s*"
 _XMLTV_NS = re.compile(rf"^{_PART}\.{_PART}\.{_PART}$")
-_CLUMPIDX = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*$")
 # An entity reference that survived parsing: double-escaped (&amp;amp;) or undefined (&nbsp; with a DOCTYPE).
 _ENTITY_TEXT = re.compile(r"&(?:[A-Za-z_:][\w.:-]*|#[0-9]+|#x[0-9A-Fa-f]+);")
 _C1 = re.compile("[\x80-\x9f]")
@@ -150,30 +149,6 @@ def format_time(value: datetime) -> str:
     )
 
 
-class _Findings:
-    """Errors and warnings, each list capped at MAX_FINDINGS while the totals keep counting."""
-
-    def __init__(self, strict: bool) -> None:
-        self.strict = strict
-        self.errors: list[Finding] = []
-        self.warnings: list[Finding] = []
-        self.error_total = 0
-        self.warning_total = 0
-        self.fatal_total = 0  # errors in lenient mode too: they decide whether an element is kept
-
-    def add(self, code: str, message: str, line: int | None, path: str, *, fatal: bool = False) -> None:
-        if fatal:
-            self.fatal_total += 1
-        if fatal or self.strict:
-            self.error_total += 1
-            if len(self.errors) < MAX_FINDINGS:
-                self.errors.append(Finding(code, message, line, None, path))
-        else:
-            self.warning_total += 1
-            if len(self.warnings) < MAX_FINDINGS:
-                self.warnings.append(Finding(code, message, line, None, path))
-
-
 @dataclass(frozen=True)
 class _Violation:
     message: str
@@ -188,7 +163,7 @@ class _Slot:
 
     start: datetime
     stop: datetime | None
-    clump: tuple[int, int]
+    clump: Clump  # (0, 1) for a programme that is no part of a clump
     index: int  # document order among the programmes
     line: int | None
     path: str
@@ -205,7 +180,7 @@ def read_xmltv(
 class _Reader:
     def __init__(self, root: etree._Element, strict: bool) -> None:
         self.root = root
-        self.findings = _Findings(strict)
+        self.findings = Findings(strict)
         self.channels: dict[str, XmltvChannel] = {}
         self.channel_places: dict[str, tuple[int | None, str]] = {}
         self.programmes: list[XmltvProgramme] = []
@@ -359,11 +334,12 @@ class _Reader:
         channel = self.channel_ids.setdefault(channel, channel)
         self.programmes.append(
             XmltvProgramme.model_construct(
-                _PROGRAMME_FIELDS, channel=channel, start=start, stop=stop, title=title, xml=xml
+                _PROGRAMME_FIELDS, channel=channel, start=start, stop=stop, title=title, xml=xml, clump=clump
             )
         )
         index = self.counts["programme"]
-        self.slots.setdefault(channel, []).append(_Slot(start, stop, clump, index, line, path, title))
+        slot = _Slot(start, stop, clump or (0, 1), index, line, path, title)
+        self.slots.setdefault(channel, []).append(slot)
 
     def _time(self, element: etree._Element, attribute: str, path: str) -> datetime | None:
         text = element.get(attribute)
@@ -416,16 +392,17 @@ class _Reader:
                 )
                 self.findings.add("badepisode", message, child.sourceline, f"{path}/episode-num[{number}]")
 
-    def _clump(self, element: etree._Element, path: str) -> tuple[int, int]:
+    def _clump(self, element: etree._Element, path: str) -> Clump | None:
+        """The programme's clumpidx, None unless it makes the programme a part of a clump of two or more."""
         text = element.get("clumpidx")
         if text is None:
-            return (0, 1)
-        match = _CLUMPIDX.match(text)
-        if match is None or int(match[1]) >= int(match[2]):
-            message = f"clumpidx '{text}' is not 'index/count' with index < count: read as 0/1"
+            return None
+        clump = read_clumpidx(text)
+        if clump is None:
+            message = f"clumpidx '{text[:40]}' is not 'index/count' with index < count: read as 0/1"
             self.findings.add("badclumpidx", message, element.sourceline, f"{path}/@clumpidx")
-            return (0, 1)
-        return (int(match[1]), int(match[2]))
+            return None
+        return clump if clump[1] > 1 else None
 
     def _scan_text(self, element: etree._Element, path: str) -> None:
         """badentity for entity references left in text; C1 characters kept for the encoding check.
@@ -491,23 +468,9 @@ class _Reader:
                 findings.add("badiso8859", f"{more} more elements with control characters", None, "/tv")
 
     def _result(self) -> tuple[XmltvListing, list[Finding]]:
-        findings = self.findings
-        if findings.error_total:
-            listed = len(findings.errors)
-            raise InvalidSchedule(
-                f"the XMLTV listing has {findings.error_total} error(s)"
-                + (f"; the first {listed} are listed" if listed < findings.error_total else "")
-                + (" (strict mode: warnings count as errors)" if findings.strict else ""),
-                details=findings.errors,
-            )
-        warnings = list(findings.warnings)
-        if findings.warning_total > len(warnings):
-            more = findings.warning_total - len(warnings)
-            total = findings.warning_total
-            warnings.append(
-                Finding("truncated", f"{more} more of {total} warnings are not listed", None, None, "/tv")
-            )
-        return XmltvListing(channels=list(self.channels.values()), programmes=self.programmes), warnings
+        self.findings.raise_if_any("the XMLTV listing")
+        listing = XmltvListing(channels=list(self.channels.values()), programmes=self.programmes)
+        return listing, self.findings.warnings("/tv")
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -550,7 +513,7 @@ def _overlaps(slots: list[_Slot]) -> Iterator[tuple[_Slot, _Slot]]:
             clump = _ClumpSlot((start, stop))
         if on_air:
             first = intervals[on_air[0]]
-            if first[:2] != (start, stop) or not _same_clump(first[2], slot):
+            if first[:2] != (start, stop) or not clump_parts(first[2].clump, slot.clump):
                 yield slot, first[2]
             else:
                 # The first one on air shares this slot, so every one on air does (sorted by start and
@@ -571,7 +534,7 @@ class _ClumpSlot:
         self.slot = slot
         self.first: _Slot | None = None
         self.first_other_count: _Slot | None = None  # the first whose clump count differs from first's
-        self.parts: dict[tuple[int, int], _Slot] = {}  # the first claiming each (index, count)
+        self.parts: dict[Clump, _Slot] = {}  # the first claiming each (index, count)
 
     def add(self, slot: _Slot) -> None:
         if self.first is None:
@@ -585,11 +548,6 @@ class _ClumpSlot:
         with another count or claiming the same part."""
         candidates = [other for other in (self.first_other_count, self.parts.get(slot.clump)) if other]
         return min(candidates, key=lambda other: other.index, default=None)
-
-
-def _same_clump(a: _Slot, b: _Slot) -> bool:
-    """Parts of one clump: the same count (> 1), different indexes (the caller compares the slots)."""
-    return a.clump[1] == b.clump[1] > 1 and a.clump[0] != b.clump[0]
 
 
 # --- DTD checks -----------------------------------------------------------------------------------------

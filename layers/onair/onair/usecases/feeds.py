@@ -16,9 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from onair import keys
-from onair.bootstrap import Services
 from onair.errors import NotFound
-from onair.ports import ConditionFailed
+from onair.ports import ConditionFailed, Services
 from onair.records import FeedFile, Published, RunStatus, ScheduleRecord
 from onair.usecases import schedules
 from onair.usecases.runs import load_status_and_etag, save_status

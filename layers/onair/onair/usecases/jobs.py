@@ -9,13 +9,12 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from onair import keys
-from onair.bootstrap import Services
 from onair.errors import NotFound, OnAirError, RunInProgress, Transient
 from onair.models import StoredSchedule
 from onair.playout import generate
 from onair.playout.budget import SlotBudget
 from onair.playout.types import RunRange
-from onair.ports import ObjectChanged
+from onair.ports import ObjectChanged, Services
 from onair.records import Job, RunStatus
 from onair.usecases import feeds, schedules
 from onair.usecases.runs import load_status, load_status_and_etag, note_run, save_status

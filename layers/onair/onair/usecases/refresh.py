@@ -10,8 +10,8 @@ from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
 from onair import keys
-from onair.bootstrap import Services
 from onair.errors import NotFound, OnAirError
+from onair.ports import Services
 from onair.usecases.runs import RunRequest, create_run
 
 log = logging.getLogger("onair.refresh")

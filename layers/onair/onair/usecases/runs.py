@@ -10,11 +10,10 @@ from zoneinfo import ZoneInfo
 from pydantic import Field, field_validator, model_validator
 
 from onair import keys
-from onair.bootstrap import Services
 from onair.errors import BadRequest, Conflict, Finding, NotFound
 from onair.models import Model
 from onair.playout.budget import SlotBudget, SlotFloor
-from onair.ports import ObjectChanged, ObjectExists
+from onair.ports import ObjectChanged, ObjectExists, Services
 from onair.records import MAX_DAYS, Job, RunStatus, ScheduleRecord
 from onair.usecases import schedules
 from onair.writers import WRITERS

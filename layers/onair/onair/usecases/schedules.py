@@ -18,10 +18,9 @@ from datetime import datetime
 from typing import Any
 
 from onair import keys
-from onair.bootstrap import Services
 from onair.errors import BadRequest, DocumentRejected, NotFound, PreconditionFailed, UnsupportedMediaType
 from onair.models import OnAirSchedule, StoredSchedule, findings_to_dicts, stored_json_chunks
-from onair.ports import ObjectChanged, ObjectExists
+from onair.ports import ObjectChanged, ObjectExists, Services
 from onair.records import RefreshPolicy, ScheduleRecord, VersionInfo
 
 log = logging.getLogger("onair.schedules")

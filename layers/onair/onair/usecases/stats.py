@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from onair.bootstrap import Services
+from onair.ports import Services
 
 
 def queue_stats(services: Services) -> dict[str, Any]:

@@ -15,8 +15,8 @@ from datetime import timedelta
 from typing import Any
 
 from onair import keys
-from onair.bootstrap import Services
 from onair.errors import BadRequest, DocumentRejected, NotFound, TooLarge
+from onair.ports import Services
 from onair.records import RefreshPolicy
 from onair.usecases import schedules
 from onair.usecases.schedules import Excerpt
