@@ -29,7 +29,26 @@ GOAL_MS = 1000.0
 DAY = "2026-06-01"
 ZONE = "Europe/Paris"
 DAY_START = datetime(2026, 5, 31, 22, 0, tzinfo=UTC)  # local midnight in Paris (CEST)
-WORDS = "morning news world garden kitchen detective island secret river city summer winter story live report football music night".split()
+WORDS = [
+    "morning",
+    "news",
+    "world",
+    "garden",
+    "kitchen",
+    "detective",
+    "island",
+    "secret",
+    "river",
+    "city",
+    "summer",
+    "winter",
+    "story",
+    "live",
+    "report",
+    "football",
+    "music",
+    "night",
+]
 BENCH_PAGE = b"""<!doctype html><html lang="en"><head><meta charset="utf-8"><base href="/console/">
 <link rel="stylesheet" href="app.css"><title>EPG bench</title></head>
 <body><main id="view"></main></body></html>"""
@@ -57,7 +76,11 @@ def synthetic_playout(channels: int, profile: str, seed: int = 7) -> dict[str, A
                 elif songs % 3 == 2:
                     kind, title, seconds, pool = "filler", f"Station ident {c + 1}", 8, "idents"
                 else:
-                    kind, title, seconds = "block", f"{rng.choice(WORDS).title()} {rng.choice(WORDS)}", rng.randint(150, 330)
+                    kind, title, seconds = (
+                        "block",
+                        f"{rng.choice(WORDS).title()} {rng.choice(WORDS)}",
+                        rng.randint(150, 330),
+                    )
                     pool = "daytime"
                 songs += 1
                 nxt = at + timedelta(seconds=seconds)
@@ -68,16 +91,35 @@ def synthetic_playout(channels: int, profile: str, seed: int = 7) -> dict[str, A
                 kind, pool = "programme", None
                 title = " ".join(rng.choice(WORDS) for _ in range(rng.randint(1, 3))).title()
                 nxt = at + timedelta(minutes=rng.choice((15, 30, 30, 45, 60, 60, 90, 120)))
-            slot = {"channel": channel, "start": _iso(at), "stop": _iso(nxt), "title": title, "kind": kind,
-                    "item_id": f"item-{rng.randint(1, 5000)}", "pool": pool, "block": "06:00-10:00" if pool else None}
+            slot = {
+                "channel": channel,
+                "start": _iso(at),
+                "stop": _iso(nxt),
+                "title": title,
+                "kind": kind,
+                "item_id": f"item-{rng.randint(1, 5000)}",
+                "pool": pool,
+                "block": "06:00-10:00" if pool else None,
+            }
             slots.append(slot)
             if rng.random() < 0.01:
-                breaks.append({"rule": "artist_separation", "channel": channel, "item_id": slot["item_id"], "at": slot["start"], "by": 420.0})
+                breaks.append(
+                    {
+                        "rule": "artist_separation",
+                        "channel": channel,
+                        "item_id": slot["item_id"],
+                        "at": slot["start"],
+                        "by": 420.0,
+                    }
+                )
             at = nxt
     return {
         "run_id": "bench",
         "timezone": ZONE,
-        "channels": [{"id": f"ch{c + 1:03d}", "name": f"Channel {c + 1}", "number": str(c + 1)} for c in range(channels)],
+        "channels": [
+            {"id": f"ch{c + 1:03d}", "name": f"Channel {c + 1}", "number": str(c + 1)}
+            for c in range(channels)
+        ],
         "slots": slots,
         "rule_breaks": breaks,
     }
@@ -114,9 +156,14 @@ def measure(page: Any, profile: str, repeat: int, channels: int) -> dict[str, An
     cells = page.evaluate(MOUNT, {"data": data, "day": DAY, "zoom": 24, "now": now})
     runs = [page.evaluate(TIME_ONE, DAY) for _ in range(repeat)]
     figures = {key: [run[key] for run in runs] for key in ("build", "layout", "frame", "complete")}
-    return {"profile": profile, "channels": channels, "cells": cells, "json_bytes": len(json.dumps(data)),
-            **{f"{key}_p50": statistics.median(v) for key, v in figures.items()},
-            **{f"{key}_p95": percentile(v, 0.95) for key, v in figures.items()}}
+    return {
+        "profile": profile,
+        "channels": channels,
+        "cells": cells,
+        "json_bytes": len(json.dumps(data)),
+        **{f"{key}_p50": statistics.median(v) for key, v in figures.items()},
+        **{f"{key}_p95": percentile(v, 0.95) for key, v in figures.items()},
+    }
 
 
 def screenshot(page: Any, path: Path) -> None:
@@ -124,26 +171,53 @@ def screenshot(page: Any, path: Path) -> None:
     music radio (blocks of songs, idents, the news on the hour as events), one programme with a rule break."""
     data = synthetic_playout(12, "tv", seed=3)
     radio = synthetic_playout(1, "radio", seed=5)
-    names = ["One", "Two", "News 24", "Kids", "Sport", "Cinema", "Arts", "Docs", "Radio Hits", "Weather", "Local", "Classics"]
+    names = [
+        "One",
+        "Two",
+        "News 24",
+        "Kids",
+        "Sport",
+        "Cinema",
+        "Arts",
+        "Docs",
+        "Radio Hits",
+        "Weather",
+        "Local",
+        "Classics",
+    ]
     for channel, name in zip(data["channels"], names, strict=True):
         channel["name"] = name
-    data["slots"] = [s for s in data["slots"] if s["channel"] != "ch009"] + [s | {"channel": "ch009"} for s in radio["slots"]]
+    data["slots"] = [s for s in data["slots"] if s["channel"] != "ch009"] + [
+        s | {"channel": "ch009"} for s in radio["slots"]
+    ]
     for slot in data["slots"]:
         if slot["kind"] == "programme" and slot["title"].startswith("News"):
             slot["kind"] = "event"
     evening = next(s for s in data["slots"] if s["channel"] == "ch002" and s["start"] >= "2026-06-01T18:30")
-    data["rule_breaks"] = [{"rule": "title_separation", "channel": "ch002", "item_id": evening["item_id"], "at": evening["start"], "by": 1800.0}]
+    data["rule_breaks"] = [
+        {
+            "rule": "title_separation",
+            "channel": "ch002",
+            "item_id": evening["item_id"],
+            "at": evening["start"],
+            "by": 1800.0,
+        }
+    ]
     now = int(datetime(2026, 6, 1, 18, 10, tzinfo=UTC).timestamp() * 1000)
     page.set_viewport_size({"width": 1400, "height": 800})
     page.evaluate(MOUNT, {"data": data, "day": DAY, "zoom": 3, "now": now, "title": "Guide · Demo network"})
-    page.evaluate("document.querySelector('.epg-scroll').scrollLeft = document.querySelector('.epg-now').offsetLeft - 420")
+    page.evaluate(
+        "document.querySelector('.epg-scroll').scrollLeft = document.querySelector('.epg-now').offsetLeft - 420"
+    )
     page.locator('[role="gridcell"][tabindex="0"]').focus()
     path.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(path))
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.console_bench", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.console_bench", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--channels", type=int, default=150)
     parser.add_argument("--profile", choices=("radio", "tv", "both"), default="both")
@@ -167,16 +241,22 @@ def main(argv: list[str] | None = None) -> int:
             print(f"wrote {args.screenshot}")
         else:
             profiles = ("radio", "tv") if args.profile == "both" else (args.profile,)
-            print(f"EPG grid, {args.channels} channels x 24 h, zoom 24 h, {args.repeat} renders each, Chromium {browser.version}")
-            print("| profile | cells | build p50 / p95 | + layout p50 / p95 | first screen drawn p50 / p95 | every row built p50 / p95 | goal (first screen) |")
+            print(
+                f"EPG grid, {args.channels} channels x 24 h, zoom 24 h, {args.repeat} renders each, Chromium {browser.version}"
+            )
+            print(
+                "| profile | cells | build p50 / p95 | + layout p50 / p95 | first screen drawn p50 / p95 | every row built p50 / p95 | goal (first screen) |"
+            )
             print("|---|---|---|---|---|---|---|")
             for profile in profiles:
                 r = measure(page, profile, args.repeat, args.channels)
                 verdict = "met" if r["frame_p95"] < GOAL_MS else "MISSED"
-                print(f"| {profile} | {r['cells']:,} | {r['build_p50']:.0f} / {r['build_p95']:.0f} ms | "
-                      f"{r['layout_p50']:.0f} / {r['layout_p95']:.0f} ms | {r['frame_p50']:.0f} / {r['frame_p95']:.0f} ms | "
-                      f"{r['complete_p50']:.0f} / {r['complete_p95']:.0f} ms | "
-                      f"< {GOAL_MS:.0f} ms {verdict} |")
+                print(
+                    f"| {profile} | {r['cells']:,} | {r['build_p50']:.0f} / {r['build_p95']:.0f} ms | "
+                    f"{r['layout_p50']:.0f} / {r['layout_p95']:.0f} ms | {r['frame_p50']:.0f} / {r['frame_p95']:.0f} ms | "
+                    f"{r['complete_p50']:.0f} / {r['complete_p95']:.0f} ms | "
+                    f"< {GOAL_MS:.0f} ms {verdict} |"
+                )
         browser.close()
     server.close()
     if errors:

@@ -99,13 +99,17 @@ def serve_console(
                 return
             file = (root / relative).resolve()
             if relative and file.is_file() and root in file.parents:
-                kind = TYPES.get(file.suffix) or mimetypes.guess_type(file.name)[0] or "application/octet-stream"
+                kind = (
+                    TYPES.get(file.suffix) or mimetypes.guess_type(file.name)[0] or "application/octet-stream"
+                )
                 self._reply(200, file.read_bytes(), {"Content-Type": kind, "Cache-Control": "no-cache"})
             elif "." in relative.rsplit("/", 1)[-1]:
                 self._reply(404, b'{"message":"Not Found"}', {"Content-Type": "application/json"})
             else:  # a deep link: the page is index.html, the router draws the rest
                 index = (root / "index.html").read_bytes()
-                self._reply(200, index, {"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-cache"})
+                self._reply(
+                    200, index, {"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-cache"}
+                )
 
         def _forward(self) -> None:
             length = int(self.headers.get("content-length") or 0)
@@ -120,7 +124,9 @@ def serve_console(
                 connection.request(self.command, self.path, body=body, headers=headers)
                 response = connection.getresponse()
                 payload = response.read()
-                answer = {k: v for k, v in response.getheaders() if k.lower() not in HOP_BY_HOP | {"content-length"}}
+                answer = {
+                    k: v for k, v in response.getheaders() if k.lower() not in HOP_BY_HOP | {"content-length"}
+                }
                 self._reply(response.status, payload, answer)
             finally:
                 connection.close()

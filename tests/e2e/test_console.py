@@ -20,15 +20,12 @@ import pytest
 from bench.xmltv_gen import write_listing
 from local.template import ROOT
 from tests.e2e.conftest import LocalStack, put_presigned, wait_for
-from tests.e2e.console_harness import (  # noqa: F401  (fixtures)
-    CONSOLE,
-    ConsolePage,
-    ConsoleServer,
-    browser,
-    console,
-    console_origin,
-    console_server,
-)
+
+# The harness is also this module's plugin (its fixtures: browser, console_server, console_origin, console).
+pytest.register_assert_rewrite("tests.e2e.console_harness")
+pytest_plugins = ["tests.e2e.console_harness"]
+
+from tests.e2e.console_harness import CONSOLE, ConsolePage, console_config, serve_console  # noqa: E402
 
 pytestmark = pytest.mark.e2e
 
@@ -44,7 +41,9 @@ PENDING_ROUTES = {
 
 def needs(*routes: str) -> pytest.MarkDecorator:
     missing = [route for route in routes if route in PENDING_ROUTES]
-    return pytest.mark.skipif(bool(missing), reason=f"needs route {', '.join(missing)} (API-CONTRACT.md, New)")
+    return pytest.mark.skipif(
+        bool(missing), reason=f"needs route {', '.join(missing)} (API-CONTRACT.md, New)"
+    )
 
 
 SAMPLE = ROOT / "samples" / "radio-rotation.xml"
@@ -62,7 +61,8 @@ MALFORMED = b"""<?xml version="1.0" encoding="UTF-8"?>
 </tv>
 """
 MALFORMED_LINE = 8
-CELL_NAME = re.compile(r"^.+ \d\d:\d\d–\d\d:\d\d(, rule break)?$")
+TIMES = r"\d\d:\d\d\u2013\d\d:\d\d"  # "HH:MM", an en dash (U+2013), "HH:MM"
+CELL_NAME = re.compile(rf"^.+ {TIMES}(, rule break)?$")
 
 
 # --- helpers -----------------------------------------------------------------------------------------------
@@ -95,7 +95,9 @@ def run_via_api(stack: LocalStack, schedule_id: str, request: dict[str, Any]) ->
 def sample_channels() -> list[dict[str, str]]:
     namespace = {"o": "urn:onair:schedule:1"}
     root = ET.parse(SAMPLE).getroot()
-    return [{"id": c.get("id"), "name": c.get("name")} for c in root.findall("o:channels/o:channel", namespace)]
+    return [
+        {"id": c.get("id"), "name": c.get("name")} for c in root.findall("o:channels/o:channel", namespace)
+    ]
 
 
 def playout_of_run(stack: LocalStack, run: dict[str, Any]) -> dict[str, Any]:
@@ -103,11 +105,34 @@ def playout_of_run(stack: LocalStack, run: dict[str, Any]) -> dict[str, Any]:
     until the route exists (the page-level guide tests wait for the route itself)."""
     document = json.loads(stack.request("GET", f"/runs/{run['id']}/output/playout.json").body)
     slots = [
-        {k: entry[k] for k in ("channel", "start", "stop", "title", "kind", "item_id", "artist", "category", "pool", "block")}
+        {
+            k: entry[k]
+            for k in (
+                "channel",
+                "start",
+                "stop",
+                "title",
+                "kind",
+                "item_id",
+                "artist",
+                "category",
+                "pool",
+                "block",
+            )
+        }
         for entry in document["playout"]
     ]
-    breaks = [{k: b[k] for k in ("rule", "channel", "item_id", "at", "by")} for b in document["report"]["rule_breaks"]]
-    return {"run_id": run["id"], "timezone": "Europe/Paris", "channels": sample_channels(), "slots": slots, "rule_breaks": breaks}
+    breaks = [
+        {k: b[k] for k in ("rule", "channel", "item_id", "at", "by")}
+        for b in document["report"]["rule_breaks"]
+    ]
+    return {
+        "run_id": run["id"],
+        "timezone": "Europe/Paris",
+        "channels": sample_channels(),
+        "slots": slots,
+        "rule_breaks": breaks,
+    }
 
 
 MOUNT_GUIDE = """async ({data, day, now, zoom}) => {
@@ -138,10 +163,14 @@ def sample_run(local_stack: LocalStack) -> tuple[dict[str, Any], dict[str, Any]]
     return summary, run
 
 
-def mount_real_guide(console: ConsolePage, local_stack: LocalStack, run: dict[str, Any], zoom: int = 1) -> Any:
+def mount_real_guide(
+    console: ConsolePage, local_stack: LocalStack, run: dict[str, Any], zoom: int = 1
+) -> Any:
     page = console.open("component-test")  # the not-found page: a console document with nothing running
     page.get_by_role("heading", name="Not found").wait_for()
-    page.evaluate(MOUNT_GUIDE, {"data": playout_of_run(local_stack, run), "day": DAY, "now": NOON, "zoom": zoom})
+    page.evaluate(
+        MOUNT_GUIDE, {"data": playout_of_run(local_stack, run), "day": DAY, "now": NOON, "zoom": zoom}
+    )
     return page
 
 
@@ -223,7 +252,9 @@ def findings_at(page: Any, line: int) -> tuple[Any, Any]:
     table.wait_for()
     headers = [h.strip() for h in table.locator("thead th").all_inner_texts()]
     assert headers == ["Code", "Line", "Column", "Path", "Message"]
-    row = table.locator("tr.finding").filter(has=page.locator("td:nth-child(2)", has_text=re.compile(rf"^{line}$")))
+    row = table.locator("tr.finding").filter(
+        has=page.locator("td:nth-child(2)", has_text=re.compile(rf"^{line}$"))
+    )
     assert row.count() >= 1, table.inner_text()
     excerpt = row.first.locator("xpath=following-sibling::tr[1][contains(@class, 'excerpt')]")
     excerpt.locator("pre").wait_for()
@@ -246,7 +277,9 @@ def test_malformed_file_shows_its_finding_at_its_line(console, tmp_path, packing
     assert marked.get_attribute("data-line") == str(MALFORMED_LINE)
     assert "<title>Broken</titel>" in marked.inner_text()
     source = MALFORMED.decode().splitlines()
-    numbers = excerpt.locator("[data-line]").evaluate_all("(lines) => lines.map((l) => Number(l.dataset.line))")
+    numbers = excerpt.locator("[data-line]").evaluate_all(
+        "(lines) => lines.map((l) => Number(l.dataset.line))"
+    )
     assert numbers == list(range(MALFORMED_LINE - 2, MALFORMED_LINE + 3))
     shown = excerpt.locator("[data-line]").all_inner_texts()
     for number, text in zip(numbers, shown, strict=True):
@@ -269,7 +302,9 @@ PROGRESS_PROBE = """() => {
 }"""
 
 
-def test_large_upload_shows_progress_to_100_percent_and_the_import_finishing(console, console_server, local_stack, tmp_path):
+def test_large_upload_shows_progress_to_100_percent_and_the_import_finishing(
+    console, console_server, local_stack, tmp_path
+):
     # Given a listing over the API's limit
     path = large_listing(tmp_path / "large.xml", local_stack)
     page = console.open("import")
@@ -315,7 +350,11 @@ def test_rejected_upload_page_shows_source_lines_from_the_api(console, local_sta
     reply = local_stack.request("POST", "/uploads")
     grant = reply.json()
     assert put_presigned(grant["url"], MALFORMED, grant["headers"]) == 200
-    wait_for(lambda: local_stack.request("GET", f"/uploads/{grant['id']}").json()["status"] == "rejected", 60, "the rejection")
+    wait_for(
+        lambda: local_stack.request("GET", f"/uploads/{grant['id']}").json()["status"] == "rejected",
+        60,
+        "the rejection",
+    )
     page = console.open(f"uploads/{grant['id']}")
     _, excerpt = findings_at(page, MALFORMED_LINE)
     assert "<title>Broken</titel>" in excerpt.locator("mark").inner_text()
@@ -380,7 +419,11 @@ def test_grid_is_an_aria_grid_of_named_rows_and_cells(console, local_stack, samp
     nodes = session.send("Accessibility.getFullAXTree")["nodes"]
 
     def named(role: str) -> list[str]:
-        return [n.get("name", {}).get("value", "") for n in nodes if n.get("role", {}).get("value") == role and not n.get("ignored")]
+        return [
+            n.get("name", {}).get("value", "")
+            for n in nodes
+            if n.get("role", {}).get("value") == role and not n.get("ignored")
+        ]
 
     # Then there is one grid, a row per channel named by its rowheader, and a gridcell per programme
     # whose name holds its title and times
@@ -431,12 +474,10 @@ def test_grid_keyboard_moves_between_programmes_and_opens_details(console, local
     page.keyboard.press("Enter")
     dialog = page.get_by_role("dialog")
     dialog.wait_for()
-    title = focused["name"].rsplit(" ", 1)[0].removesuffix(",")
-    assert dialog.get_by_role("heading").inner_text() == re.sub(r" \d\d:\d\d–\d\d:\d\d.*$", "", focused["name"])
+    assert dialog.get_by_role("heading").inner_text() == re.sub(rf" {TIMES}.*$", "", focused["name"])
     details = dialog.inner_text()
     for fact in ("Channel", "Time", "Item", "Rule breaks"):
         assert fact in details
-    assert title
     page.keyboard.press("Escape")
     dialog.wait_for(state="hidden")
     assert page.evaluate(ACTIVE)["i"] == focused["i"]
@@ -469,7 +510,9 @@ def test_grid_zoom_changes_the_scale_not_the_cells(console, local_stack, sample_
     widths = {}
     for hours in (1, 3, 24):
         page.get_by_role("button", name=f"{hours} h", exact=True).click()
-        assert page.get_by_role("button", name=f"{hours} h", exact=True).get_attribute("aria-pressed") == "true"
+        assert (
+            page.get_by_role("button", name=f"{hours} h", exact=True).get_attribute("aria-pressed") == "true"
+        )
         widths[hours] = page.evaluate("document.querySelector('.epg-canvas').getBoundingClientRect().width")
     assert widths[1] > widths[3] > widths[24]
     assert page.locator('[role="gridcell"]').count() == cells
@@ -509,7 +552,9 @@ def test_guide_page_of_today_draws_the_now_line(console, local_stack):
 def test_queue_stats_refresh_on_their_own(console, local_stack):
     page = console.open("queue")
     page.locator("#queue-updated").wait_for()
-    page.wait_for_function("Number(document.getElementById('queue-updated').dataset.refreshes) >= 2", timeout=30_000)
+    page.wait_for_function(
+        "Number(document.getElementById('queue-updated').dataset.refreshes) >= 2", timeout=30_000
+    )
     table = page.locator("#queue-stats").inner_text()
     assert "Run jobs" in table and "Imports" in table
     assert f"{local_stack.app.parameters['RunConcurrency']} run(s) at once" in table
@@ -520,9 +565,15 @@ PAGES = [
     pytest.param("import", "h1", id="import"),
     pytest.param("queue", "#queue-updated[data-refreshes]", id="queue"),
     pytest.param("", "#list-status:not(:empty)", id="schedules", marks=needs("GET /schedules")),
-    pytest.param("schedules/{id}", "#versions, #runs", id="schedule",
-                 marks=needs("GET /schedules/{id}/versions", "GET /runs?schedule_id=")),
-    pytest.param("schedules/{id}/guide", '[role="grid"]', id="guide", marks=needs("GET /schedules/{id}/playout")),
+    pytest.param(
+        "schedules/{id}",
+        "#versions, #runs",
+        id="schedule",
+        marks=needs("GET /schedules/{id}/versions", "GET /runs?schedule_id="),
+    ),
+    pytest.param(
+        "schedules/{id}/guide", '[role="grid"]', id="guide", marks=needs("GET /schedules/{id}/playout")
+    ),
     pytest.param("no/such/page", "h1", id="not-found"),
 ]
 
@@ -621,7 +672,9 @@ def test_rendered_text_passes_wcag_aa(browser, console_origin, local_stack, samp
 def test_pkce_challenge_and_authorization_request(console):
     page = console.open("component-test")
     # RFC 7636, appendix B: the S256 challenge of its example verifier
-    challenge = page.evaluate("""async () => (await import("./js/auth.js")).pkceChallenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk")""")
+    challenge = page.evaluate(
+        """async () => (await import("./js/auth.js")).pkceChallenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk")"""
+    )
     assert challenge == "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
     # The authorization request carries a fresh verifier's challenge, a state, and the console's callback
     answer = page.evaluate("""async () => {
@@ -641,3 +694,38 @@ def test_pkce_challenge_and_authorization_request(console):
     assert query["redirect_uri"] == f"{console.origin}/console/callback"
     assert query["scope"] == "openid email"
     assert console.errors == [] and console.uncaught == []
+
+
+def test_jwt_mode_signs_in_first_then_sends_the_bearer_to_the_api_only(browser, local_stack, tmp_path):
+    # Given a console whose config says jwt (the local stack itself does not check tokens)
+    oidc = {
+        "authorization_endpoint": "https://id.example/authorize",
+        "token_endpoint": "https://id.example/token",
+        "client_id": "c",
+    }
+    harness = serve_console(local_stack.api, console_config(local_stack.app, auth="jwt", oidc=oidc))
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        # When there is no token, the console asks to sign in and calls no API
+        page.goto(f"{harness.url}/console/import")
+        page.get_by_role("button", name="Sign in").wait_for()
+        assert harness.forwarded == []
+        # When this tab holds a token (as the callback leaves it), every API call carries it, and the
+        # presigned PUT to S3 does not
+        page.evaluate(
+            """() => sessionStorage.setItem("onair.token", JSON.stringify({ token: "token-123", expiresAt: Date.now() + 3600e3 }))"""
+        )
+        puts: list[dict[str, str]] = []
+        page.on("request", lambda request: request.method == "PUT" and puts.append(request.headers))
+        page.goto(f"{harness.url}/console/import")
+        page.set_input_files("#file", str(large_listing(tmp_path / "large.xml", local_stack)))
+        page.get_by_role("button", name="Import").click()
+        page.locator("#imported-link").wait_for(timeout=120_000)
+        assert harness.forwarded, "the import called the API"
+        assert {f.headers.get("authorization") for f in harness.forwarded} == {"Bearer token-123"}
+        assert len(puts) == 1 and "authorization" not in {k.lower() for k in puts[0]}
+        assert page.get_by_role("button", name="Sign out").is_visible()
+    finally:
+        context.close()
+        harness.close()
