@@ -19,10 +19,27 @@ const view = document.getElementById("view");
 const banner = document.getElementById("banner");
 let current = null; // the AbortController of the page on screen
 let config = null;
+let routed = 0; // pages drawn so far: after the first, a new page takes the focus to its heading
 
 function relativePath() {
   const path = decodeURI(location.pathname);
   return path.startsWith(consoleRoot.pathname) ? path.slice(consoleRoot.pathname.length).replace(/\/$/, "") : path;
+}
+
+// After a navigation the new page's heading takes the focus (a screen reader hears the new page, as after
+// a full load); pages draw their heading once their first read is back, hence the observer.
+function focusHeading(signal) {
+  const found = () => {
+    const heading = view.querySelector("h1");
+    if (!heading) return false;
+    heading.tabIndex = -1;
+    heading.focus();
+    return true;
+  };
+  if (found()) return;
+  const observer = new MutationObserver(() => found() && observer.disconnect());
+  observer.observe(view, { childList: true, subtree: true });
+  signal.addEventListener("abort", () => observer.disconnect());
 }
 
 export function showBanner(message) {
@@ -60,6 +77,7 @@ async function route() {
     const page = await import(`./${module}`);
     if (controller.signal.aborted) return;
     const params = match.slice(1).map(decodeURIComponent);
+    if (routed++) focusHeading(controller.signal);
     await page.render(view, params, { config, signal: controller.signal, navigate, query: new URLSearchParams(location.search) });
   } catch (error) {
     if (controller.signal.aborted || error.name === "AbortError") return;

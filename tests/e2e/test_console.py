@@ -202,6 +202,7 @@ def test_valid_file_imports_and_opens_its_schedule_page(console, local_stack):
     stored = local_stack.request("GET", f"/schedules/{schedule_id}").json()
     link.click()
     page.wait_for_url(f"**/console/schedules/{schedule_id}")
+    page.wait_for_function("document.activeElement.tagName === 'H1'")  # the new page's heading has the focus
     facts = page.locator("#facts")
     assert "onair" in facts.inner_text()
     assert re.search(rf"Channels\s+{stored['channels']}\b", facts.inner_text())
