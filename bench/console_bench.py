@@ -131,6 +131,7 @@ MOUNT = """async ({data, day, zoom, now, title = "Guide · bench"}) => {
   view.replaceChildren();
   window.guide = mountGuide(view, { title, timeZone: data.timezone, load: async () => data, day, zoom, now: () => now });
   await window.guide.ready;
+  await window.guide.model.complete;
   return document.querySelectorAll('[role="gridcell"]').length;
 }"""
 

@@ -117,9 +117,11 @@ export function renderGrid(host, playout, { start, end, offset, label, now = Dat
 
   const grid = host.querySelector('[role="grid"]');
   const rowEls = grid.children;
-  // Rows are flex lines (cells back to back, --g minutes of gap before each): far cheaper to lay out than
-  // absolutely placed boxes. The accessible name is the aria-label, so a cell too narrow at this zoom to
-  // show its text hides it (classes q1/q3/q24, see app.css) and skips its text layout, the main cost.
+  // A cell is one element: rows are flex lines (cells back to back, --g minutes of gap before each), far
+  // cheaper to lay out than absolutely placed boxes; the accessible name is the aria-label, and the title
+  // and times are drawn by ::before/::after from data attributes, so a cell too narrow at this zoom to
+  // show them (classes q1/q3/q24, see app.css) builds no text box at all. Text layout and DOM nodes are
+  // what a large grid costs.
   function cellsHtml(r) {
     const html = [];
     for (const { slot, s, e, from, to, gap, breaks } of rows[r].slots) {
@@ -127,7 +129,7 @@ export function renderGrid(host, playout, { start, end, offset, label, now = Dat
       const title = esc(slot.title);
       const times = `${clock(s, offset)}–${clock(e, offset)}`;
       const q = d < 2 ? " q1" : d < 6 ? " q3" : d < 48 ? " q24" : "";
-      html.push(`<div role="gridcell" class="c k-${esc(slot.kind || "programme")}${q}" style="--g:${gap / MINUTE};--d:${d}" aria-label="${title} ${times}${breaks ? ", rule break" : ""}"><span>${title}<br>${times}</span>${breaks ? `<i class="rbm" aria-hidden="true">!</i>` : ""}</div>`);
+      html.push(`<div role="gridcell" class="c k-${esc(slot.kind || "programme")}${q}" style="--g:${gap / MINUTE};--d:${d}" aria-label="${title} ${times}${breaks ? ", rule break" : ""}" data-t="${title}" data-tm="${times}">${breaks ? `<i class="rbm" aria-hidden="true">!</i>` : ""}</div>`);
     }
     return html.join("");
   }

@@ -638,6 +638,16 @@ TEXT_COLOURS = """() => {
                    what: `${el.tagName.toLowerCase()}.${el.className} "${walker.currentNode.data.trim().slice(0, 30)}"` };
     seen.set(JSON.stringify([item.fg, item.bg, item.size, item.bold]), item);
   }
+  // The grid draws its titles and times as generated content (::before, ::after), not text nodes
+  for (const el of document.querySelectorAll(".c")) {
+    for (const pseudo of ["::before", "::after"]) {
+      const style = getComputedStyle(el, pseudo);
+      if (style.content === "none" || style.content === "normal" || !el.getClientRects().length) continue;
+      const item = { fg: rgba(style.color), bg: background(el), size: parseFloat(style.fontSize), bold: Number(style.fontWeight) >= 700,
+                     what: `${el.className}${pseudo} "${el.dataset.t}"` };
+      seen.set(JSON.stringify([item.fg, item.bg, item.size, item.bold]), item);
+    }
+  }
   return [...seen.values()];
 }"""
 
