@@ -98,7 +98,7 @@ function excerptBlock(excerpt, finding) {
 export function findingsTable(findings, { caption, source } = {}) {
   const body = h("tbody");
   const table = h("table", { class: "findings" }, h("caption", {}, caption || `${findings.length} finding(s)`),
-    h("thead", {}, h("tr", {}, ["Code", "Line", "Column", "Path", "Message"].map((name) => h("th", { scope: "col" }, name)))),
+    h("thead", {}, h("tr", {}, ["Code", "Line", "Column", "Path", "Message"].map((name, i) => h("th", { scope: "col", class: i === 1 || i === 2 ? "num" : null }, name)))),
     body);
   const slots = new Map();
   findings.forEach((finding, index) => {
