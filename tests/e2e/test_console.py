@@ -1,50 +1,33 @@
-"""The operator console (issue 11) in headless Debian Chromium against the real local stack.
-
-The console is served by tests/e2e/console_harness.py (console/ at /console/, every other path forwarded to
-the stack) until the API serves /console/ itself. Routes the API does not have yet (API-CONTRACT.md, "New")
-are listed in PENDING_ROUTES: a test that needs one is skipped with "needs route ...", and deleting the
-route from the set un-skips every test that waits for it.
+"""The operator console (issue 11) in headless Debian Chromium against the real local stack, which serves
+the console itself (ApiFunction's /console/) on the API's origin.
 """
 
 from __future__ import annotations
 
 import gzip
+import http.client
 import json
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
+import yaml
 
 from bench.xmltv_gen import write_listing
-from local.template import ROOT
-from tests.e2e.conftest import LocalStack, put_presigned, wait_for
+from local.template import ROOT, TEMPLATE, CfnLoader
+from tests.e2e.conftest import LocalStack, put_presigned, running_stack, wait_for
 
-# The harness is also this module's plugin (its fixtures: browser, console_server, console_origin, console).
+# The harness is also this module's plugin (its fixtures: browser, console_origin, console).
 pytest.register_assert_rewrite("tests.e2e.console_harness")
 pytest_plugins = ["tests.e2e.console_harness"]
 
-from tests.e2e.console_harness import CONSOLE, ConsolePage, console_config, serve_console  # noqa: E402
+from tests.e2e.console_harness import CONSOLE, ConsolePage, Sent, new_console, until  # noqa: E402
 
 pytestmark = pytest.mark.e2e
-
-PENDING_ROUTES = {
-    "GET /schedules",
-    "GET /schedules/{id}/versions",
-    "GET /runs?schedule_id=",
-    "GET /schedules/{id}/playout",
-    "GET /uploads/{id}/source",
-    "Schedule.feed",  # the New Schedule fields: version, feed, refresh, published, last_run
-}
-
-
-def needs(*routes: str) -> pytest.MarkDecorator:
-    missing = [route for route in routes if route in PENDING_ROUTES]
-    return pytest.mark.skipif(
-        bool(missing), reason=f"needs route {', '.join(missing)} (API-CONTRACT.md, New)"
-    )
-
 
 SAMPLE = ROOT / "samples" / "radio-rotation.xml"
 DAY = "2026-06-01"
@@ -100,39 +83,16 @@ def sample_channels() -> list[dict[str, str]]:
     ]
 
 
-def playout_of_run(stack: LocalStack, run: dict[str, Any]) -> dict[str, Any]:
-    """A real run's playout.json in the shape of GET /schedules/{id}/playout, for the grid component
-    until the route exists (the page-level guide tests wait for the route itself)."""
-    document = json.loads(stack.request("GET", f"/runs/{run['id']}/output/playout.json").body)
-    slots = [
-        {
-            k: entry[k]
-            for k in (
-                "channel",
-                "start",
-                "stop",
-                "title",
-                "kind",
-                "item_id",
-                "artist",
-                "category",
-                "pool",
-                "block",
-            )
-        }
-        for entry in document["playout"]
-    ]
-    breaks = [
-        {k: b[k] for k in ("rule", "channel", "item_id", "at", "by")}
-        for b in document["report"]["rule_breaks"]
-    ]
-    return {
-        "run_id": run["id"],
-        "timezone": "Europe/Paris",
-        "channels": sample_channels(),
-        "slots": slots,
-        "rule_breaks": breaks,
-    }
+def day_window(day: str = DAY) -> str:
+    """The query of one local day of the sample's zone (Europe/Paris, CEST in June): what the guide reads."""
+    return f"from={day}T00:00:00%2B02:00&to={day}T23:59:59.999%2B02:00"
+
+
+def playout_of(stack: LocalStack, schedule_id: str) -> dict[str, Any]:
+    """DAY of the schedule's published playout, from GET /schedules/{id}/playout as the guide reads it."""
+    reply = stack.request("GET", f"/schedules/{schedule_id}/playout?{day_window()}")
+    assert reply.status == 200, reply.body
+    return reply.json()
 
 
 MOUNT_GUIDE = """async ({data, day, now, zoom}) => {
@@ -157,20 +117,21 @@ ACTIVE = """() => {
 
 @pytest.fixture(scope="module")
 def sample_run(local_stack: LocalStack) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The radio sample imported and run for DAY (published, where the API publishes)."""
+    """The radio sample imported and run for DAY, published."""
     summary = import_via_api(local_stack, SAMPLE.read_bytes())
     run = run_via_api(local_stack, summary["id"], {"from": DAY, "days": 1})
     return summary, run
 
 
 def mount_real_guide(
-    console: ConsolePage, local_stack: LocalStack, run: dict[str, Any], zoom: int = 1
+    console: ConsolePage, local_stack: LocalStack, summary: dict[str, Any], zoom: int = 1
 ) -> Any:
+    """The guide component on a real published playout, at a fixed "now" (NOON) so that the keyboard
+    model's starting cell is known."""
     page = console.open("component-test")  # the not-found page: a console document with nothing running
     page.get_by_role("heading", name="Not found").wait_for()
-    page.evaluate(
-        MOUNT_GUIDE, {"data": playout_of_run(local_stack, run), "day": DAY, "now": NOON, "zoom": zoom}
-    )
+    data = playout_of(local_stack, summary["id"])
+    page.evaluate(MOUNT_GUIDE, {"data": data, "day": DAY, "now": NOON, "zoom": zoom})
     return page
 
 
@@ -202,11 +163,11 @@ def test_valid_file_imports_and_opens_its_schedule_page(console, local_stack):
     stored = local_stack.request("GET", f"/schedules/{schedule_id}").json()
     link.click()
     page.wait_for_url(f"**/console/schedules/{schedule_id}")
-    page.wait_for_function("document.activeElement.tagName === 'H1'")  # the new page's heading has the focus
+    until(page, "() => document.activeElement.tagName === 'H1'")  # the new page's heading has the focus
     facts = page.locator("#facts")
     assert "onair" in facts.inner_text()
     assert re.search(rf"Channels\s+{stored['channels']}\b", facts.inner_text())
-    assert page.get_by_role("button", name="Run").is_visible()
+    assert page.get_by_role("button", name="Run", exact=True).is_visible()
     assert console.uncaught == []
 
 
@@ -229,7 +190,6 @@ def test_dropped_file_imports(console):
     assert console.uncaught == []
 
 
-@needs("GET /schedules")
 def test_imported_schedule_is_listed_and_found_by_search(console):
     page = console.open("import")
     page.set_input_files("#file", str(SAMPLE))
@@ -303,28 +263,85 @@ PROGRESS_PROBE = """() => {
 }"""
 
 
-def test_large_upload_shows_progress_to_100_percent_and_the_import_finishing(
-    console, console_server, local_stack, tmp_path
-):
+def test_large_upload_shows_progress_to_100_percent_and_the_import_finishing(console, local_stack, tmp_path):
     # Given a listing over the API's limit
     path = large_listing(tmp_path / "large.xml", local_stack)
     page = console.open("import")
     page.set_input_files("#file", str(path))
     assert "presigned upload" in chosen_text(page)
     page.evaluate(PROGRESS_PROBE)
-    before = len(console_server.forwarded)
+    before = len(console.api_calls())
     # When it is imported
     page.get_by_role("button", name="Import").click()
     # Then the upload's progress bar reaches 100 % and the import finishes through the upload
-    page.wait_for_function("document.getElementById('upload-progress').value === 100")
+    until(page, "() => document.getElementById('upload-progress').value === 100", 120)
     assert page.locator("#progress-text").inner_text() == "100 %"
     link = page.locator("#imported-link")
     link.wait_for(timeout=120_000)
     schedule_id = link.inner_text().removeprefix("Open schedule ")
-    assert f"incoming/{schedule_id}.xml" in local_stack.keys("incoming/")
-    calls = [(f.method, f.path.split("?")[0]) for f in console_server.forwarded[before:]]
+    calls = [(s.method, s.path) for s in console.api_calls()[before:]]
     assert ("POST", "/uploads") in calls and ("POST", "/schedules") not in calls
+    # the file went straight to the bucket (moto), cross-origin, allowed by the template's bucket CORS
+    (put,) = [s for s in console.sent if s.method == "PUT"]
+    assert put.url.startswith(local_stack.endpoint + "/") and "/incoming/" in put.path
+    assert local_stack.request("GET", f"/schedules/{schedule_id}").status == 200
     assert 100 in page.evaluate("window.progressSeen")
+    assert console.errors == [] and console.uncaught == []
+
+
+def preflight(stack: LocalStack, origin: str, url: str) -> tuple[int, dict[str, str]]:
+    """The CORS preflight a browser on `origin` sends before the presigned PUT."""
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.netloc, timeout=30)
+    try:
+        connection.request(
+            "OPTIONS",
+            f"{parts.path}?{parts.query}",
+            headers={
+                "Origin": origin,
+                "Access-Control-Request-Method": "PUT",
+                "Access-Control-Request-Headers": "content-type",
+            },
+        )
+        response = connection.getresponse()
+        response.read()
+        return response.status, {k.lower(): v for k, v in response.getheaders()}
+    finally:
+        connection.close()
+
+
+def test_the_bucket_allows_the_consoles_origin_and_no_other(local_stack):
+    # Given a presigned upload URL (the local bucket: moto, with template.yaml's CORS rules applied)
+    grant = local_stack.request("POST", "/uploads").json()
+    # Then a preflight from the console's origin (the API's) is allowed, one from elsewhere refused
+    status, headers = preflight(local_stack, local_stack.api, grant["url"])
+    assert (status, headers.get("access-control-allow-origin")) == (200, local_stack.api)
+    assert "PUT" in headers["access-control-allow-methods"]
+    status, _ = preflight(local_stack, "https://elsewhere.example", grant["url"])
+    assert status == 403  # a browser fails a preflight that is not a 2xx: no PUT follows
+
+
+def download_large_output(console: ConsolePage, stack: LocalStack, schedule_id: str, run_id: str) -> Sent:
+    """Opens the run on its schedule page and downloads its playout.json (over 1 MiB: the API answers a
+    302 to a presigned GET, which the console follows cross-origin); answers the bucket's GET."""
+    page = console.open(f"schedules/{schedule_id}?run={run_id}")
+    link = page.locator("#run ul.outputs").get_by_role("link", name="playout.json")
+    with page.expect_download() as waiting:
+        link.click()
+    download = waiting.value
+    with open(download.path(), "rb") as saved:
+        body = saved.read()
+    reply = stack.request("GET", f"/runs/{run_id}/output/playout.json")  # urllib follows the 302
+    assert len(body) > 1024 * 1024 and body == reply.body
+    (bucket,) = [s for s in console.sent if s.url.startswith(stack.endpoint + "/") and s.method == "GET"]
+    return bucket
+
+
+def test_large_output_downloads_from_the_bucket_through_the_redirect(console, local_stack):
+    summary = import_via_api(local_stack, SAMPLE.read_bytes())
+    run = run_via_api(local_stack, summary["id"], {"from": DAY, "days": 3})
+    bucket = download_large_output(console, local_stack, summary["id"], run["id"])
+    assert "/runs/" in bucket.path and "playout.json" in bucket.path
     assert console.errors == [] and console.uncaught == []
 
 
@@ -346,7 +363,6 @@ def test_rejected_large_upload_shows_its_finding_from_the_file(console, local_st
     assert console.errors == [] and console.uncaught == []
 
 
-@needs("GET /uploads/{id}/source")
 def test_rejected_upload_page_shows_source_lines_from_the_api(console, local_stack):
     reply = local_stack.request("POST", "/uploads")
     grant = reply.json()
@@ -392,7 +408,6 @@ def test_run_from_the_form_reaches_succeeded_with_its_report(console, local_stac
     assert console.uncaught == []
 
 
-@needs("GET /schedules/{id}/versions", "Schedule.feed")
 def test_schedule_page_shows_versions_and_copies_feed_urls(browser, console_origin, local_stack):
     context = browser.new_context(permissions=["clipboard-read", "clipboard-write"])
     page = context.new_page()
@@ -413,8 +428,8 @@ def test_schedule_page_shows_versions_and_copies_feed_urls(browser, console_orig
 
 def test_grid_is_an_aria_grid_of_named_rows_and_cells(console, local_stack, sample_run):
     # Given the guide of a real run of the radio sample
-    _, run = sample_run
-    page = mount_real_guide(console, local_stack, run)
+    summary, _ = sample_run
+    page = mount_real_guide(console, local_stack, summary)
     # When Chromium's own accessibility tree is read
     session = page.context.new_cdp_session(page)
     nodes = session.send("Accessibility.getFullAXTree")["nodes"]
@@ -433,14 +448,14 @@ def test_grid_is_an_aria_grid_of_named_rows_and_cells(console, local_stack, samp
     cells = named("gridcell")
     assert len(cells) == page.locator('[role="gridcell"]').count() > 0
     assert all(CELL_NAME.match(name) for name in cells), [n for n in cells if not CELL_NAME.match(n)][:5]
-    first = playout_of_run(local_stack, run)["slots"][0]
+    first = playout_of(local_stack, summary["id"])["slots"][0]
     assert any(name.startswith(first["title"] + " ") for name in cells)
     assert console.uncaught == []
 
 
 def test_grid_keyboard_moves_between_programmes_and_opens_details(console, local_stack, sample_run):
-    _, run = sample_run
-    page = mount_real_guide(console, local_stack, run)
+    summary, _ = sample_run
+    page = mount_real_guide(console, local_stack, summary)
     # Given the single tab stop of the grid (the programme on air at NOON in the first row)
     page.locator('[role="gridcell"][tabindex="0"]').focus()
     start = page.evaluate(ACTIVE)
@@ -487,10 +502,10 @@ def test_grid_keyboard_moves_between_programmes_and_opens_details(console, local
 
 def test_grid_click_opens_details_with_pool_block_and_rule_breaks(console, local_stack, sample_run):
     # Given the guide of a run that broke rotation rules
-    _, run = sample_run
-    data = playout_of_run(local_stack, run)
+    summary, _ = sample_run
+    data = playout_of(local_stack, summary["id"])
     assert data["rule_breaks"], "the radio sample breaks rules on its small library"
-    page = mount_real_guide(console, local_stack, run)
+    page = mount_real_guide(console, local_stack, summary)
     # When a programme marked with a rule break is clicked
     cell = page.locator('[role="gridcell"][aria-label$=", rule break"]').first
     cell.scroll_into_view_if_needed()
@@ -505,8 +520,8 @@ def test_grid_click_opens_details_with_pool_block_and_rule_breaks(console, local
 
 
 def test_grid_zoom_changes_the_scale_not_the_cells(console, local_stack, sample_run):
-    _, run = sample_run
-    page = mount_real_guide(console, local_stack, run, zoom=1)
+    summary, _ = sample_run
+    page = mount_real_guide(console, local_stack, summary, zoom=1)
     cells = page.locator('[role="gridcell"]').count()
     widths = {}
     for hours in (1, 3, 24):
@@ -520,7 +535,6 @@ def test_grid_zoom_changes_the_scale_not_the_cells(console, local_stack, sample_
     assert console.uncaught == []
 
 
-@needs("GET /schedules/{id}/playout")
 def test_published_schedule_shows_its_guide_page(console, local_stack, sample_run):
     summary, _ = sample_run
     page = console.open(f"schedules/{summary['id']}/guide?day={DAY}&zoom=3")
@@ -537,7 +551,6 @@ def test_published_schedule_shows_its_guide_page(console, local_stack, sample_ru
     assert console.errors == [] and console.uncaught == []
 
 
-@needs("GET /schedules/{id}/playout")
 def test_guide_page_of_today_draws_the_now_line(console, local_stack):
     summary = import_via_api(local_stack, SAMPLE.read_bytes())
     run_via_api(local_stack, summary["id"], {"days": 1})
@@ -553,9 +566,7 @@ def test_guide_page_of_today_draws_the_now_line(console, local_stack):
 def test_queue_stats_refresh_on_their_own(console, local_stack):
     page = console.open("queue")
     page.locator("#queue-updated").wait_for()
-    page.wait_for_function(
-        "Number(document.getElementById('queue-updated').dataset.refreshes) >= 2", timeout=30_000
-    )
+    until(page, "() => Number(document.getElementById('queue-updated').dataset.refreshes) >= 2", 30)
     table = page.locator("#queue-stats").inner_text()
     assert "Run jobs" in table and "Imports" in table
     assert f"{local_stack.app.parameters['RunConcurrency']} run(s) at once" in table
@@ -565,16 +576,9 @@ def test_queue_stats_refresh_on_their_own(console, local_stack):
 PAGES = [
     pytest.param("import", "h1", id="import"),
     pytest.param("queue", "#queue-updated[data-refreshes]", id="queue"),
-    pytest.param("", "#list-status:not(:empty)", id="schedules", marks=needs("GET /schedules")),
-    pytest.param(
-        "schedules/{id}",
-        "#versions, #runs",
-        id="schedule",
-        marks=needs("GET /schedules/{id}/versions", "GET /runs?schedule_id="),
-    ),
-    pytest.param(
-        "schedules/{id}/guide", '[role="grid"]', id="guide", marks=needs("GET /schedules/{id}/playout")
-    ),
+    pytest.param("", "#list-status:not(:empty)", id="schedules"),
+    pytest.param("schedules/{id}", "#versions", id="schedule"),
+    pytest.param("schedules/{id}/guide", '[role="grid"]', id="guide"),
     pytest.param("no/such/page", "h1", id="not-found"),
 ]
 
@@ -657,9 +661,9 @@ def test_rendered_text_passes_wcag_aa(browser, console_origin, local_stack, samp
     # Given the pages with the most colours (the guide, a rejection with its marked source line), in each scheme
     context = browser.new_context(color_scheme=scheme, viewport={"width": 1400, "height": 900})
     opened = ConsolePage(context.new_page(), console_origin)
-    _, run = sample_run
+    summary, _ = sample_run
     samples = []
-    page = mount_real_guide(opened, local_stack, run, zoom=1)
+    page = mount_real_guide(opened, local_stack, summary, zoom=1)
     page.locator('[role="gridcell"][aria-label$=", rule break"]').first.scroll_into_view_if_needed()
     samples += page.evaluate(TEXT_COLOURS)
     (tmp_path / "broken.xml").write_bytes(MALFORMED)
@@ -707,36 +711,58 @@ def test_pkce_challenge_and_authorization_request(console):
     assert console.errors == [] and console.uncaught == []
 
 
-def test_jwt_mode_signs_in_first_then_sends_the_bearer_to_the_api_only(browser, local_stack, tmp_path):
-    # Given a console whose config says jwt (the local stack itself does not check tokens)
-    oidc = {
-        "authorization_endpoint": "https://id.example/authorize",
-        "token_endpoint": "https://id.example/token",
-        "client_id": "c",
-    }
-    harness = serve_console(local_stack.api, console_config(local_stack.app, auth="jwt", oidc=oidc))
-    context = browser.new_context()
+def jwt_template(path: Path) -> Path:
+    """template.yaml deployed with AuthMode=jwt (an issuer that is never reached: sign-in stops at its button)."""
+    template = yaml.load(TEMPLATE.read_text(), Loader=CfnLoader)  # a SafeLoader that reads !Ref and co.
+    parameters = template["Parameters"]
+    parameters["AuthMode"]["Default"] = "jwt"
+    parameters["JwtIssuer"]["Default"] = "https://id.example"
+    parameters["JwtAudience"]["Default"] = "onair-console,other"
+    path.write_text(yaml.safe_dump(template, sort_keys=False))
+    return path
+
+
+@pytest.fixture(scope="module")
+def jwt_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+    """A second local stack from the template with AuthMode=jwt (the local stack checks no token)."""
+    folder = tmp_path_factory.mktemp("jwt-stack")
+    with running_stack(folder / "stack.log", jwt_template(folder / "template.yaml")) as stack:
+        yield stack
+
+
+def test_jwt_mode_signs_in_first_then_sends_the_bearer_to_the_api_only(browser, jwt_stack, tmp_path):
+    # Given the API deployed with AuthMode=jwt: its config.json names the issuer and the console's client
+    config = jwt_stack.request("GET", "/console/config.json").json()
+    assert config["auth"] == "jwt"
+    assert config["oidc"] == {"issuer": "https://id.example", "client_id": "onair-console", "scope": "openid"}
+    context, console = new_console(browser, jwt_stack.api)
     try:
-        page = context.new_page()
+        page = console.page
         # When there is no token, the console asks to sign in and calls no API
-        page.goto(f"{harness.url}/console/import")
+        console.open("import")
         page.get_by_role("button", name="Sign in").wait_for()
-        assert harness.forwarded == []
+        assert console.api_calls() == []
         # When this tab holds a token (as the callback leaves it), every API call carries it, and the
         # presigned PUT to S3 does not
         page.evaluate(
             """() => sessionStorage.setItem("onair.token", JSON.stringify({ token: "token-123", expiresAt: Date.now() + 3600e3 }))"""
         )
-        puts: list[dict[str, str]] = []
-        page.on("request", lambda request: request.method == "PUT" and puts.append(request.headers))
-        page.goto(f"{harness.url}/console/import")
-        page.set_input_files("#file", str(large_listing(tmp_path / "large.xml", local_stack)))
+        console.open("import")
+        page.set_input_files("#file", str(large_listing(tmp_path / "large.xml", jwt_stack)))
         page.get_by_role("button", name="Import").click()
         page.locator("#imported-link").wait_for(timeout=120_000)
-        assert harness.forwarded, "the import called the API"
-        assert {f.headers.get("authorization") for f in harness.forwarded} == {"Bearer token-123"}
-        assert len(puts) == 1 and "authorization" not in {k.lower() for k in puts[0]}
+        calls = console.api_calls()
+        assert calls, "the import called the API"
+        assert {s.headers.get("authorization") for s in calls} == {"Bearer token-123"}
+        puts = [s for s in console.sent if s.method == "PUT"]
+        assert len(puts) == 1 and "authorization" not in puts[0].headers
         assert page.get_by_role("button", name="Sign out").is_visible()
+        # And a large output, downloaded with the bearer, is fetched from the bucket without it (a
+        # presigned URL with a second authorization is refused by S3)
+        summary = import_via_api(jwt_stack, SAMPLE.read_bytes())
+        run = run_via_api(jwt_stack, summary["id"], {"from": DAY, "days": 3})
+        bucket = download_large_output(console, jwt_stack, summary["id"], run["id"])
+        assert "authorization" not in bucket.headers
+        assert console.uncaught == []
     finally:
         context.close()
-        harness.close()

@@ -1,4 +1,4 @@
-"""The console's colours pass WCAG 2.x AA, computed from the custom properties in console/app.css.
+"""The console's colours pass WCAG 2.x AA, computed from the custom properties in functions/api/console/app.css.
 
 app.css names its colours in pairs: every --X-fg is text drawn on --X-bg, or, without an --X-bg of its own,
 on --page-bg and on --surface-bg; --*-ring and --*-line are marks (focus ring, now-line, borders) drawn on
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-CSS = Path(__file__).resolve().parents[2] / "console" / "app.css"
+CSS = Path(__file__).resolve().parents[2] / "functions" / "api" / "console" / "app.css"
 TEXT_AA = 4.5
 NON_TEXT_AA = 3.0
 MARK_BACKGROUNDS = ("--page-bg", "--surface-bg", "--programme-bg", "--event-bg", "--block-bg", "--filler-bg")

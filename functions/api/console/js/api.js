@@ -7,10 +7,21 @@ export const apiRoot = new URL("../", consoleRoot); // the API's root
 
 let bearer = null;
 let onUnauthorized = null;
+let onForbidden = null;
 
 export function setBearer(token, unauthorized) {
   bearer = token;
   if (unauthorized) onUnauthorized = unauthorized;
+}
+
+/** What to do when the API answers 403 (AuthMode=iam: the request carried no SigV4 signature). */
+export function setForbidden(forbidden) {
+  onForbidden = forbidden;
+}
+
+function refused(status) {
+  if (status === 401 && onUnauthorized) onUnauthorized();
+  if (status === 403 && onForbidden) onForbidden();
 }
 
 export function apiUrl(path) {
@@ -60,7 +71,7 @@ export async function api(path, { method = "GET", body, headers = {}, signal } =
   }
   const response = await fetch(url, { method, body: payload, headers: sent, signal });
   const data = parse(await response.text(), response.headers.get("content-type"));
-  if (response.status === 401 && onUnauthorized) onUnauthorized();
+  refused(response.status);
   if (!response.ok) throw new ApiError(response.status, data, response.statusText);
   return data;
 }
@@ -79,14 +90,15 @@ export function send(method, url, body, headers = {}, onProgress = null, signal 
       xhr.upload.addEventListener("progress", (e) => onProgress(e.loaded, e.lengthComputable ? e.total : body.size));
       xhr.upload.addEventListener("load", () => onProgress(body.size, body.size));
     }
-    xhr.addEventListener("load", () =>
+    xhr.addEventListener("load", () => {
+      if (isApi(url)) refused(xhr.status);
       resolve({
         status: xhr.status,
         body: parse(xhr.responseText, xhr.getResponseHeader("content-type")),
         // Only the API's own answers: Chromium logs an error for a header a cross-origin answer hides.
         location: isApi(url) ? xhr.getResponseHeader("location") : null,
-      }),
-    );
+      });
+    });
     xhr.addEventListener("error", () => reject(new Error(`the ${method} to ${new URL(url).host} failed (network or CORS)`)));
     xhr.addEventListener("abort", () => reject(new DOMException("aborted", "AbortError")));
     signal?.addEventListener("abort", () => xhr.abort());

@@ -2,7 +2,7 @@
 // index.html. Each page is a module loaded on first visit: render(view, params, ctx) draws it, and
 // ctx.signal aborts when the operator leaves, which stops that page's polls and timers.
 
-import { consoleRoot, setBearer } from "./api.js";
+import { consoleRoot, setBearer, setForbidden } from "./api.js";
 import { authorizationUrl, completeSignIn, loadConfig, signOut, storedToken } from "./auth.js";
 import { h } from "./dom.js";
 
@@ -127,7 +127,9 @@ async function boot() {
     config = { auth: "none" };
   }
   if (config.auth === "iam") {
-    showBanner("This API requires SigV4 (IAM) signatures, which a browser cannot make: deploy with AuthMode=jwt to use the console (README, “Console”).");
+    // Unsigned calls work where something signs them on the way (a local signing proxy) or nothing checks
+    // them (the local stack); API Gateway itself refuses them with a 403, and then the console says why.
+    setForbidden(() => showBanner("This API requires SigV4 (IAM) signatures, which a browser cannot make: deploy with AuthMode=jwt, or open the console through a signing proxy (README, “Console”)."));
   }
   if (config.auth === "jwt") {
     if (relativePath() === "callback") {

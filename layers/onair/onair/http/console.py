@@ -178,7 +178,9 @@ def register(app: Resolver, services: Callable[[], Services]) -> None:
     def answer(asset: Asset) -> Response[Any]:
         headers = _headers(services(), asset.etag)
         if _not_modified(app.current_event.headers.get("if-none-match"), asset.etag):
-            return Response(HTTPStatus.NOT_MODIFIED, asset.content_type, None, headers)
+            # No body at all: None would be serialized as JSON ("null") and "" gzipped (20 bytes), and a
+            # 304 with a body breaks the connection it came on (the browser reads it as the next answer).
+            return Response(HTTPStatus.NOT_MODIFIED, asset.content_type, "", headers, compress=False)
         return Response(HTTPStatus.OK, asset.content_type, asset.body, headers)
 
     def index() -> Asset:
