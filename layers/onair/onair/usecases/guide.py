@@ -11,6 +11,7 @@ schedule's order), else the playout's channel ids.
 from __future__ import annotations
 
 import json
+import json.encoder
 import logging
 from bisect import bisect_left, bisect_right
 from collections import OrderedDict
@@ -120,13 +121,28 @@ def _names(m3u: bytes) -> list[dict[str, str]]:
     return channels
 
 
+def _value(value: Any) -> str:
+    return _string(value) if isinstance(value, str) else json.dumps(value)
+
+
+_string: Any = json.encoder.encode_basestring  # type: ignore[attr-defined]  # C: a JSON string, not ASCII-escaped
+_KEYS = tuple((name, f'"{name}":') for name in SLOT_FIELDS)
+
+
+def _slot_answer(entry: dict[str, Any]) -> str:
+    """The slot as the answer writes it: SLOT_FIELDS that have a value (json.dumps per slot was most of
+    the parse: a day of 150 radios is 80,000 slots)."""
+    return (
+        "{" + ",".join(key + _value(entry[name]) for name, key in _KEYS if entry.get(name) is not None) + "}"
+    )
+
+
 def _parse(run_id: str, timezone: str | None, playout: bytes, m3u: bytes | None) -> _Playout:
     document = json.loads(playout)
     by_channel: dict[str, _Channel] = {}
     size = len(playout) // 4
     for entry in document.get("playout", []):
-        answer = {name: entry[name] for name in SLOT_FIELDS if entry.get(name) is not None}
-        text = json.dumps(answer, ensure_ascii=False, separators=(",", ":"))
+        text = _slot_answer(entry)
         start, stop = _timestamp(entry["start"]), _timestamp(entry["stop"])
         channel = by_channel.setdefault(entry["channel"], _Channel())
         channel.starts.append(start)

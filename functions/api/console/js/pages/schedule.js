@@ -99,11 +99,13 @@ function outputs(run) {
 
 function runView(run, scheduleId) {
   const done = run.status === "succeeded" || run.status === "failed";
-  return h("div", { class: "panel", id: "run", dataset: { status: run.status } },
+  return h("div", { class: "panel", id: "run", dataset: { status: run.status, published: String(Boolean(run.published)) } },
     h("p", {}, "Run ", h("code", {}, run.id), ": ", statusBadge(run.status), " ",
       done ? null : h("progress", { "aria-label": "Run progress" })),
     h("dl", { class: "facts" }, fact("Requested", fmtInstant(run.created_at)), fact("Started", fmtInstant(run.started_at)), fact("Finished", fmtInstant(run.finished_at)),
-      fact("Range", `${run.request?.from || "default"} · ${run.request?.days ?? 1} day(s) · seed ${run.request?.seed ?? 0}`)),
+      fact("Range", `${run.request?.from || "default"} · ${run.request?.days ?? 1} day(s) · seed ${run.request?.seed ?? 0}`),
+      // A run says succeeded a moment before its outputs become the feed (and the guide's playout)
+      fact("Published", run.published ? "yes: the feeds and the guide show this run" : run.request?.publish === false ? "no (not asked)" : done ? "not yet" : "when it succeeds")),
     run.error ? errorBox(run.error) : null,
     run.status === "succeeded" ? [report(run), outputs(run),
       run.request?.publish === false ? null : h("p", {}, h("a", { href: `schedules/${encodeURIComponent(scheduleId)}/guide` }, "Open the guide"))] : null);
@@ -139,6 +141,7 @@ export async function render(view, [id], ctx) {
     h("button", { type: "submit" }, "Run"));
 
   async function follow(runId) {
+    let publishing = 0; // polls after succeeded, waiting for its outputs to become the feed
     for (;;) {
       let run;
       try {
@@ -148,8 +151,12 @@ export async function render(view, [id], ctx) {
         runBox.replaceChildren(errorBox(error));
         return;
       }
-      runBox.replaceChildren(runView(run, id));
-      if (run.status === "succeeded" || run.status === "failed") return run;
+      const shown = runBox.querySelector("#run");
+      if (!shown || shown.dataset.status !== run.status || shown.dataset.published !== String(Boolean(run.published))) {
+        runBox.replaceChildren(runView(run, id)); // redrawn on a change only: a download link stays put
+      }
+      const waiting = run.status === "succeeded" && !run.published && run.request?.publish !== false;
+      if (run.status === "failed" || (run.status === "succeeded" && (!waiting || ++publishing > 30))) return run;
       await sleep(RUN_POLL_MS, ctx.signal);
       if (ctx.signal.aborted) return;
     }
