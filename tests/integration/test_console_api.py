@@ -290,3 +290,14 @@ def test_playout_of_a_run_without_playout_json_says_so(stack):
     schedule = published(stack, SAMPLE_XMLTV, {"from": "2026-12-01", "days": 1, "formats": ["guide.xml"]})
     reply = playout(stack, schedule["id"], from_="2026-12-01T00:00:00Z")
     assert (reply.status, reply.json()["error"]["code"]) == (404, "no_playout")
+
+
+def test_paths_that_name_no_file_are_not_remembered(stack):
+    # Given many deep links and missing files asked for (any path can be)
+    from onair.http.console import ASSETS
+
+    for n in range(50):
+        stack.api("GET", f"/console/schedules/{n}/guide")
+        stack.api("GET", f"/console/missing-{n}.js")
+    # Then only real files are kept in memory
+    assert set(ASSETS._files) <= {str(p.relative_to(CONSOLE)) for p in CONSOLE.rglob("*") if p.is_file()}

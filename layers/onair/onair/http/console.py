@@ -62,7 +62,7 @@ class Assets:
 
     def __init__(self) -> None:
         self.root: Path | None = None
-        self._files: dict[str, Asset | None] = {}
+        self._files: dict[str, Asset] = {}  # the files found (misses are not kept: any path can be asked)
 
     def serve_from(self, root: Path) -> None:
         self.root = root.resolve()
@@ -70,9 +70,10 @@ class Assets:
 
     def find(self, relative: str) -> Asset | None:
         """The file at `relative` (below the root, of a type the console uses), or None."""
-        if relative not in self._files:
-            self._files[relative] = self._read(relative)
-        return self._files[relative]
+        found = self._files.get(relative) or self._read(relative)
+        if found is not None:
+            self._files[relative] = found
+        return found
 
     def _read(self, relative: str) -> Asset | None:
         if self.root is None:
