@@ -76,6 +76,16 @@ bench: $(VENV)/.installed
 	$(PY) -m bench.playout_bench
 	$(PY) -m bench.xmltv_scaling
 
+# The console (functions/api/console/, docs/PERFORMANCE.md "Console"): the EPG grid of 150 channels x 24 h
+# in headless Chromium on the local stack's /console/ (--page: also a real published run, read and drawn
+# by the guide page), and the screenshot in docs/ (synthetic data drawn by the console's own guide).
+.PHONY: bench-console screenshots
+bench-console: $(VENV)/.installed
+	$(PY) -m bench.console_bench $(BENCH_ARGS)
+
+screenshots: $(VENV)/.installed
+	$(PY) -m bench.console_bench --screenshot docs/console-grid.png
+
 # docs/openapi.json from the routes Powertools documents (tests/integration/test_openapi.py checks it is current)
 .PHONY: openapi
 openapi: $(VENV)/.installed

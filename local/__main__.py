@@ -191,7 +191,7 @@ def main(argv: list[str] | None = None) -> int:
     pools: dict[str, Pool] = {}
     server: ApiServer | None = None
     try:
-        resources = provision(app, *clients(endpoint))
+        resources = provision(app, *clients(endpoint), api_url=api)
 
         def environment(function_id: str) -> dict[str, str]:
             return function_environment(app, function_id, resources) | {"AWS_ENDPOINT_URL": endpoint}

@@ -28,7 +28,9 @@ def _pattern(path: str) -> re.Pattern[str]:
     parts = []
     for segment in path.strip("/").split("/"):
         if segment.startswith("{") and segment.endswith("+}"):
-            parts.append(f"(?P<{segment[1:-2]}>.+)")
+            # A greedy variable catches a trailing slash too (/console/ by /console/{proxy+}), as API
+            # Gateway does: a route key itself cannot end in "/".
+            parts.append(f"(?P<{segment[1:-2]}>.*)")
         elif segment.startswith("{") and segment.endswith("}"):
             parts.append(f"(?P<{segment[1:-1]}>[^/]+)")
         else:

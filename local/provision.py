@@ -7,6 +7,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from local.template import ACCOUNT_ID, REGION, App
 
@@ -56,9 +57,43 @@ def _queue_order(app: App) -> list[str]:
     return order
 
 
-def provision(app: App, s3_client: Any, sqs_client: Any) -> Resources:
+def bucket_cors(app: App, api_url: str | None = None) -> list[dict[str, Any]]:
+    """The bucket's CORS rules (template.yaml) in S3's terms. An origin that is the API's own
+    (https://{api}.execute-api...) becomes the local API's, `api_url`, under both of its host names."""
+    local: list[str] = []
+    if api_url:
+        parts = urlsplit(api_url)
+        local = [api_url.rstrip("/")]
+        if parts.hostname in ("127.0.0.1", "localhost"):
+            other = "localhost" if parts.hostname == "127.0.0.1" else "127.0.0.1"
+            local.append(
+                f"{parts.scheme}://{other}:{parts.port}" if parts.port else f"{parts.scheme}://{other}"
+            )
+    rules = []
+    for rule in app.bucket_cors:
+        origins: list[str] = []
+        for origin in rule.origins:
+            origins.extend(local if local and origin in app.api_origins else [origin])
+        entry: dict[str, Any] = {"AllowedOrigins": origins, "AllowedMethods": list(rule.methods)}
+        if rule.headers:
+            entry["AllowedHeaders"] = list(rule.headers)
+        if rule.expose:
+            entry["ExposeHeaders"] = list(rule.expose)
+        if rule.max_age is not None:
+            entry["MaxAgeSeconds"] = rule.max_age
+        if rule.rule_id:
+            entry["ID"] = rule.rule_id
+        rules.append(entry)
+    return rules
+
+
+def provision(app: App, s3_client: Any, sqs_client: Any, api_url: str | None = None) -> Resources:
+    """`api_url`: where the local API listens, the origin the bucket's CORS rules allow for the API's own."""
     s3_client.create_bucket(Bucket=app.bucket_name)  # us-east-1 takes no LocationConstraint
     s3_client.put_bucket_versioning(Bucket=app.bucket_name, VersioningConfiguration={"Status": "Enabled"})
+    cors = bucket_cors(app, api_url)
+    if cors:
+        s3_client.put_bucket_cors(Bucket=app.bucket_name, CORSConfiguration={"CORSRules": cors})
 
     urls: dict[str, str] = {}
     for queue_id in _queue_order(app):

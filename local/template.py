@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,9 @@ PSEUDO = {
     "AWS::Partition": "aws",
     "AWS::URLSuffix": "amazonaws.com",
 }
+
+
+NO_VALUE = object()  # AWS::NoValue: the key or list item that resolves to it is left out
 
 
 class CfnLoader(yaml.SafeLoader):
@@ -127,6 +130,18 @@ class QueueNotification:
 
 
 @dataclass(frozen=True)
+class CorsRule:
+    """A rule of the bucket's CorsConfiguration, resolved (CloudFormation's property names)."""
+
+    origins: tuple[str, ...]
+    methods: tuple[str, ...]
+    headers: tuple[str, ...] = ()
+    expose: tuple[str, ...] = ()
+    max_age: int | None = None
+    rule_id: str | None = None
+
+
+@dataclass(frozen=True)
 class App:
     path: Path
     parameters: Mapping[str, str]  # name -> default, as CloudFormation passes parameters: strings
@@ -140,19 +155,38 @@ class App:
     notifications: tuple[QueueNotification, ...]
     layers: tuple[Path, ...]
     raw: Mapping[str, Any] = field(repr=False)
+    bucket_cors: tuple[CorsRule, ...] = ()
+
+    @property
+    def api_origins(self) -> tuple[str, ...]:
+        """The origins the template gives its HTTP APIs (https://{api}.execute-api.{region}.{suffix}) as
+        they resolve locally: where a bucket CORS rule names the API itself, the local stack puts its own."""
+        return tuple(
+            self.resolve({"Fn::Sub": f"https://${{{rid}}}.execute-api.${{AWS::Region}}.${{AWS::URLSuffix}}"})
+            for rid, r in self.raw.get("Resources", {}).items()
+            if r["Type"] == "AWS::ApiGatewayV2::Api"
+        )
 
     def queue_url(self, logical_id: str, endpoint: str | None = None) -> str:
         base = endpoint.rstrip("/") if endpoint else f"https://sqs.{REGION}.amazonaws.com"
         return f"{base}/{ACCOUNT_ID}/{self.queues[logical_id].name}"
 
     def resolve(self, value: Any, queue_urls: Mapping[str, str] | None = None) -> Any:
-        """Turns !Ref / !GetAtt / !Sub into local values; queue URLs come from the provisioned queues."""
+        """Turns !Ref / !GetAtt / !Sub into local values; queue URLs come from the provisioned queues.
+        Conditions (!If, !Equals, !Not, !And, !Or) are evaluated for the parameters' defaults, lists are
+        joined, split and indexed (!Join, !Split, !Select), and an !If branch of AWS::NoValue drops its
+        key or list item, as CloudFormation does."""
         if isinstance(value, list):
-            return [self.resolve(v, queue_urls) for v in value]
+            return [r for r in (self.resolve(v, queue_urls) for v in value) if r is not NO_VALUE]
         if not isinstance(value, dict):
             return value
         if set(value) == {"Ref"}:
-            return self._ref(value["Ref"], queue_urls)
+            return NO_VALUE if value["Ref"] == "AWS::NoValue" else self._ref(value["Ref"], queue_urls)
+        if set(value) == {"Condition"}:
+            return self.condition(value["Condition"])
+        if len(value) == 1 and next(iter(value)) in _FUNCTIONS:
+            ((function, args),) = value.items()
+            return _FUNCTIONS[function](self, args, queue_urls)
         if set(value) == {"Fn::GetAtt"}:
             logical_id, attribute = value["Fn::GetAtt"]
             return self._get_att(logical_id, attribute)
@@ -161,12 +195,19 @@ class App:
                 (value["Fn::Sub"], {}) if isinstance(value["Fn::Sub"], str) else tuple(value["Fn::Sub"])
             )
             return self._sub(text, {k: self.resolve(v, queue_urls) for k, v in variables.items()}, queue_urls)
-        return {k: self.resolve(v, queue_urls) for k, v in value.items()}
+        resolved = {k: self.resolve(v, queue_urls) for k, v in value.items()}
+        return {k: v for k, v in resolved.items() if v is not NO_VALUE}
+
+    def condition(self, name: str) -> bool:
+        return bool(self.resolve(self.raw["Conditions"][name]))
 
     def _ref(self, name: str, queue_urls: Mapping[str, str] | None) -> str:
         if name in PSEUDO:
             return PSEUDO[name]
         if name in self.parameters:
+            spec = self.raw.get("Parameters", {}).get(name, {})
+            if str(spec.get("Type", "")).startswith(("CommaDelimitedList", "List<")):
+                return self.parameters[name].split(",")  # type: ignore[return-value]
             return self.parameters[name]
         if name == self.bucket_id:
             return self.bucket_name
@@ -205,6 +246,43 @@ class App:
         reserved = self.functions[source.function].reserved_concurrency
         caps = [c for c in (source.maximum_concurrency, reserved) if c]
         return min(caps) if caps else 2
+
+
+def _if(app: App, args: Any, queue_urls: Mapping[str, str] | None) -> Any:
+    name, then, otherwise = args
+    return app.resolve(then if app.condition(name) else otherwise, queue_urls)
+
+
+def _select(app: App, args: Any, queue_urls: Mapping[str, str] | None) -> Any:
+    index, items = (app.resolve(a, queue_urls) for a in args)
+    return items[int(index)]
+
+
+def _split(app: App, args: Any, queue_urls: Mapping[str, str] | None) -> Any:
+    separator, text = args
+    return str(app.resolve(text, queue_urls)).split(separator)
+
+
+def _join(app: App, args: Any, queue_urls: Mapping[str, str] | None) -> Any:
+    separator, items = args
+    return separator.join(str(item) for item in app.resolve(items, queue_urls))
+
+
+def _equals(app: App, args: Any, queue_urls: Mapping[str, str] | None) -> Any:
+    left, right = app.resolve(args, queue_urls)
+    return left == right
+
+
+_FUNCTIONS: dict[str, Callable[[App, Any, Mapping[str, str] | None], Any]] = {
+    "Fn::If": _if,
+    "Fn::Select": _select,
+    "Fn::Split": _split,
+    "Fn::Join": _join,
+    "Fn::Equals": _equals,
+    "Fn::Not": lambda app, args, urls: not app.resolve(args[0], urls),
+    "Fn::And": lambda app, args, urls: all(app.resolve(args, urls)),
+    "Fn::Or": lambda app, args, urls: any(app.resolve(args, urls)),
+}
 
 
 def _int(value: Any) -> int | None:
@@ -331,6 +409,18 @@ def load_template(path: Path | str = TEMPLATE) -> App:
             )
         )
 
+    cors = [
+        CorsRule(
+            origins=tuple(rule["AllowedOrigins"]),
+            methods=tuple(rule["AllowedMethods"]),
+            headers=tuple(rule.get("AllowedHeaders", ())),
+            expose=tuple(rule.get("ExposedHeaders", ())),
+            max_age=_int(rule.get("MaxAge")),
+            rule_id=rule.get("Id"),
+        )
+        for rule in shell.resolve(bucket_props.get("CorsConfiguration", {})).get("CorsRules", [])
+    ]
+
     layers: list[Path] = []
     for layer in globals_fn.get("Layers", []):
         layer_id = layer.get("Ref") if isinstance(layer, dict) else None
@@ -350,4 +440,5 @@ def load_template(path: Path | str = TEMPLATE) -> App:
         notifications=tuple(notifications),
         layers=tuple(layers),
         raw=raw,
+        bucket_cors=tuple(cors),
     )

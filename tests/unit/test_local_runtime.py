@@ -31,6 +31,10 @@ def app():
             "GET /runs/{run_id}/output/{name}",
             {"run_id": "r1", "name": "guide.xml"},
         ),
+        ("GET", "/console", "GET /console", {}),
+        # A greedy variable takes a trailing slash (a route key cannot end in "/"), and any depth
+        ("GET", "/console/", "GET /console/{proxy+}", {"proxy": ""}),
+        ("GET", "/console/js/pages/guide.js", "GET /console/{proxy+}", {"proxy": "js/pages/guide.js"}),
     ],
 )
 def test_requests_match_the_template_routes(app, method, path, route_key, params):

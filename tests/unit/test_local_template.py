@@ -160,3 +160,32 @@ def test_a_route_without_a_lambda_integration_is_refused(tmp_path):
     )
     with pytest.raises(ValueError, match="not a Lambda integration"):
         load_template(path)
+
+
+def test_conditions_and_list_functions_resolve_for_the_parameters_defaults(app):
+    # AuthMode defaults to iam: UseIam holds, UseJwt does not; CorsAllowedOrigins is empty: no HasCors
+    assert (app.condition("UseIam"), app.condition("UseJwt"), app.condition("HasCors")) == (
+        True,
+        False,
+        False,
+    )
+    assert app.resolve({"Fn::If": ["UseIam", "a", "b"]}) == "a"
+    assert app.resolve({"Fn::Select": [1, {"Fn::Split": [",", "x,y,z"]}]}) == "y"
+    assert app.resolve({"Fn::Join": ["-", ["a", {"Ref": "AWS::Region"}]]}) == "a-us-east-1"
+    # An !If branch of AWS::NoValue drops the key, as CloudFormation does
+    assert app.resolve({"k": {"Fn::If": ["UseJwt", "x", {"Ref": "AWS::NoValue"}]}, "j": 1}) == {"j": 1}
+    env = app.resolve(dict(app.functions["ApiFunction"].environment))
+    assert (env["AUTH_MODE"], env["OIDC_CLIENT_ID"]) == (app.parameters["AuthMode"], "")
+
+
+def test_bucket_cors_is_the_templates_with_the_local_api_for_the_apis_own_origin(app):
+    from local.provision import bucket_cors
+
+    (rule,) = app.bucket_cors
+    assert rule.origins == app.api_origins  # the template names the API's own origin (and no other here)
+    (local,) = bucket_cors(app, "http://127.0.0.1:3000")
+    assert local["AllowedOrigins"] == ["http://127.0.0.1:3000", "http://localhost:3000"]
+    assert (local["AllowedMethods"], local["AllowedHeaders"]) == (list(rule.methods), list(rule.headers))
+    assert local["MaxAgeSeconds"] == rule.max_age
+    # Without a local API (in-process tests) the rules are the template's as resolved
+    assert bucket_cors(app)[0]["AllowedOrigins"] == list(rule.origins)

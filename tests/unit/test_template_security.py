@@ -18,8 +18,10 @@ from onair import keys
 
 BUCKET = "onair-test-bucket"
 FUNCTIONS = ("ApiFunction", "FeedFunction", "ImportFunction", "RunFunction", "RefreshFunction")
-# Players cannot sign requests: the feed routes are open, their token is the credential.
-OPEN_ROUTES = {"GET /health", "GET /feeds/{token}/{name}", "HEAD /feeds/{token}/{name}"}
+# Players cannot sign requests: the feed routes are open, their token is the credential. The console's
+# files are open so that a browser can load the sign-in page; they hold no data.
+CONSOLE_ROUTES = {"GET /console", "GET /console/{proxy+}"}
+OPEN_ROUTES = {"GET /health", "GET /feeds/{token}/{name}", "HEAD /feeds/{token}/{name}", *CONSOLE_ROUTES}
 ID = "0b6f8c52-6d3e-4a4b-9a51-6f1c1d2e3f40"
 
 
@@ -70,7 +72,10 @@ def evaluate(value: Any, template: dict[str, Any], parameters: dict[str, str]) -
         return not evaluate(args[0], template, parameters)
     if function == "Fn::Join":
         separator, items = args
-        return separator.join(evaluate(items, template, parameters))
+        joined = evaluate(items, template, parameters)
+        if all(isinstance(item, str) for item in joined):
+            return separator.join(joined)
+        return {function: [separator, joined]}  # joins a resource's attribute: known at deploy time only
     return {function: evaluate(args, template, parameters)}
 
 
@@ -127,6 +132,48 @@ def test_health_and_feeds_stay_open_in_every_mode(template, resources, key):
     for mode in ("iam", "jwt", "none"):
         assert evaluate(route["AuthorizationType"], template, {"AuthMode": mode}) == "NONE"
     assert "AuthorizerId" not in route
+
+
+def test_console_routes_are_open_gets_of_the_api_function_under_console_only(template, resources):
+    # Given every route that takes no authorization in the default (iam) deployment
+    open_routes = {
+        key
+        for key, props in routes(resources).items()
+        if evaluate(props.get("AuthorizationType", "NONE"), template, {}) == "NONE"
+    }
+    # Then the console's are GETs below /console (nothing that writes or reads data), served by ApiFunction
+    assert open_routes - {"GET /health", "GET /feeds/{token}/{name}", "HEAD /feeds/{token}/{name}"} == (
+        CONSOLE_ROUTES
+    )
+    for key in CONSOLE_ROUTES:
+        props = routes(resources)[key]
+        assert props["Target"] == {"Fn::Sub": "integrations/${ApiIntegration}"}
+        # And no route key ends in "/" (API Gateway refuses it): /console/ is the greedy route's
+        assert not key.endswith("/")
+
+
+def test_api_function_tells_the_console_the_auth_mode_and_its_oidc_client(resources):
+    env = resources["ApiFunction"]["Properties"]["Environment"]["Variables"]
+    assert env["AUTH_MODE"] == {"Ref": "AuthMode"}
+    assert env["OIDC_ISSUER"] == {"Ref": "JwtIssuer"}
+    # the console's client id is the first accepted audience (API Gateway checks the token against it)
+    assert env["OIDC_CLIENT_ID"] == {"Fn::Select": [0, {"Fn::Split": [",", {"Ref": "JwtAudience"}]}]}
+
+
+def test_bucket_cors_lets_the_console_put_uploads_and_get_outputs_from_the_api_origin(template, resources):
+    cors = resources["DataBucket"]["Properties"]["CorsConfiguration"]
+    api_origin = template["Outputs"]["ApiUrl"]["Value"]
+    # Given the default deployment, the one origin is the API's own (it serves /console/)
+    (rule,) = evaluate(cors, template, {})["CorsRules"]
+    assert rule["AllowedOrigins"] == [api_origin]
+    assert set(rule["AllowedMethods"]) == {"PUT", "GET"}
+    assert rule["AllowedHeaders"] == ["content-type"]  # what the presigned PUT signs and sends
+    assert "*" not in json.dumps(rule)
+    # And CorsAllowedOrigins (a custom domain, a signing proxy) are allowed as well
+    (rule,) = evaluate(cors, template, {"CorsAllowedOrigins": ["https://ops.example.com"]})["CorsRules"]
+    origins = rule["AllowedOrigins"]
+    assert origins["Fn::Split"][0] == ","
+    assert origins["Fn::Split"][1]["Fn::Join"][1] == [api_origin, "https://ops.example.com"]
 
 
 def test_jwt_authorizer_takes_issuer_and_audiences_from_parameters(template, resources):

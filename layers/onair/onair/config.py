@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Self
+from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -52,6 +52,11 @@ class ApiSettings(Settings):
     import_dlq_url: str = _required("IMPORT_DLQ_URL")
     job_dlq_url: str = _required("JOB_DLQ_URL")
     run_concurrency_limit: int = Field(alias="RUN_CONCURRENCY_LIMIT", ge=1)
+    # The console's configuration (GET /console/config.json): how the API authorizes (template AuthMode)
+    # and, with jwt, the OIDC issuer and the console's public client (the first of JwtAudience).
+    auth_mode: Literal["iam", "jwt", "none"] = Field(alias="AUTH_MODE")
+    oidc_issuer: str = Field("", alias="OIDC_ISSUER")
+    oidc_client_id: str = Field("", alias="OIDC_CLIENT_ID")
 
 
 class FeedSettings(Settings):

@@ -6,6 +6,8 @@ into answers. Everything else lives in onair.usecases.
 
 from __future__ import annotations
 
+import gzip
+import json
 from http import HTTPStatus
 from typing import Any
 
@@ -14,9 +16,10 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from onair.bootstrap import Services, services
 from onair.config import ApiSettings
 from onair.errors import BadRequest
-from onair.http import openapi, views
+from onair.http import console, openapi, views
 from onair.http.models import (
     Health,
+    PlayoutWindow,
     QueueStats,
     RunAccepted,
     RunList,
@@ -31,6 +34,7 @@ from onair.http.models import (
 from onair.http.resolver import (
     STRICT,
     answers,
+    binary_response,
     new_resolver,
     query,
     query_flag,
@@ -38,7 +42,7 @@ from onair.http.resolver import (
     request_body,
 )
 from onair.records import RefreshPolicy
-from onair.usecases import runs, schedules, stats, uploads
+from onair.usecases import guide, runs, schedules, stats, uploads
 
 
 class _WholeApi:
@@ -239,6 +243,69 @@ def get_schedule_source(schedule_id: str) -> SourceExcerpt:
     return SourceExcerpt(first_line=found.first_line, lines=found.lines)
 
 
+# Lambda answers at most 6 MB, and binary bodies grow by a third in base64
+PLAYOUT_ANSWER_BYTES = 4 * 1024 * 1024
+PLAYOUT_RESPONSES = answers(200, PlayoutWindow, "the slots on air in the window", 400, 404, 413)
+PLAYOUT_RESPONSES[413]["description"] = (
+    "window_too_large: the answer would pass 4 MiB (gzipped when the request accepts gzip); ask for fewer "
+    "hours or one channel"
+)
+
+
+def _accepts_gzip() -> bool:
+    accepted = app.current_event.headers.get("accept-encoding") or ""
+    codings = {part.split(";")[0].strip().lower(): part for part in accepted.split(",")}
+    return "gzip" in codings and "q=0" not in codings["gzip"].replace(" ", "")
+
+
+@app.get(
+    "/schedules/<schedule_id>/playout",
+    operation_id="get_schedule_playout",
+    summary="The published playout in a window",
+    description="The slots of the schedule's published run on air between `from` and `to` (instants with an "
+    "offset; at most 48 hours; by default now to 24 hours later), its channels and the rule breaks in the "
+    "window; with `channel`, that channel's only. 404 not_published before a run is published.",
+    tags=["schedules"],
+    responses=PLAYOUT_RESPONSES,
+    openapi_extensions={
+        "parameters": [
+            query("from", "the window's start, e.g. 2026-06-01T00:00:00+02:00 (default: now)"),
+            query("to", "the window's end (default: from + 24 h; at most from + 48 h)"),
+            query("channel", "one channel's id"),
+        ]
+    },
+)
+def get_schedule_playout(schedule_id: str) -> Response[Any]:
+    # Built as text from the slots' stored answers (a day of 150 radio channels is 80,000 slots): the
+    # shape is PlayoutWindow's, which tests/integration/test_console_api.py checks each answer against.
+    event = app.current_event
+    span = guide.window(
+        event.get_query_string_value("from"), event.get_query_string_value("to"), _services().clock()
+    )
+    found = guide.playout_window(_services(), schedule_id, span, event.get_query_string_value("channel"))
+    head = {"run_id": found.run_id, "timezone": found.timezone, "channels": found.channels}
+    text = (
+        json.dumps({k: v for k, v in head.items() if v is not None}, ensure_ascii=False)[:-1]
+        + ',"slots":['
+        + ",".join(found.slots)
+        + '],"rule_breaks":'
+        + json.dumps(found.rule_breaks, ensure_ascii=False)
+        + "}"
+    )
+    body = text.encode()
+    headers = {"Vary": "Accept-Encoding", "Cache-Control": "private, no-cache"}
+    if _accepts_gzip():
+        # Level 1: a day of 150 radios (16 MB of JSON) packs to ~1 MB in a tenth of the CPU of level 9
+        body = gzip.compress(body, compresslevel=1, mtime=0)
+        headers["Content-Encoding"] = "gzip"
+    if len(body) > PLAYOUT_ANSWER_BYTES:
+        raise guide.WindowTooLarge(
+            f"the window holds {len(found.slots)} slots, more than one answer carries: ask for fewer hours "
+            "or one channel (?channel=)"
+        )
+    return binary_response(HTTPStatus.OK, content_types.APPLICATION_JSON, body, headers)
+
+
 @app.post(
     "/schedules/<schedule_id>/feed-token",
     operation_id="rotate_feed_token",
@@ -426,3 +493,6 @@ def get_upload_source(upload_id: str) -> SourceExcerpt:
 )
 def queue_stats() -> QueueStats:
     return QueueStats.model_validate(stats.queue_stats(_services()))
+
+
+console.register(app, _services)

@@ -174,3 +174,53 @@ class QueueStats(Answer):
     imports: QueueDepth
     dead_letters: DeadLetters
     run_concurrency_limit: int
+
+
+class PlayoutChannel(Answer):
+    id: str
+    name: str = Field(description="the schedule's name for it (its id when the run has no channels.m3u)")
+
+
+class PlayoutSlot(Answer):
+    channel: str
+    start: datetime = Field(description="with the schedule's offset at that instant")
+    stop: datetime
+    title: str
+    kind: Literal["programme", "event", "block", "filler"]
+    item_id: str | None = None
+    artist: str | None = None
+    category: str | None = None
+    pool: str | None = None
+    block: str | None = Field(default=None, description="the block it fills, HH:MM-HH:MM")
+
+
+class PlayoutRuleBreak(Answer):
+    rule: str = Field(description="artist_separation, title_separation, max_plays_per_hour or _per_day")
+    channel: str
+    item_id: str
+    at: datetime
+    by: float = Field(description="seconds short of a separation; plays over a cap")
+
+
+class PlayoutWindow(Answer):
+    run_id: str = Field(description="the published run")
+    timezone: str | None = Field(default=None, description="OnAir schedules: the zone of their times")
+    channels: list[PlayoutChannel] = Field(description="in the schedule's order")
+    slots: list[PlayoutSlot] = Field(description="those on air in the window: per channel, in time order")
+    rule_breaks: list[PlayoutRuleBreak] = Field(description="the rule breaks in the window")
+
+
+class OidcClient(Answer):
+    issuer: str = Field(description="the token issuer (JwtIssuer); its discovery names the endpoints")
+    client_id: str = Field(description="the console's public client (the first of JwtAudience)")
+    scope: str = "openid"
+
+
+class ConsoleConfig(Answer):
+    """GET /console/config.json: what the console needs before its first API call."""
+
+    max_import_bytes: int = Field(description="larger documents go through POST /uploads")
+    max_upload_bytes: int
+    auth: Literal["iam", "jwt", "none"] = Field(description="the API's AuthMode")
+    formats: list[str] = Field(description="the outputs a run can write")
+    oidc: OidcClient | None = Field(default=None, description="AuthMode jwt: how to sign in")

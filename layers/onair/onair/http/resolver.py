@@ -119,6 +119,17 @@ def new_resolver() -> Resolver:
     return app
 
 
+def binary_response(
+    status: int, content_type: str, data: bytes, headers: dict[str, str] | None = None
+) -> Response[Any]:
+    """An answer of arbitrary bytes (gzip, images). Powertools' response validation serializes a body as
+    JSON-able text, which turns bytes into UTF-8 text and fails on any other byte (a 500): the body goes
+    out already base64-encoded, as API Gateway expects binary bodies, and passes validation as text."""
+    response: Response[Any] = Response(status, content_type, base64.b64encode(data).decode("ascii"), headers)
+    response.base64_encoded = True
+    return response
+
+
 def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response[Any]:
     return Response(status, content_types.APPLICATION_JSON, json.dumps(body), headers)
 
