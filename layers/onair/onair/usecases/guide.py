@@ -20,8 +20,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from onair import keys
-from onair.bootstrap import Services
 from onair.errors import BadRequest, Finding, NotFound, OnAirError
+from onair.ports import Services
 from onair.records import Published
 from onair.usecases import schedules
 from onair.usecases.feeds import published_pointer
