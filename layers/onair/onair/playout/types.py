@@ -69,10 +69,20 @@ class FillError:
 
 @dataclass(frozen=True)
 class Change:
-    """An XMLTV listing fix: a stop clipped by an overlap, a stop taken from the next start, a gap, a
-    duplicate dropped."""
+    """What the playout of an XMLTV listing did to a programme, by what happened to it (docs/FORMATS.md):
+    its stop clipped by an overlap, taken from the next start, a gap reported, a duplicate or a programme
+    replaced by a later-listed one with the same start dropped, a zero-length or stop-less last one kept."""
 
-    kind: Literal["clipped", "stop_filled", "gap", "duplicate_dropped", "no_stop_dropped"]
+    kind: Literal[
+        "clipped",
+        "stop_filled",
+        "gap",
+        "duplicate_dropped",
+        "replaced",
+        "zero_length_kept",
+        "no_stop_kept",
+        "no_stop_dropped",
+    ]
     channel: str
     start: datetime
     stop: datetime | None

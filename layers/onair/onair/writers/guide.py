@@ -46,6 +46,8 @@ def _xmltv_programme(slot: Slot) -> etree._Element:
     assert slot.source_xml is not None
     source = etree.fromstring(slot.source_xml, PARSER)
     times = _programme_times(slot)
+    if slot.stop == slot.start and source.get("stop") is None:
+        del times["stop"]  # kept without a stop (the last on its channel): nothing says when it ends
     # Only what _conform can keep is copied: lxml sets each attribute after a scan of those already set.
     declared = dtd.ATTRIBUTES["programme"]
     kept = {name: value for name, value in attributes(source) if name in declared and name not in times}
