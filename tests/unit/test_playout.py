@@ -1071,13 +1071,14 @@ def test_xmltv_range_keeps_programmes_overlapping_its_utc_days() -> None:
     ]
 
 
-def test_xmltv_a_stop_less_last_programme_does_not_clip_the_one_before_it() -> None:
+def test_xmltv_a_stop_less_last_programme_is_on_air_from_its_start() -> None:
     # Given A 10:00-12:00 and B at 11:00 without a stop, the last on the channel
     playout = run(listing((t(10), t(12), "A"), (t(11), None, "B")), first_day=None)
 
-    # Then A keeps its own stop, and B is kept with no airtime: nothing silently disappears from the guide
-    assert spans(playout) == [("A", utc(DEC1, 10), utc(DEC1, 12)), ("B", utc(DEC1, 11), utc(DEC1, 11))]
-    assert kinds(playout) == [("no_stop_kept", "B")]
+    # Then B is kept (with no airtime: nothing says when it ends) and A ends when B starts, as the importer
+    # reads it (a last programme without a stop runs at least a moment): nothing overlaps in the guide
+    assert spans(playout) == [("A", utc(DEC1, 10), utc(DEC1, 11)), ("B", utc(DEC1, 11), utc(DEC1, 11))]
+    assert kinds(playout) == [("clipped", "A"), ("no_stop_kept", "B")]
 
 
 def test_xmltv_a_listing_without_any_stop_keeps_every_programme() -> None:

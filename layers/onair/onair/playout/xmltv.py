@@ -112,6 +112,8 @@ def _normalize(channel: str, programmes: list[XmltvProgramme], report: Report) -
                 )
             )
         overlapping = programmes[airing[index]] if airing[index] < len(programmes) else None
+        if overlapping is None and endless and endless[0].start > programme.start:
+            overlapping = endless[0]  # on air from its start, for as long as nothing says
         if overlapping is not None and overlapping.start < stop and not _same_clump(programme, overlapping):
             report.changes.append(
                 Change(
@@ -125,19 +127,13 @@ def _normalize(channel: str, programmes: list[XmltvProgramme], report: Report) -
             )
             stop = overlapping.start
         if on_air_until is not None and on_air_until < programme.start:
-            report.changes.append(
-                Change(
-                    "gap",
-                    channel,
-                    on_air_until,
-                    programme.start,
-                    "",
-                    f"{(programme.start - on_air_until).total_seconds():.0f} s with nothing on air",
-                )
-            )
+            report.changes.append(_gap(channel, on_air_until, programme.start))
         on_air_until = stop if on_air_until is None else max(on_air_until, stop)
         slots.append(_slot(channel, programme, stop))
     for programme in endless:
+        if on_air_until is not None and on_air_until < programme.start:
+            report.changes.append(_gap(channel, on_air_until, programme.start))
+            on_air_until = programme.start
         report.changes.append(
             Change(
                 "no_stop_kept",
@@ -150,6 +146,12 @@ def _normalize(channel: str, programmes: list[XmltvProgramme], report: Report) -
         )
         slots.append(_slot(channel, programme, programme.start))
     return slots
+
+
+def _gap(channel: str, begin: datetime, end: datetime) -> Change:
+    return Change(
+        "gap", channel, begin, end, "", f"{(end - begin).total_seconds():.0f} s with nothing on air"
+    )
 
 
 def _slot(channel: str, programme: XmltvProgramme, stop: datetime) -> Slot:
@@ -173,9 +175,10 @@ def _without_endless_last(
     """Set aside the programmes with no stop at the channel's last start (nothing says when they end)
     before any other is clipped against them; return the rest and those kept of them.
 
-    Beside a programme with a stop at that start they are dropped (it fills the slot); otherwise the last
+    Beside a programme with airtime at that start they are dropped (it fills the slot); otherwise the last
     listed is kept with no airtime, with the clump parts it shares the start with, and the others are
-    replaced by it, as for any two programmes with the same start. The programmes before them end at the
+    replaced by it, as for any two programmes with the same start. A kept one is on air from its start
+    for as long as nothing says: it clips what runs past its start. The programmes before them end at the
     next start, which is still known (theirs)."""
     if not programmes:
         return programmes, []
@@ -184,9 +187,9 @@ def _without_endless_last(
     if not endless:
         return programmes, []
     rest = [p for p in programmes if not (p.stop is None and p.start == last)]
-    if any(p.start == last for p in rest):
+    if any(p.start == last and _airs(p) for p in rest):
         for programme in endless:
-            detail = "no stop, and a programme with a stop starts then"
+            detail = "no stop, and a programme with airtime starts then"
             report.changes.append(
                 Change("no_stop_dropped", channel, programme.start, None, programme.title, detail)
             )
