@@ -5,17 +5,26 @@ Every output lists the channels in schedule order (channels the schedule does no
 one, follow in order of first use) and each channel's slots in time order: by instant, so the repeated hour
 of a DST change comes out once and then again, each time with the offset in force at that instant.
 
-guide.xml (XMLTV, validates against xmltv.dtd)
-    `<tv generator-info-name="OnAir">`, every channel of the schedule, then the programmes. Times are cut
-    to whole seconds (XMLTV has no fractions) and carry the slot's offset; an offset XMLTV cannot write
-    (local mean time, with seconds: London's -00:01:15 before 1847) is written as UTC, the same instant.
+guide.xml (XMLTV, validates against xmltv.dtd, and tv_validate_file accepts it)
+    `<tv generator-info-name="OnAir">`, the channels that have programmes in the run (tv_validate_file
+    reports a declared channel without any), then the programmes. Times are cut to whole seconds (XMLTV has
+    no fractions) and carry the slot's offset; an offset XMLTV cannot write (local mean time, with seconds:
+    London's -00:01:15 before 1847) is written as UTC, the same instant. Bytes tv_validate_file reads as
+    mis-encoded UTF-8 (C1 controls U+0080-U+009F, U+FFFD and its mojibake) are character references.
+    OnAir channels are published under their guide id (models.guide_id: `radio1` -> `radio1.onair`), with
+    their name, their number as a second `<display-name>` and their logo as `<icon src>`; their slots
+    become `<programme>` with title, sub-title (artist or series), desc (the item's description),
+    categories (the kind's word - Movie, Series, News, Sports, Kids, Music, Documentary - then the item's
+    category), `<length units="seconds">` (the slot's airtime, rounded half up), icon (the item's image),
+    episode-num (xmltv_ns from zero, "0.1.", and onscreen, "S01E02") and rating.
     A slot taken from an XMLTV `<programme>` keeps that element's children and its other DTD attributes;
-    start, stop and channel come from the slot. The importer accepts programmes leniently, so the stored element is
-    brought into the DTD's shape on the way out: children in content-model order (a `<desc>` before the
-    `<title>` moves after it), undeclared elements and attributes, comments and surplus occurrences
-    (a second `<date>`) dropped (`xml:lang` becomes the DTD's `lang`), an element that misses a required
-    part (a `<rating>` without `<value>`) dropped. Other slots become `<programme>` with title, sub-title (artist or series), category and
-    `<length units="seconds">` (the slot's airtime, rounded half up).
+    start, stop and channel come from the slot (no stop for a stop-less last programme kept with no
+    airtime). The importer accepts programmes leniently, so the stored element is brought into the DTD's
+    shape on the way out: children in content-model order (a `<desc>` before the `<title>` moves after it),
+    undeclared elements and attributes, comments and surplus occurrences (a second `<date>`) dropped
+    (`xml:lang` becomes the DTD's `lang`), an element that misses a required part (a `<rating>` without
+    `<value>`) dropped. A listing's channel that only its programmes name is not declared when
+    tv_validate_file refuses its id (the listing has the same unknownid then).
 
 channels.m3u (IPTV channel list; stored as its lineup, rendered when answered)
     The run stores the lineup (writers/m3u.py channels_lineup), JSON with sorted keys:
