@@ -30,10 +30,12 @@ CATEGORY_WORDS = {
     "music": "Music",
     "documentary": "Documentary",
 }
-# Bytes tv_validate_file reads as mis-encoded UTF-8 (XMLTV::ValidateFile verify_utf8): C1 controls and the
-# replacement character, and the mojibake of the latter. Written as character references instead: the same
-# text for every XML reader.
-_SUSPECT_UTF8 = re.compile(rb"\xc2([\x80-\x9f])|\xef\xbf\xbd|(?<=\xc3\xaf)\xc2\xbf(?=\xc2\xbd)")
+# Bytes tv_validate_file reads as mis-encoded UTF-8 (XMLTV::ValidateFile verify_utf8): C1 controls, the
+# replacement character, and the latter's mojibake. Written as character references instead: the same text
+# for every XML reader. One pattern with a literal first byte per pass: the regex engine then skips ahead
+# with a byte search (an alternation scans ten times slower, a second for a 50 MB guide).
+_C1 = re.compile(rb"\xc2([\x80-\x9f])")
+_REPLACEMENTS = ((b"\xc3\xaf\xc2\xbf\xc2\xbd", b"\xc3\xaf&#xBF;\xc2\xbd"), (b"\xef\xbf\xbd", b"&#xFFFD;"))
 
 
 def guide_xml(schedule: AnySchedule, playout: Playout) -> bytes:
@@ -61,11 +63,10 @@ def guide_xml(schedule: AnySchedule, playout: Playout) -> bytes:
     etree.cleanup_namespaces(tv)
     etree.indent(tv, space=" ")
     data = etree.tostring(tv, xml_declaration=True, encoding="UTF-8", doctype=DOCTYPE) + b"\n"
-    return _SUSPECT_UTF8.sub(_reference, data)
-
-
-def _reference(match: re.Match[bytes]) -> bytes:
-    return f"&#x{ord(match[0].decode()):X};".encode()
+    data = _C1.sub(lambda match: b"&#x%X;" % match[1][0], data)
+    for suspect, reference in _REPLACEMENTS:
+        data = data.replace(suspect, reference)
+    return data
 
 
 def _channel(channel: Channel) -> etree._Element:
