@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -38,14 +39,23 @@ class Timed:
 
 
 def guide(data: bytes) -> tuple[list[str], list[Timed]]:
-    """guide.xml: the channel ids and the programmes, in document order."""
+    """guide.xml: the channel ids and the programmes, in document order. A programme's fields: title,
+    length, desc, categories, icons, episode numbers ({system: text}) and rating values."""
     tv = etree.fromstring(data)
     channels = [channel.get("id") for channel in tv.findall("channel")]
     programmes = []
     for programme in tv.findall("programme"):
         start, _ = parse_time(programme.get("start"))
-        stop, _ = parse_time(programme.get("stop"))
-        fields = {"title": programme.findtext("title"), "length": programme.findtext("length")}
+        stop = parse_time(programme.get("stop"))[0] if programme.get("stop") is not None else None
+        fields = {
+            "title": programme.findtext("title"),
+            "length": programme.findtext("length"),
+            "desc": programme.findtext("desc"),
+            "categories": [category.text for category in programme.findall("category")],
+            "icons": [icon.get("src") for icon in programme.findall("icon")],
+            "episodes": {e.get("system"): e.text for e in programme.findall("episode-num")},
+            "ratings": [value.text for value in programme.findall("rating/value")],
+        }
         programmes.append(Timed(programme.get("channel"), start, stop, fields))
     return channels, programmes
 
@@ -109,12 +119,49 @@ def playlist_groups(data: bytes) -> list[str]:
     ]
 
 
-def channel_list(data: bytes) -> list[tuple[str, str]]:
-    """channels.m3u: (tvg-id, the URI line) per channel."""
+@dataclass(frozen=True)
+class M3uChannel:
+    attributes: dict[str, str]  # of the #EXTINF line, in order
+    name: str  # after the comma
+    url: str
+
+
+STREAM_SCHEMES = ("http://", "https://", "rtsp://", "rtp://", "udp://")
+_ATTRIBUTE = re.compile(r'([a-z0-9-]+)="([^"]*)"')
+
+
+def m3u_attributes(text: str) -> dict[str, str]:
+    """`key="value"` pairs separated by single spaces, and nothing else: every value double-quoted and not
+    empty, as players read them (Jellyfin's M3uParser takes only `key="non-empty"`)."""
+    found: dict[str, str] = {}
+    rest = text
+    while rest:
+        match = _ATTRIBUTE.match(rest)
+        assert match is not None, f"not a quoted attribute: {rest!r}"
+        assert match[2] and match[2] == match[2].strip(), f"empty or padded attribute {match[1]}"
+        assert match[1] not in found, f"{match[1]} twice"
+        found[match[1]] = match[2]
+        rest = rest[match.end() :]
+        assert rest == "" or rest.startswith(" "), rest
+        rest = rest[1:]
+    return found
+
+
+def channels_m3u(data: bytes) -> tuple[dict[str, str], list[M3uChannel]]:
+    """channels.m3u as a player reads it: the #EXTM3U line's attributes, then per channel an #EXTINF:-1
+    line of quoted attributes and a name, followed by the channel's absolute stream URL."""
     lines = data.decode("utf-8").split("\n")
-    assert lines[0] == "#EXTM3U" and lines[-1] == ""
-    pairs = list(zip(lines[1:-1:2], lines[2:-1:2], strict=True))
-    return [(info.split('tvg-id="', 1)[1].split('"', 1)[0], uri) for info, uri in pairs]
+    assert lines[0].startswith("#EXTM3U") and lines[-1] == ""
+    header = m3u_attributes(lines[0][len("#EXTM3U") :].removeprefix(" "))
+    entries = lines[1:-1]
+    assert len(entries) % 2 == 0, entries
+    channels = []
+    for info, url in zip(entries[0::2], entries[1::2], strict=True):
+        assert info.startswith("#EXTINF:-1 "), info
+        attributes, name = info[len("#EXTINF:-1 ") :].rsplit('",', 1)
+        assert url.startswith(STREAM_SCHEMES) and "#" not in url and " " not in url, url
+        channels.append(M3uChannel(m3u_attributes(attributes + '"'), name, url))
+    return header, channels
 
 
 def offset_in(zone: ZoneInfo, moment: datetime) -> timedelta:

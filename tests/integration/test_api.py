@@ -6,7 +6,8 @@ import gzip
 import json
 
 from onair import keys
-from tests.conftest import SAMPLE_ONAIR, SAMPLE_XMLTV
+from tests import readers
+from tests.conftest import ROOT, SAMPLE_ONAIR, SAMPLE_XMLTV
 
 
 def test_valid_xml_imports_without_error(stack):
@@ -118,6 +119,41 @@ def test_run_goes_queued_then_succeeded_and_serves_its_outputs(stack):
     assert guide.body.index(b"Quiz") < guide.body.index(b"Evening News") < guide.body.index(b"Cartoons")
     playout = json.loads(stack.api("GET", f"/runs/{run['id']}/output/playout.json").body)
     assert [entry["title"] for entry in playout["playout"]] == ["Quiz", "Evening News", "Cartoons"]
+
+
+def test_a_runs_channels_m3u_is_rendered_from_its_lineup_with_absolute_stream_urls(stack):
+    # Given the IPTV sample: "retro" has a stream URL, "cinema" none (only a slate)
+    schedule = stack.api("POST", "/schedules", (ROOT / "samples" / "iptv-lineup.xml").read_bytes()).json()
+    run = stack.api("POST", f"/schedules/{schedule['id']}/runs", json.dumps({"from": "2026-12-01"})).json()
+    assert stack.deliver("JobQueue", "RunFunction") == {"batchItemFailures": []}
+    # When its channels.m3u is fetched
+    reply = stack.api("GET", f"/runs/{run['id']}/output/channels.m3u")
+    # Then it is an M3U a player reads (not the stored lineup): the channel with a stream, under its guide id,
+    # and no guide URL (a run has no feed URL; the feed's channels.m3u names one)
+    assert reply.status == 200 and reply.headers["content-type"] == "audio/x-mpegurl; charset=utf-8"
+    header, channels = readers.channels_m3u(reply.body)
+    assert header == {}
+    assert [(c.attributes, c.name, c.url) for c in channels] == [
+        (
+            {
+                "tvg-id": "retro.onair",
+                "tvg-name": "Retro TV",
+                "tvg-chno": "7",
+                "tvg-logo": "https://media.example.com/logos/retro.png",
+                "group-title": "Entertainment",
+            },
+            "Retro TV",
+            "https://live.example.com/retro/index.m3u8",
+        )
+    ]
+    # And the run report says which channel was left out, and why
+    status = stack.api("GET", f"/runs/{run['id']}").json()
+    assert status["report"]["notices"] == {"no_stream": 1}
+    playout = json.loads(stack.api("GET", f"/runs/{run['id']}/output/playout.json").body)
+    assert [(n["code"], n["channel"]) for n in playout["report"]["notices"]] == [("no_stream", "cinema")]
+    # And the guide names the same channel ids
+    guide = stack.api("GET", f"/runs/{run['id']}/output/guide.xml").body
+    assert b'<channel id="retro.onair">' in guide and b'<channel id="cinema.onair">' in guide
 
 
 def test_run_request_is_validated(stack):

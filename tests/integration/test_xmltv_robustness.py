@@ -17,17 +17,18 @@ def run_of(stack, document: bytes, body: str = "{}") -> dict:
     return stack.api("GET", f"/runs/{run['id']}").json()
 
 
-def test_a_listing_without_stop_times_plays_all_but_each_channels_last_programme(stack):
+def test_a_listing_without_stop_times_keeps_each_channels_last_programme_with_no_airtime(stack):
     # Given the sample listing with every stop removed (sed -E 's/ stop="[^"]+"//')
     document = re.sub(rb' stop="[^"]+"', b"", (ROOT / "events" / "schedule.xml").read_bytes())
 
     # When it is imported and run over the whole listing
     status = run_of(stack, document)
 
-    # Then each of the two channels plays its first programme until the second starts
+    # Then each of the two channels plays its first programme until the second starts, and keeps the
+    # second (nothing says when it ends) with no airtime
     assert status["status"] == "succeeded", status
-    assert status["report"]["slots"] == 2
-    assert status["report"]["changes"] == {"no_stop_dropped": 2, "stop_filled": 2}
+    assert status["report"]["slots"] == 4
+    assert status["report"]["changes"] == {"no_stop_kept": 2, "stop_filled": 2}
 
 
 def test_a_start_at_the_last_second_of_9999_without_a_stop_imports_and_runs(stack):
@@ -38,10 +39,11 @@ def test_a_start_at_the_last_second_of_9999_without_a_stop_imports_and_runs(stac
         b"<title>A</title></programme>"
         b'<programme start="99991231235959 +0000" channel="one.example"><title>B</title></programme></tv>'
     )
-    # Then it imports, and a run plays what has a stop
+    # Then it imports, and a run plays A and keeps B with no airtime
     status = run_of(stack, document)
     assert status["status"] == "succeeded", status
-    assert status["report"]["slots"] == 1
+    assert status["report"]["slots"] == 2
+    assert status["report"]["changes"] == {"no_stop_kept": 1}
 
 
 def test_a_time_before_year_1_in_utc_is_refused_with_its_line_and_path(stack):

@@ -12,10 +12,11 @@ from hypothesis import strategies as st
 from onair.errors import DocumentRejected
 from onair.models import StoredSchedule, findings_to_dicts
 from onair.readers.schedule import parse_schedule
-from tests.conftest import SAMPLE_ONAIR, SAMPLE_XMLTV
+from tests.conftest import ROOT, SAMPLE_ONAIR, SAMPLE_XMLTV
 
 LIMIT = 1024 * 1024
-DOCUMENTS = [SAMPLE_XMLTV, SAMPLE_ONAIR]
+# The IPTV sample carries every attribute for players: URLs, numbers, seasons, kinds
+DOCUMENTS = [SAMPLE_XMLTV, SAMPLE_ONAIR, (ROOT / "samples" / "iptv-lineup.xml").read_bytes()]
 
 
 def replace_one(data: bytes, pattern: bytes, draw: st.DrawFn, replacement: bytes | None = None) -> bytes:
@@ -54,6 +55,22 @@ def bad_date(data: bytes, draw: st.DrawFn) -> bytes:
     return replace_one(data, rb"\d{14} [+-]\d{4}|PT\w+", draw, replacement)
 
 
+def bad_value(data: bytes, draw: st.DrawFn) -> bytes:
+    """A URL, channel number, season, episode or kind replaced by another value or by any text."""
+    replacement = draw(
+        st.one_of(
+            st.sampled_from(
+                [b"playlist.m3u8#x", b"s3://b/k", b"http://", b"http://h:99999999/", b"http://[::1", b"0",
+                 b"1e3", b"-1", b"99999", b"100000", b"\xc2\xa0", b"&#x85;", b"movie series", b""]
+            ),
+            st.text(max_size=20).map(str.encode),
+        )
+    )  # fmt: skip
+    return replace_one(data, rb'(?<=stream=")[^"]*|(?<=logo=")[^"]*|(?<=image=")[^"]*|(?<=number=")[^"]*'
+                       rb'|(?<=season=")[^"]*|(?<=episode=")[^"]*|(?<=kind=")[^"]*|(?<=slate=")[^"]*', draw,
+                       replacement)  # fmt: skip
+
+
 def stray_markup(data: bytes, draw: st.DrawFn) -> bytes:
     at = draw(st.integers(0, len(data)))
     return (
@@ -80,6 +97,7 @@ MUTATIONS = [
     remove_closing_tag,
     duplicate_attribute,
     bad_date,
+    bad_value,
     stray_markup,
     wrong_encoding,
     random_insert,

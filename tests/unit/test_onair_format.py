@@ -665,3 +665,172 @@ def test_a_schedule_at_the_element_limit_is_read(monkeypatch):
     # When the minimal document is parsed
     # Then it is read
     assert parsed(SAMPLE_ONAIR).counts() == {"channels": 1, "items": 2}
+
+
+# --- attributes for players (docs/FORMATS.md, "What the readers use") ---------------------------------
+
+
+def player_document(channel_attributes: str = "", item_attributes: str = "") -> bytes:
+    return document(
+        f"""  <channels>
+    <channel id="r1" name="Radio One" {channel_attributes}/>
+  </channels>
+  <library>
+    <item id="a" title="Song A" duration="PT3M" {item_attributes}/>
+  </library>
+"""
+    )
+
+
+def test_the_iptv_sample_reads_every_player_attribute_into_the_model():
+    # Given the IPTV sample, which uses every channel and item attribute for players
+    schedule = parsed((ROOT / "samples/iptv-lineup.xml").read_bytes(), strict=True)
+    # Then the channels carry number, logo, group and a stream or a slate
+    retro, cinema = schedule.channels
+    assert (retro.number, retro.group, retro.stream, retro.slate) == (
+        "7",
+        "Entertainment",
+        "https://live.example.com/retro/index.m3u8",
+        None,
+    )
+    assert retro.logo == "https://media.example.com/logos/retro.png"
+    assert (cinema.number, cinema.stream, cinema.slate) == (
+        "7.1",
+        None,
+        "https://media.example.com/slates/cinema/index.m3u8",
+    )
+    # And the items their description, season and episode (numbers), image, rating and kind
+    episode = schedule.item("hh-s01e02")
+    assert (episode.season, episode.episode, episode.kind, episode.rating) == (1, 2, "episode", "TV-PG")
+    assert episode.description == "The ferry is late, and so is the truth."
+    assert episode.image == "https://media.example.com/hh/s01e02.jpg"
+    assert {item.kind for item in schedule.items} == {
+        "episode", "news", "sports", "kids", "movie", "music", "documentary", None
+    }  # fmt: skip
+
+
+def test_a_schedule_json_stored_before_player_attributes_still_loads():
+    stored = (
+        '{"format": "onair", "timezone": "UTC", "channels": [{"id": "c", "name": "C"}], '
+        '"items": [{"id": "a", "title": "A", "duration": 60}]}'
+    )
+    schedule = OnAirSchedule.model_validate_json(stored)
+    assert (schedule.channels[0].stream, schedule.items[0].kind, schedule.items[0].season) == (
+        None,
+        None,
+        None,
+    )
+
+
+@pytest.mark.parametrize(
+    ("attribute", "value", "says"),
+    [
+        ("stream", "playlist.m3u8#r1", "is relative"),
+        ("stream", "/live/r1.m3u8", "is relative"),
+        ("stream", "ftp://media.example/r1.ts", "scheme 'ftp'"),
+        ("stream", "s3://bucket/r1.m3u8", "scheme 's3'"),
+        ("stream", "https://live.example/r1.m3u8#low", "fragment"),
+        ("stream", "https:///r1.m3u8", "no host"),
+        ("stream", "http://live.example:port/r1", "not a URL"),
+        ("logo", "rtsp://cam.example/logo.png", "scheme 'rtsp'"),
+        ("logo", 'https://img.example/a"b.png', "quote"),
+        ("slate", "udp://@239.0.0.1:1234", "scheme 'udp'"),
+        ("slate", "slate/index.m3u8", "is relative"),
+    ],
+)
+def test_a_channel_url_a_player_cannot_open_is_badurl(attribute, value, says):
+    # Given a channel whose stream, logo or slate is not an absolute URL with a scheme players open
+    findings = rejected(player_document(f'{attribute}="{value.replace(chr(34), "&quot;")}"'))
+    # Then the import is refused with a badurl finding on that attribute, saying what is wrong
+    assert [(f["code"], f["path"], f["line"]) for f in findings] == [
+        ("badurl", f"/schedule/channels/channel[1]/@{attribute}", 4)
+    ]
+    assert says in str(findings[0]["message"])
+
+
+@pytest.mark.parametrize(
+    "stream",
+    [
+        "http://live.example/r1.ts",
+        "HTTPS://LIVE.EXAMPLE/r1.m3u8",
+        "rtsp://cam.example:554/1",
+        "rtp://239.0.0.1:5004",
+        "udp://@239.0.0.1:1234",
+    ],
+)
+def test_a_stream_over_http_https_rtsp_rtp_or_udp_is_accepted(stream):
+    assert parsed(player_document(f'stream="{stream}"')).channels[0].stream == stream
+
+
+def test_an_item_image_must_be_an_absolute_http_url():
+    findings = rejected(player_document(item_attributes='image="images/a.jpg"'))
+    assert [(f["code"], f["path"]) for f in findings] == [("badurl", "/schedule/library/item[1]/@image")]
+
+
+SPACES = "\u00a0\u2003"  # no-break and em spaces: the schema's \\S sees only ASCII spaces
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        f'<channels><channel id="r1" name="{SPACES}"/></channels><library/>',
+        f'<channels><channel id="r1" name="R" group="{SPACES}"/></channels><library/>',
+        f'<channels><channel id="r1" name="R"/></channels><library><item id="a" title="{SPACES}" duration="PT1M"/></library>',
+        f'<channels><channel id="r1" name="R"/></channels><library><item id="a" title="A" description="{SPACES}" duration="PT1M"/></library>',
+        f'<channels><channel id="r1" name="R"/></channels><library><item id="a" title="A" rating="{SPACES}" duration="PT1M"/></library>',
+    ],
+    ids=["name", "group", "title", "description", "rating"],
+)
+def test_a_text_of_only_unicode_spaces_is_blank(body):
+    # Given a text of Unicode spaces only, which XMLTV's tv_validate_file would call an empty title or
+    # description in the guide, and players show as nothing
+    findings = rejected(document(body + "\n"))
+    # Then it is refused as blank, on its attribute
+    assert [f["code"] for f in findings] == ["blank"]
+    assert "has no visible character" in str(findings[0]["message"])
+
+
+@pytest.mark.parametrize("number", ["0", "07", "7.", "seven", "1234567", "-1"])
+def test_a_channel_number_is_a_positive_number_with_an_optional_sub_number(number):
+    findings = rejected(player_document(f'number="{number}"'))
+    assert [(f["code"], f["path"]) for f in findings] == [
+        ("notvalid", "/schedule/channels/channel[1]/@number")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("attribute", "value"), [("season", "0"), ("episode", "100000"), ("episode", "+1"), ("kind", "film")]
+)
+def test_seasons_and_episodes_count_from_one_and_kinds_are_from_the_list(attribute, value):
+    findings = rejected(player_document(item_attributes=f'{attribute}="{value}"'))
+    assert [(f["code"], f["path"]) for f in findings] == [
+        ("notvalid", f"/schedule/library/item[1]/@{attribute}")
+    ]
+
+
+def test_two_channels_with_one_number_are_a_warning():
+    data = document(
+        """  <channels>
+    <channel id="r1" name="One" number="7"/>
+    <channel id="r2" name="Two" number="7"/>
+  </channels>
+  <library><item id="a" title="A" duration="PT1M"/></library>
+"""
+    )
+    warnings = parse_schedule(data, max_bytes=LIMIT).warnings
+    assert [(w.code, w.line, w.path) for w in warnings] == [
+        ("duplicatenumber", 5, "/schedule/channels/channel[2]/@number")
+    ]
+    assert [f["code"] for f in rejected(data, strict=True)] == ["duplicatenumber"]
+
+
+def test_two_channels_published_under_one_guide_id_are_refused(monkeypatch):
+    # Given a guide id function that gives two ids the same guide id (only a hash collision could, which no
+    # test can make happen: the function is replaced for this one)
+    monkeypatch.setattr("onair.models.guide_id", lambda channel_id: "same.onair")
+    findings = rejected(document(CHANNELS + LIBRARY))
+    # Then the later channel is refused with guideid, naming the line of the first
+    assert [(f["code"], f["line"], f["path"]) for f in findings] == [
+        ("guideid", 5, "/schedule/channels/channel[2]/@id")
+    ]
+    assert "line 4" in str(findings[0]["message"])

@@ -17,6 +17,7 @@ from onair.playout import generate
 from onair.playout.types import FillError, Playout, Report, RuleBreak, RunRange, Slot
 from onair.readers.schedule import parse_schedule
 from onair.writers import WRITERS
+from onair.writers.m3u import render_channels_m3u
 from tests import readers
 from tests.conftest import SAMPLE_XMLTV, shared_path
 from tests.corpus import corpus_files
@@ -154,13 +155,13 @@ def test_guide_for_an_onair_schedule_lists_every_channel_then_programmes_in_dtd_
     tv = etree.fromstring(guide)
     assert tv.attrib == {"generator-info-name": "OnAir"}
     assert [(c.get("id"), c.findtext("display-name")) for c in tv.findall("channel")] == [
-        ("radio1", 'Radio "One"\nFM'),
-        ("radio2", "Zwei Ü"),
+        ("radio1.onair", 'Radio "One"\nFM'),  # ids not of the form name.domain get one
+        ("radio2.onair", "Zwei Ü"),
     ]
     programmes = tv.findall("programme")
     assert [dict(p.attrib) for p in programmes[:2]] == [
-        {"start": "20261201000000 +0100", "stop": "20261201000330 +0100", "channel": "radio1"},
-        {"start": "20261201000330 +0100", "stop": "20261201000333 +0100", "channel": "radio1"},
+        {"start": "20261201000000 +0100", "stop": "20261201000330 +0100", "channel": "radio1.onair"},
+        {"start": "20261201000330 +0100", "stop": "20261201000333 +0100", "channel": "radio1.onair"},
     ]
     shapes = [[(child.tag, child.text, dict(child.attrib)) for child in p] for p in programmes]
     assert shapes == [
@@ -180,6 +181,122 @@ def test_guide_for_an_onair_schedule_lists_every_channel_then_programmes_in_dtd_
         [("title", "Nachrichten", {}), ("sub-title", "Série", {}), ("length", "60", {"units": "seconds"})],
     ]
     validate(guide)
+
+
+def test_guide_carries_each_channel_and_item_detail_players_read():
+    # Given a channel with a number and a logo, and an episode with every guide attribute
+    episode = Item(
+        id="hh-s01e02",
+        title="Harbor Heights",
+        series="Harbor Heights",
+        duration=1320,
+        category="drama",
+        description="The ferry is late.",
+        season=1,
+        episode=2,
+        image="https://img.example/hh/2.jpg",
+        rating="TV-PG",
+        kind="episode",
+    )
+    film = Item(id="film", title="Lighthouse", duration=6000, category="movie", kind="movie", season=3)
+    sched = OnAirSchedule(
+        timezone="Europe/Paris",
+        channels=[
+            Channel(id="retro", name="Retro TV", number="7", logo="https://img.example/retro.png?a=1&b=2")
+        ],
+        items=[episode, film],
+    )
+    slots = [
+        Slot(
+            "retro",
+            at(0),
+            at(1320),
+            episode.title,
+            "block",
+            episode.id,
+            "Harbor Heights",
+            "drama",
+            item=episode,
+        ),
+        Slot("retro", at(1320), at(7320), film.title, "block", film.id, None, "movie", item=film),
+    ]
+    # When the guide is written
+    guide = write("guide.xml", sched, Playout(slots, Report()))
+    # Then the channel has its name, then its number as a display name, then its logo
+    validate(guide)
+    tv = etree.fromstring(guide)
+    channel = tv.find("channel")
+    assert [(c.tag, c.text, dict(c.attrib)) for c in channel] == [
+        ("display-name", "Retro TV", {}),
+        ("display-name", "7", {}),
+        ("icon", None, {"src": "https://img.example/retro.png?a=1&b=2"}),
+    ]
+    # And the episode every detail, in DTD order: the kind's category word first, episode numbers from zero
+    # (xmltv_ns) and as on screen
+    first, second = tv.findall("programme")
+    assert [(c.tag, (c.text or "").strip() or None, dict(c.attrib)) for c in first] == [
+        ("title", "Harbor Heights", {}),
+        ("sub-title", "Harbor Heights", {}),
+        ("desc", "The ferry is late.", {}),
+        ("category", "Series", {}),
+        ("category", "drama", {}),
+        ("length", "1320", {"units": "seconds"}),
+        ("icon", None, {"src": "https://img.example/hh/2.jpg"}),
+        ("episode-num", "0.1.", {"system": "xmltv_ns"}),
+        ("episode-num", "S01E02", {"system": "onscreen"}),
+        ("rating", None, {}),
+    ]
+    assert first.findtext("rating/value") == "TV-PG"
+    # And a category equal to the kind's word is written once; a season alone is numbered alone
+    assert [c.text for c in second.findall("category")] == ["Movie"]
+    assert [(e.get("system"), e.text) for e in second.findall("episode-num")] == [
+        ("xmltv_ns", "2.."),
+        ("onscreen", "S03"),
+    ]
+
+
+def test_guide_leaves_out_channels_without_programmes_in_the_run():
+    # Given two channels, one with no slot in the run (tv_validate_file: channelnoprogramme)
+    sched = onair_schedule()
+    playout = Playout([s for s in onair_playout().slots if s.channel == "radio1"], Report())
+    # Then only the one with programmes is in the guide
+    tv = etree.fromstring(write("guide.xml", sched, playout))
+    assert [c.get("id") for c in tv.findall("channel")] == ["radio1.onair"]
+
+
+def test_guide_of_a_listing_declares_no_channel_that_only_programmes_name_with_an_invalid_id():
+    # Given a listing whose programmes name "TA" (undeclared, not name.domain) and "b.example" (undeclared)
+    listing = xmltv_listing(
+        b"""<tv><channel id="a.example"><display-name>A</display-name></channel>
+<programme start="20261201180000 +0000" stop="20261201190000 +0000" channel="a.example"><title>x</title></programme>
+<programme start="20261201180000 +0000" stop="20261201190000 +0000" channel="TA"><title>y</title></programme>
+<programme start="20261201180000 +0000" stop="20261201190000 +0000" channel="b.example"><title>z</title></programme>
+</tv>"""
+    )
+    # When its guide is written
+    tv = etree.fromstring(write("guide.xml", listing, xmltv_playout(listing)))
+    # Then "TA" gets no <channel> (the listing had none: the same unknownid, no new invalidid), b.example does
+    assert [c.get("id") for c in tv.findall("channel")] == ["a.example", "b.example"]
+    assert [p.get("channel") for p in tv.findall("programme")] == ["a.example", "TA", "b.example"]
+
+
+def test_guide_writes_characters_tv_validate_file_reads_as_misencoded_as_references():
+    # Given titles with a C1 control (U+0085), the replacement character and its mojibake
+    slots = [
+        Slot("radio1", at(0), at(60), "Next\x85Line"),
+        Slot("radio1", at(60), at(120), "Broken \ufffd"),
+        Slot("radio1", at(120), at(180), "Mojibake \u00ef\u00bf\u00bd"),
+    ]
+    # When the guide is written
+    guide = write("guide.xml", onair_schedule(), Playout(slots, Report()))
+    # Then their bytes are character references, and the text reads back the same
+    assert (
+        b"\xc2\x85" not in guide and b"\xef\xbf\xbd" not in guide and b"\xc3\xaf\xc2\xbf\xc2\xbd" not in guide
+    )
+    assert b"&#x85;" in guide and b"&#xFFFD;" in guide and b"&#xBF;" in guide
+    assert [p.findtext("title") for p in etree.fromstring(guide).findall("programme")] == [
+        s.title for s in slots
+    ]
 
 
 def test_guide_for_an_xmltv_listing_keeps_the_source_children_with_times_from_the_slot():
@@ -253,33 +370,180 @@ def test_guide_puts_out_of_order_xmltv_children_into_dtd_order_so_it_validates()
 # --- channels.m3u ---------------------------------------------------------------------------------------
 
 
-def test_channels_m3u_lists_every_channel_with_a_reference_into_the_playlist():
-    m3u = write("channels.m3u", onair_schedule(), onair_playout())
-    assert m3u.decode() == (
-        "#EXTM3U\n"
-        '#EXTINF:-1 tvg-id="radio1" tvg-name="Radio \'One\' FM",Radio "One" FM\n'
-        "playlist.m3u8#radio1\n"
-        '#EXTINF:-1 tvg-id="radio2" tvg-name="Zwei Ü",Zwei Ü\n'
-        "playlist.m3u8#radio2\n"
+def player_schedule() -> OnAirSchedule:
+    """Three channels as players see them: every attribute; a stream only; none (a slate, no stream)."""
+    return OnAirSchedule(
+        timezone="Europe/Paris",
+        channels=[
+            Channel(
+                id="radio1",
+                name='Radio "One", FM',
+                number="7.1",
+                logo="https://img.example/r1.png?size=2&v=1",
+                group="Music\nPop",
+                stream="https://live.example/radio1/index.m3u8",
+            ),
+            Channel(id="news.example.com", name="News", stream="udp://@239.0.0.1:1234"),
+            Channel(id="films", name="Films", slate="https://img.example/slate/index.m3u8"),
+        ],
+        items=[Item(id="a", title="Morning", duration=210)],
     )
+
+
+GUIDE_URL = "https://feeds.example/feeds/T0k3n_-x/guide.xml.gz"
+
+
+def test_channels_m3u_is_stored_as_the_lineup_of_every_channel():
+    # Given channels with and without their player attributes
+    # When a run writes channels.m3u
+    lineup = json.loads(write("channels.m3u", player_schedule(), Playout([], Report())))
+    # Then it stores the lineup, every channel in schedule order, absent values as null
+    assert lineup == {
+        "format": "onair-lineup",
+        "version": 1,
+        "channels": [
+            {
+                "id": "radio1",
+                "guide_id": "radio1.onair",
+                "name": 'Radio "One", FM',
+                "number": "7.1",
+                "logo": "https://img.example/r1.png?size=2&v=1",
+                "group": "Music\nPop",
+                "stream": "https://live.example/radio1/index.m3u8",
+                "slate": None,
+            },
+            {
+                "id": "news.example.com",
+                "guide_id": "news.example.com",
+                "name": "News",
+                "number": None,
+                "logo": None,
+                "group": None,
+                "stream": "udp://@239.0.0.1:1234",
+                "slate": None,
+            },
+            {
+                "id": "films",
+                "guide_id": "films.onair",
+                "name": "Films",
+                "number": None,
+                "logo": None,
+                "group": None,
+                "stream": None,
+                "slate": "https://img.example/slate/index.m3u8",
+            },
+        ],
+    }
+
+
+def test_channels_m3u_names_the_guide_and_lists_each_channel_with_its_stream():
+    # Given a run's lineup
+    lineup = write("channels.m3u", player_schedule(), Playout([], Report()))
+    # When it is rendered for the feed, with its guide URL
+    m3u = render_channels_m3u(lineup, GUIDE_URL, None).decode()
+    # Then the first line names the guide for Kodi and TiviMate alike, every attribute is double-quoted and
+    # left out when absent, and a channel without a stream URL is left out
+    assert m3u == (
+        f'#EXTM3U url-tvg="{GUIDE_URL}" x-tvg-url="{GUIDE_URL}"\n'
+        '#EXTINF:-1 tvg-id="radio1.onair" tvg-name="Radio \'One\', FM" tvg-chno="7.1" '
+        'tvg-logo="https://img.example/r1.png?size=2&v=1" group-title="Music Pop",Radio \'One\', FM\n'
+        "https://live.example/radio1/index.m3u8\n"
+        '#EXTINF:-1 tvg-id="news.example.com" tvg-name="News",News\n'
+        "udp://@239.0.0.1:1234\n"
+    )
+    header, channels = readers.channels_m3u(m3u.encode())
+    assert header == {"url-tvg": GUIDE_URL, "x-tvg-url": GUIDE_URL}
+    assert [c.name for c in channels] == ["Radio 'One', FM", "News"]
+
+
+def test_channels_m3u_without_a_guide_url_has_a_bare_first_line():
+    m3u = render_channels_m3u(write("channels.m3u", player_schedule(), Playout([], Report())), None, None)
+    assert m3u.decode().splitlines()[0] == "#EXTM3U"
+
+
+def test_channels_m3u_takes_the_live_url_for_a_channel_without_a_stream_of_its_own():
+    # Given a lineup whose channel "films" has no stream URL
+    lineup = write("channels.m3u", player_schedule(), Playout([], Report()))
+    asked = []
+
+    def live_url(channel_id: str) -> str:
+        asked.append(channel_id)
+        return f"https://api.example/live/{channel_id}.m3u8"
+
+    # When it is rendered with a live URL for channels
+    _, channels = readers.channels_m3u(render_channels_m3u(lineup, GUIDE_URL, live_url))
+    # Then only the channel without a stream is asked for (by its schedule id), and it is listed with it
+    assert asked == ["films"]
+    assert [(c.attributes["tvg-id"], c.url) for c in channels] == [
+        ("radio1.onair", "https://live.example/radio1/index.m3u8"),
+        ("news.example.com", "udp://@239.0.0.1:1234"),
+        ("films.onair", "https://api.example/live/films.m3u8"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "url", ["playlist.m3u8#films", "/live/films.m3u8", "https://x.example/a#b", "ftp://x/y"]
+)
+def test_channels_m3u_never_writes_a_relative_or_fragment_url(url):
+    lineup = write("channels.m3u", player_schedule(), Playout([], Report()))
+    with pytest.raises(ValueError, match="live URL of channel 'films'"):
+        render_channels_m3u(lineup, GUIDE_URL, lambda channel_id: url)
+
+
+def test_channels_m3u_percent_encodes_what_would_break_the_first_line():
+    # Given a guide URL with a comma (Kodi cuts url-tvg at a comma) and a quote
+    m3u = render_channels_m3u(
+        write("channels.m3u", player_schedule(), Playout([], Report())), 'https://f.example/a,b"c.gz', None
+    )
+    assert m3u.decode().splitlines()[0] == (
+        '#EXTM3U url-tvg="https://f.example/a%2Cb%22c.gz" x-tvg-url="https://f.example/a%2Cb%22c.gz"'
+    )
+
+
+def test_channels_m3u_of_a_run_stored_before_lineups_is_answered_as_stored():
+    old = b'#EXTM3U\n#EXTINF:-1 tvg-id="radio1" tvg-name="R",R\nplaylist.m3u8#radio1\n'
+    assert render_channels_m3u(old, GUIDE_URL, None) == old
+
+
+def test_a_run_reports_each_channel_left_out_of_channels_m3u():
+    # Given a schedule whose channel "films" has no stream URL, and an XMLTV listing (which names none)
+    playout = generate(player_schedule(), RunRange(date(2026, 12, 1), 1), 0)
+    listing = xmltv_listing()
+    listing_playout = generate(listing, RunRange(None, 1), 0)
+    # Then the run report names each channel channels.m3u leaves out, and counts them in its summary
+    assert [(n.code, n.channel) for n in playout.report.notices] == [("no_stream", "films")]
+    assert playout.report.summary()["notices"] == {"no_stream": 1}
+    assert [(n.code, n.channel) for n in listing_playout.report.notices] == [
+        ("no_stream", "one.example"),
+        ("no_stream", "two.example"),
+    ]
+    assert playout.report.to_dict()["notices"][0]["channel"] == "films"
 
 
 def test_channels_m3u_names_xmltv_channels_by_their_first_display_name():
     listing = xmltv_listing(MESSY_XMLTV)
-    assert write("channels.m3u", listing, xmltv_playout(listing)).decode() == (
-        '#EXTM3U\n#EXTINF:-1 tvg-id="one.example" tvg-name="Éins",Éins\nplaylist.m3u8#one.example\n'
-    )
+    lineup = json.loads(write("channels.m3u", listing, xmltv_playout(listing)))
+    assert [(c["id"], c["guide_id"], c["name"], c["stream"]) for c in lineup["channels"]] == [
+        ("one.example", "one.example", "Éins", None)
+    ]
 
 
-@pytest.mark.parametrize("index", [0, 1, 2], ids=["onair", "xmltv", "xmltv-messy"])
+@pytest.mark.parametrize("index", [0, 1, 2, 3], ids=["onair", "xmltv", "xmltv-messy", "onair-players"])
 def test_channels_m3u_ids_are_the_guide_channel_ids(index):
-    schedule, playout = schedules()[index]
+    schedule, playout = [*schedules(), (player_schedule(), Playout([], Report()))][index]
+    if index == 3:
+        playout = generate(schedule, RunRange(date(2026, 12, 1), 1), 0)
     guide_ids = [
         c.get("id") for c in etree.fromstring(write("guide.xml", schedule, playout)).findall("channel")
     ]
-    m3u = write("channels.m3u", schedule, playout).decode().splitlines()
-    m3u_ids = [line.split('tvg-id="')[1].split('"')[0] for line in m3u if line.startswith("#EXTINF")]
-    assert m3u_ids == guide_ids == [channel.id for channel in schedule.channels]
+    lineup = json.loads(write("channels.m3u", schedule, playout))
+    everyone = render_channels_m3u(
+        write("channels.m3u", schedule, playout), None, lambda c: f"https://l.example/{c}"
+    )
+    m3u_ids = [c.attributes["tvg-id"] for c in readers.channels_m3u(everyone)[1]]
+    assert m3u_ids == [c["guide_id"] for c in lineup["channels"]]
+    assert guide_ids == [i for i in m3u_ids if i in guide_ids]  # the guide has those with programmes
+    assert guide_ids
 
 
 # --- playlist.m3u8 --------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 import pytest
+from lxml import etree
 
 from onair.models import (
     WEEKDAYS,
@@ -35,6 +36,7 @@ from onair.playout.rotation import RELAXATION_ORDER, Clock, History, choose
 from onair.playout.types import Change, FillError, Playout, RunRange, Slot
 from onair.readers.schedule import parse_schedule
 from onair.writers import WRITERS
+from onair.writers.guide import guide_xml
 from tests.steps import growth
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -939,10 +941,12 @@ def test_xmltv_missing_stop_is_the_next_start() -> None:
     ]
 
 
-def test_xmltv_last_programme_without_stop_is_dropped() -> None:
+def test_xmltv_last_programme_without_stop_is_kept_with_no_airtime() -> None:
+    # Given A 10:00-11:00 and B at 11:00 without a stop, the last on the channel (nothing says when it ends)
     playout = run(listing((t(10), t(11), "A"), (t(11), None, "B")), first_day=None)
-    assert spans(playout) == [("A", utc(DEC1, 10), utc(DEC1, 11))]
-    assert kinds(playout) == [("no_stop_dropped", "B")]
+    # Then B is kept at its start with no airtime, and reported as kept
+    assert spans(playout) == [("A", utc(DEC1, 10), utc(DEC1, 11)), ("B", utc(DEC1, 11), utc(DEC1, 11))]
+    assert kinds(playout) == [("no_stop_kept", "B")]
     assert playout.report.changes[0].stop is None
 
 
@@ -963,8 +967,64 @@ def test_xmltv_two_programmes_with_the_same_start_keep_the_later_listed() -> Non
 
     # Then only Second plays at 10:00, and First is reported as replaced
     assert spans(playout) == [("Second", utc(DEC1, 10), utc(DEC1, 11)), ("C", utc(DEC1, 11), utc(DEC1, 12))]
-    assert kinds(playout) == [("clipped", "First")]
+    assert kinds(playout) == [("replaced", "First")]
     assert "Second" in playout.report.changes[0].detail
+
+
+@pytest.mark.parametrize("zero_first", [True, False], ids=["zero-length first", "zero-length last"])
+def test_xmltv_a_zero_length_programme_beside_one_with_the_same_start_keeps_both(zero_first: bool) -> None:
+    # Given a zero-length Trailer at 10:00 and Film 10:00-11:00, in either order, then C
+    pair = [(t(10), t(10), "Trailer"), (t(10), t(11), "Film")]
+    playout = run(listing(*(pair if zero_first else pair[::-1]), (t(11), t(12), "C")), first_day=None)
+
+    # Then both are kept (a zero-length programme overlaps nothing, so it replaces nothing and nothing
+    # replaces it), and the report says the zero-length one was kept
+    assert sorted(spans(playout)) == sorted(
+        [
+            ("Trailer", utc(DEC1, 10), utc(DEC1, 10)),
+            ("Film", utc(DEC1, 10), utc(DEC1, 11)),
+            ("C", utc(DEC1, 11), utc(DEC1, 12)),
+        ]
+    )
+    assert kinds(playout) == [("zero_length_kept", "Trailer")]
+
+
+def test_xmltv_a_zero_length_programme_clips_nothing_and_fills_no_gap() -> None:
+    # Given A 10:00-11:00 with a zero-length X at 10:30, a zero-length Y at 11:30, and B 12:00-13:00
+    sched = listing(
+        (t(10), t(11), "A"), (t(10, 30), t(10, 30), "X"), (t(11, 30), t(11, 30), "Y"), (t(12), t(13), "B")
+    )
+
+    # Then A keeps its stop, both are kept, and the gap is the hour with nothing on air
+    playout = run(sched, first_day=None)
+    assert ("A", utc(DEC1, 10), utc(DEC1, 11)) in spans(playout)
+    assert len(playout.slots) == 4
+    assert [(c.kind, c.title, c.start, c.stop) for c in playout.report.changes] == [
+        ("zero_length_kept", "X", utc(DEC1, 10, 30), utc(DEC1, 10, 30)),
+        ("zero_length_kept", "Y", utc(DEC1, 11, 30), utc(DEC1, 11, 30)),
+        ("gap", "", utc(DEC1, 11), utc(DEC1, 12)),
+    ]
+
+
+def test_xmltv_a_listing_with_zero_length_programmes_keeps_every_programme_in_the_guide() -> None:
+    # Given 40 hourly programmes, every fourth preceded by a zero-length one with the same start (as in a
+    # real listing of 1,964 programmes, 49 of them zero-length)
+    entries = []
+    for hour in range(40):
+        start = xmltv_time(DEC1 + timedelta(days=hour // 24), hour % 24)
+        stop = xmltv_time(DEC1 + timedelta(days=(hour + 1) // 24), (hour + 1) % 24)
+        if hour % 4 == 0:
+            entries.append((start, start, f"Promo {hour}"))
+        entries.append((start, stop, f"Show {hour}"))
+    sched = listing(*entries)
+
+    # When it is played out and its guide written
+    playout = run(sched, first_day=None)
+    guide = etree.fromstring(guide_xml(sched, playout))
+
+    # Then the guide has every programme, and the report counts the zero-length ones as kept, none as clipped
+    assert len(guide.findall("programme")) == len(sched.programmes) == 50
+    assert playout.report.summary()["changes"] == {"zero_length_kept": 10}
 
 
 def test_xmltv_clump_parts_share_their_slot_and_are_not_clipped() -> None:
@@ -1004,7 +1064,7 @@ def test_xmltv_a_programme_listed_after_a_clump_at_its_start_replaces_every_part
         first_day=None,
     )
     assert spans(playout) == [("Film", utc(DEC1, 10), utc(DEC1, 11))]
-    assert kinds(playout) == [("clipped", "Part one"), ("clipped", "Part two")]
+    assert kinds(playout) == [("replaced", "Part one"), ("replaced", "Part two")]
     assert all("replaced by 'Film'" in change.detail for change in playout.report.changes)
 
 
@@ -1034,7 +1094,7 @@ def test_xmltv_a_part_claimed_twice_leaves_the_first_other_part_playing() -> Non
         first_day=None,
     )
     assert [slot.title for slot in playout.slots] == ["A", "C"]
-    assert kinds(playout) == [("clipped", "B")]
+    assert kinds(playout) == [("replaced", "B")]
 
 
 def test_xmltv_range_keeps_programmes_overlapping_its_utc_days() -> None:
@@ -1064,42 +1124,87 @@ def test_xmltv_range_keeps_programmes_overlapping_its_utc_days() -> None:
     ]
 
 
-def test_xmltv_a_dropped_programme_does_not_clip_the_one_before_it() -> None:
+def test_xmltv_a_stop_less_last_programme_is_on_air_from_its_start() -> None:
     # Given A 10:00-12:00 and B at 11:00 without a stop, the last on the channel
     playout = run(listing((t(10), t(12), "A"), (t(11), None, "B")), first_day=None)
 
-    # Then B is dropped, and A keeps its own stop: nothing silently disappears from the guide
-    assert spans(playout) == [("A", utc(DEC1, 10), utc(DEC1, 12))]
-    assert kinds(playout) == [("no_stop_dropped", "B")]
+    # Then B is kept (with no airtime: nothing says when it ends) and A ends when B starts, as the importer
+    # reads it (a last programme without a stop runs at least a moment): nothing overlaps in the guide
+    assert spans(playout) == [("A", utc(DEC1, 10), utc(DEC1, 11)), ("B", utc(DEC1, 11), utc(DEC1, 11))]
+    assert kinds(playout) == [("clipped", "A"), ("no_stop_kept", "B")]
 
 
-def test_xmltv_a_listing_without_any_stop_loses_only_each_channels_last_programme() -> None:
+def test_xmltv_a_listing_without_any_stop_keeps_every_programme() -> None:
     # Given three programmes without stop times (many grabbers write none)
     playout = run(listing((t(10), None, "A"), (t(11), None, "B"), (t(12), None, "C")), first_day=None)
 
-    # Then each ends at the next start and only the last, which nothing ends, is dropped
-    assert spans(playout) == [("A", utc(DEC1, 10), utc(DEC1, 11)), ("B", utc(DEC1, 11), utc(DEC1, 12))]
-    assert kinds(playout) == [("no_stop_dropped", "C"), ("stop_filled", "A"), ("stop_filled", "B")]
+    # Then each ends at the next start, and the last, which nothing ends, is kept with no airtime
+    assert spans(playout) == [
+        ("A", utc(DEC1, 10), utc(DEC1, 11)),
+        ("B", utc(DEC1, 11), utc(DEC1, 12)),
+        ("C", utc(DEC1, 12), utc(DEC1, 12)),
+    ]
+    assert kinds(playout) == [("stop_filled", "A"), ("stop_filled", "B"), ("no_stop_kept", "C")]
 
 
-def test_xmltv_a_stop_less_programme_before_the_dropped_last_ends_at_the_last_start() -> None:
-    # Given A with a stop, B and C without, C and D (no stop) both last at 12:00
+def test_xmltv_a_stop_less_programme_before_the_stop_less_last_ends_at_the_last_start() -> None:
+    # Given A with a stop, B without, C and D (no stop) both last at 12:00
     sched = listing((t(9), t(10), "A"), (t(10), None, "B"), (t(12), None, "C"), (t(12), None, "D"))
 
-    # Then B ends at 12:00, where the dropped ones start: a missing stop is the next start
+    # Then B ends at 12:00, where the last ones start: a missing stop is the next start; of C and D the
+    # later listed is kept, as for any two programmes with the same start
     playout = run(sched, first_day=None)
-    assert spans(playout) == [("A", utc(DEC1, 9), utc(DEC1, 10)), ("B", utc(DEC1, 10), utc(DEC1, 12))]
-    assert kinds(playout) == [("no_stop_dropped", "C"), ("no_stop_dropped", "D"), ("stop_filled", "B")]
+    assert spans(playout) == [
+        ("A", utc(DEC1, 9), utc(DEC1, 10)),
+        ("B", utc(DEC1, 10), utc(DEC1, 12)),
+        ("D", utc(DEC1, 12), utc(DEC1, 12)),
+    ]
+    assert kinds(playout) == [("replaced", "C"), ("stop_filled", "B"), ("no_stop_kept", "D")]
 
 
 def test_xmltv_a_last_programme_with_a_stop_stays_beside_a_dropped_one_at_the_same_start() -> None:
     # Given A at 10:00, then X (with a stop) and Y (without) both at 11:00, last on the channel
     sched = listing((t(10), None, "A"), (t(11), t(12), "X"), (t(11), None, "Y"))
 
-    # Then Y is dropped, X is not replaced by it, and A ends at 11:00
+    # Then Y is dropped (X fills the slot), X is not replaced by it, and A ends at 11:00
     playout = run(sched, first_day=None)
     assert spans(playout) == [("A", utc(DEC1, 10), utc(DEC1, 11)), ("X", utc(DEC1, 11), utc(DEC1, 12))]
     assert kinds(playout) == [("no_stop_dropped", "Y"), ("stop_filled", "A")]
+
+
+@pytest.mark.parametrize(
+    ("second", "kept"),
+    [
+        ((t(11), None, "B", 'clumpidx="1/2"'), ["A", "B"]),  # the other part of the clump
+        ((t(11), None, "B", 'clumpidx="0/2"'), ["B"]),  # the same part claimed again
+        ((t(11), None, "B", 'clumpidx="1/3"'), ["B"]),  # another count: another clump
+        ((t(11), None, "B"), ["B"]),  # no clump
+    ],
+    ids=["parts", "same-part", "count", "unclumped"],
+)
+def test_xmltv_stop_less_last_programmes_are_kept_together_only_as_parts_of_one_clump(second, kept) -> None:
+    # Given Before 10:00-11:00, then A (part 0/2) and a second one, both at 11:00 without a stop, last
+    playout = run(
+        listing((t(10), t(11), "Before"), (t(11), None, "A", 'clumpidx="0/2"'), second), first_day=None
+    )
+
+    # Then they follow the clump rule of any programmes with one start (XmltvProgramme.shares_slot_with):
+    # A stays beside B only as the other part of B's clump, and is otherwise replaced by it
+    assert [slot.title for slot in playout.slots] == ["Before", *kept]
+    expected = [("no_stop_kept", title) for title in kept]
+    assert kinds(playout) == (expected if "A" in kept else [("replaced", "A"), *expected])
+
+
+def test_xmltv_a_stop_less_last_programme_stored_twice_is_kept_once_and_the_copy_dropped() -> None:
+    # Given a stored listing (the importer drops copies; a stored file is read as it is) with A, then B
+    # twice at 11:00 without a stop, the last on the channel
+    imported = listing((t(10), t(11), "A"), (t(11), None, "B"))
+    sched = imported.model_copy(update={"programmes": [*imported.programmes, imported.programmes[-1]]})
+
+    # Then one B is kept with no airtime and the copy is reported as a duplicate, as anywhere else
+    playout = run(sched, first_day=None)
+    assert spans(playout) == [("A", utc(DEC1, 10), utc(DEC1, 11)), ("B", utc(DEC1, 11), utc(DEC1, 11))]
+    assert kinds(playout) == [("duplicate_dropped", "B"), ("no_stop_kept", "B")]
 
 
 def test_xmltv_range_and_stops_at_the_year_bounds_do_not_overflow() -> None:
@@ -1149,7 +1254,7 @@ def test_xmltv_a_listing_stored_before_the_year_check_still_plays_and_writes() -
             assert write(sched, playout)
 
     # Then the run succeeds: nothing overflows (it used to fail on every delivery)
-    assert [s.title for s in run(sched, first_day=None).slots] == ["Year zero", "Past 9999"]
+    assert [s.title for s in run(sched, first_day=None).slots] == ["Year zero", "Past 9999", "Last"]
 
 
 def minutes_listing(count: int, *, stop: bool = True, clump: bool = False) -> XmltvListing:
@@ -1175,9 +1280,12 @@ def minutes_listing(count: int, *, stop: bool = True, clump: bool = False) -> Xm
     )
 
 
-@pytest.mark.parametrize("shape", [{"stop": False}, {"stop": True}, {"clump": True}], ids=str)
+@pytest.mark.parametrize(
+    "shape", [{"stop": False}, {"stop": True}, {"clump": True}, {"clump": True, "stop": False}], ids=str
+)
 def test_xmltv_playout_steps_grow_linearly_with_the_listing(shape: dict[str, bool]) -> None:
-    # Given listings of 500 and 2,000 programmes: stop-less, timed, or the parts of one clump
+    # Given listings of 500 and 2,000 programmes: stop-less, timed, or the parts of one clump (timed, or
+    # stop-less at the channel's last start: kept with no airtime)
     def playout_of(count: int) -> Callable[[], object]:
         sched = minutes_listing(count, **shape)
         return lambda: run(sched, first_day=None)

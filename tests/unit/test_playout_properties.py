@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal
 from itertools import pairwise
+from urllib.parse import quote
 from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo, available_timezones
 
@@ -48,6 +49,8 @@ from onair.playout.types import Playout, RunRange, Slot
 from onair.readers.schedule import parse_schedule
 from onair.readers.xmltv import format_time
 from onair.writers import WRITERS
+from onair.writers.guide import CATEGORY_WORDS
+from onair.writers.m3u import render_channels_m3u
 from tests import readers
 
 # Zones that have bitten schedulers. With DST today: negative DST (Dublin), 30-minute DST (Lord Howe), a
@@ -213,12 +216,44 @@ def channel_events(draw: st.DrawFn, lo_ms: int, change: int | None) -> list[tupl
     return events
 
 
+# Channel ids of each kind guide_id handles: plain (gains .onair), name.domain (kept), anything else (hashed)
+CHANNEL_IDS = ["c", "radio.example.", "Ünï code ", "a_b.onair."]
+TEXTS = [None, 'Headlines, "live"', "Ärzte\nDie", "=1+1", "x & y < z"]
+
+
+@st.composite
+def channel_details(draw: st.DrawFn) -> dict[str, str | None]:
+    """The optional player attributes of a channel (each present or not)."""
+    maybe = functools.partial(lambda values: draw(st.sampled_from([None, *values])))
+    return {
+        "number": maybe(["7", "101", "7.1"]),
+        "logo": maybe(["https://img.example/logo.png?a=1&b=2"]),
+        "group": maybe(["Music", 'Kids, "fun"']),
+        "stream": maybe(["https://live.example/s.m3u8", "udp://@239.0.0.1:1234", "rtsp://cam.example/1"]),
+        "slate": maybe(["https://img.example/slate/index.m3u8"]),
+    }
+
+
+@st.composite
+def item_details(draw: st.DrawFn) -> dict[str, object]:
+    """The optional guide attributes of an item (each present or not)."""
+    maybe = functools.partial(lambda values: draw(st.sampled_from([None, *values])))
+    return {
+        "description": maybe([text for text in TEXTS if text]),
+        "season": maybe([1, 12, 99_999]),
+        "episode": maybe([1, 2, 345]),
+        "image": maybe(["https://img.example/i.jpg"]),
+        "rating": maybe(["TV-PG", "12"]),
+        "kind": maybe(["movie", "episode", "series", "news", "sports", "kids", "music", "documentary"]),
+    }
+
+
 @st.composite
 def schedules(draw: st.DrawFn) -> tuple[OnAirSchedule, RunRange]:
     where = draw(zone_days())
     zone, first_day = where.zone, where.day
     days = draw(st.integers(1, 2))
-    channels = [f"c{n}" for n in range(draw(st.integers(1, 2)))]
+    channels = [draw(st.sampled_from(CHANNEL_IDS)) + str(n) for n in range(draw(st.integers(1, 2)))]
     layout = {channel: draw(layouts(where.change)) for channel in channels}
     block_seconds = sum(end - start for spans in layout.values() for start, end in spans) * days
     lo_ms = max(MIN_ITEM_MS, -(-block_seconds * 1000 // SLOTS_PER_EXAMPLE))
@@ -230,6 +265,7 @@ def schedules(draw: st.DrawFn) -> tuple[OnAirSchedule, RunRange]:
             artist=draw(st.sampled_from([None, "A", "B", "=cmd"])),
             duration=draw(durations(lo_ms)),
             uri=draw(st.sampled_from([None, f"s3://media/{n}.mp3", f"https://m.example/{n} x.mp3"])),
+            **draw(item_details()),
         )
         for n in range(count)
     ]
@@ -266,7 +302,9 @@ def schedules(draw: st.DrawFn) -> tuple[OnAirSchedule, RunRange]:
     rules = draw(st.sampled_from([[], [Rules(artist_separation=30, max_plays_per_hour=2)]]))
     schedule = OnAirSchedule(
         timezone=zone,
-        channels=[Channel(id=channel, name=f"Channel {channel}") for channel in channels],
+        channels=[
+            Channel(id=channel, name=f"Channel {channel}", **draw(channel_details())) for channel in channels
+        ],
         items=items + fillers + event_items,
         pools=pools,
         rules=rules,
@@ -426,28 +464,47 @@ def half_up(seconds: float) -> int:
     return int(Decimal(repr(seconds)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
+def guide_ids(schedule: OnAirSchedule | XmltvListing) -> dict[str, str]:
+    """Each channel's id in guide.xml and channels.m3u: an OnAir id not of the form name.domain gets one."""
+    if isinstance(schedule, XmltvListing):
+        return {channel.id: channel.id for channel in schedule.channels}
+    return {channel.id: channel.guide_id for channel in schedule.channels}
+
+
+def stop_less(slot: Slot) -> bool:
+    """A listing's stop-less last programme, kept with no airtime: guide.xml writes it without a stop."""
+    return slot.stop == slot.start and " stop=" not in (slot.source_xml or " stop=").split(">", 1)[0]
+
+
 def check_outputs(schedule: OnAirSchedule | XmltvListing, playout: Playout) -> None:
     slots = expected_order(schedule, playout)
     written = {name: writer(schedule, playout) for name, (_, writer) in WRITERS.items()}
     channel_ids = [channel.id for channel in schedule.channels]
+    ids = guide_ids(schedule)
+    on_air = [ids[c] for c in channel_ids if any(s.channel == c for s in slots)]
 
-    # guide.xml: channels, then the slots as programmes, times cut to whole seconds
+    # guide.xml: the channels with programmes (under their guide ids), then the slots as programmes,
+    # times cut to whole seconds
     channels, programmes = readers.guide(written["guide.xml"])
-    assert channels == channel_ids
+    assert channels == on_air
     assert [(p.channel, p.start_utc, p.stop_utc) for p in programmes] == [
-        (s.channel, whole_seconds(s.start), whole_seconds(s.stop)) for s in slots
+        (ids[s.channel], whole_seconds(s.start), None if stop_less(s) else whole_seconds(s.stop))
+        for s in slots
     ]
     for programme, slot in zip(programmes, slots, strict=True):
-        assert programme.stop is not None
         same_offset(programme.start, slot.start, xmltv=True)
-        same_offset(programme.stop, slot.stop, xmltv=True)
+        if programme.stop is not None:
+            same_offset(programme.stop, slot.stop, xmltv=True)
+        if slot.item is not None:  # an OnAir item's details, as players read them
+            check_details(programme.fields, slot)
     # ... and it imports again: the same programmes at the same instants, nothing overlapping
     parsed = parse_schedule(written["guide.xml"], max_bytes=64 * 1024 * 1024)
     listing = parsed.schedule
     assert isinstance(listing, XmltvListing)
-    assert [c.id for c in listing.channels] == channel_ids
+    assert [c.id for c in listing.channels] == on_air
     assert [(p.channel, instant(p.start), p.stop and instant(p.stop)) for p in listing.programmes] == [
-        (s.channel, whole_seconds(s.start), whole_seconds(s.stop)) for s in slots
+        (ids[s.channel], whole_seconds(s.start), None if stop_less(s) else whole_seconds(s.stop))
+        for s in slots
     ]
     assert not [w for w in parsed.warnings if w.code in ("overlap", "duplicate")], parsed.warnings[:3]
 
@@ -513,8 +570,51 @@ def check_outputs(schedule: OnAirSchedule | XmltvListing, playout: Playout) -> N
             assert instant(line.start) == instant(slot.start)
             same_offset(line.start, slot.start)
 
-    # channels.m3u: every channel, pointing at its group of the playlist
-    assert readers.channel_list(written["channels.m3u"]) == [(c, f"playlist.m3u8#{c}") for c in channel_ids]
+    # channels.m3u: every channel that has a stream (its own, else the live one when there is one), under
+    # its guide id, every attribute quoted and not empty, an absolute URL after each #EXTINF
+    guide_url = "https://feeds.example/feeds/t0k3n/guide.xml.gz"
+    header, listed_channels = readers.channels_m3u(
+        render_channels_m3u(written["channels.m3u"], guide_url, live_url)
+    )
+    assert header == {"url-tvg": guide_url, "x-tvg-url": guide_url}
+    assert [c.attributes["tvg-id"] for c in listed_channels] == [ids[c] for c in channel_ids]
+    streams = {c.id: getattr(c, "stream", None) for c in schedule.channels}
+    assert [c.url for c in listed_channels] == [streams[c] or live_url(c) for c in channel_ids]
+    assert set(on_air) <= {c.attributes["tvg-id"] for c in listed_channels}  # each guide channel is listed
+    _, without_live = readers.channels_m3u(render_channels_m3u(written["channels.m3u"], None, None))
+    assert [c.attributes["tvg-id"] for c in without_live] == [ids[c] for c in channel_ids if streams[c]]
+    assert sorted(n.channel for n in playout.report.notices if n.code == "no_stream") == sorted(
+        c for c in channel_ids if not streams[c]
+    )
+
+
+def live_url(channel_id: str) -> str:
+    return f"https://live.example/{quote(channel_id, safe='')}.m3u8"
+
+
+def check_details(fields: dict[str, object], slot: Slot) -> None:
+    item = slot.item
+    assert item is not None
+    assert fields["desc"] == item.description
+    categories = fields["categories"]
+    assert isinstance(categories, list)
+    if item.kind is not None:
+        assert categories[0] == CATEGORY_WORDS[item.kind]
+    assert fields["icons"] == ([item.image] if item.image else [])
+    assert fields["ratings"] == ([item.rating] if item.rating else [])
+    episodes = fields["episodes"]
+    if item.season is None and item.episode is None:
+        assert episodes == {}
+    else:  # xmltv_ns counts from zero, onscreen from one
+        season, episode, _ = str(episodes["xmltv_ns"]).split(".")  # type: ignore[index]
+        assert (season, episode) == (
+            "" if item.season is None else str(item.season - 1),
+            "" if item.episode is None else str(item.episode - 1),
+        )
+        onscreen = ("" if item.season is None else f"S{item.season:02}") + (
+            "" if item.episode is None else f"E{item.episode:02}"
+        )
+        assert episodes["onscreen"] == onscreen  # type: ignore[index]
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -590,7 +690,8 @@ def test_every_output_of_an_xmltv_listing_keeps_instant_order_and_imports_again(
     # Then each channel's slots are in instant order, one at a time, and every output reads back to them
     slots = expected_order(listing, playout)
     assert playout.slots == slots
-    for before, after in pairwise(slots):
+    airing = [slot for slot in slots if slot.stop > slot.start]  # a zero-length slot overlaps nothing
+    for before, after in pairwise(airing):
         if before.channel == after.channel:
             assert instant(before.stop) <= instant(after.start)
     check_outputs(listing, playout)

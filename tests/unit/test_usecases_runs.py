@@ -181,14 +181,14 @@ def stored_run(w: World, outputs: dict[str, bytes]) -> RunStatus:
 
 
 def test_small_outputs_are_answered_inline_and_large_ones_by_a_presigned_url(w):
-    large = b"#EXTM3U\n" + b"x" * runs.INLINE_OUTPUT_BYTES
-    status = stored_run(w, {"guide.xml": b"<tv/>", "channels.m3u": large})
+    large = b"channel,start,stop\n" + b"x" * runs.INLINE_OUTPUT_BYTES
+    status = stored_run(w, {"guide.xml": b"<tv/>", "asrun.csv": large})
     inline = runs.get_output(w.services, status.id, "guide.xml")
     assert (inline.content_type, inline.body, inline.redirect) == ("application/xml", b"<tv/>", None)
-    redirect = runs.get_output(w.services, status.id, "channels.m3u")
+    redirect = runs.get_output(w.services, status.id, "asrun.csv")
     assert redirect.body is None
     assert redirect.redirect == w.store.presigned_get(
-        keys.run_output(status.id, "channels.m3u"), runs.PRESIGNED_GET_SECONDS
+        keys.run_output(status.id, "asrun.csv"), runs.PRESIGNED_GET_SECONDS
     )
 
 

@@ -2,9 +2,11 @@
 to ±14:00, missing stops, overlaps, same starts, clump parts, duplicates, and years from 0001 to 9999.
 
 Whatever the listing: the import either refuses it with coded time findings or keeps it; the playout gives
-each channel its slots in instant order, never overlapping (parts of one clump share their slot), loses no programme without
-a change saying so, drops only stop-less programmes at a channel's last start, and a range is a window on
-the whole playout; the guide.xml it writes imports again with the same programmes.
+each channel its slots in instant order, never overlapping (parts of one clump share their slot; a
+zero-length slot overlaps nothing), loses no programme without a change saying so, drops only stop-less
+programmes at a channel's last start that a programme with airtime shares, and a range is a window on the
+whole playout; the guide.xml it writes imports again with the same programmes (a kept stop-less last one
+without its stop again).
 """
 
 from __future__ import annotations
@@ -72,10 +74,12 @@ def check_channel(slots: list[Slot]) -> None:
         assert slot.start <= slot.stop
     for earlier, later in pairwise(slots):
         assert earlier.start <= later.start  # instants, whatever the offsets
+    airing = [slot for slot in slots if slot.stop > slot.start]  # a zero-length slot overlaps nothing
+    for earlier, later in pairwise(airing):
         if earlier.start == later.start:  # only the parts of one clump play together: one slot
             assert earlier.stop == later.stop, (earlier, later)
-    for slot in slots:
-        later = [s for s in slots if s.start > slot.start]
+    for slot in airing:
+        later = [s for s in airing if s.start > slot.start]
         if later:
             assert slot.stop <= later[0].start, (slot, later[0])
     assert len(starts) <= len(slots)
@@ -91,15 +95,14 @@ def check_playout(listing: XmltvListing, playout: Playout) -> None:
         check_channel(slots)
     # Every programme is a slot, or a change says where it went
     changes = Counter(c.kind for c in playout.report.changes)
-    replaced = sum(1 for c in playout.report.changes if c.kind == "clipped" and "replaced by" in c.detail)
-    gone = changes["duplicate_dropped"] + changes["no_stop_dropped"] + replaced
+    gone = changes["duplicate_dropped"] + changes["no_stop_dropped"] + changes["replaced"]
     assert len(playout.slots) + gone == len(listing.programmes)
-    # Only stop-less programmes at their channel's last start are dropped for having no stop
+    # Only stop-less programmes at their channel's last start are dropped (or kept with no airtime)
     last = {}
     for programme in listing.programmes:
         last[programme.channel] = max(last.get(programme.channel, programme.start), programme.start)
     for change in playout.report.changes:
-        if change.kind == "no_stop_dropped":
+        if change.kind in ("no_stop_dropped", "no_stop_kept"):
             assert change.start == last[change.channel]
     for channel in last:
         if len({p.start for p in listing.programmes if p.channel == channel}) > 1:
@@ -124,14 +127,23 @@ def test_xmltv_listings_import_play_and_write_guides_that_import_again(document:
     begin = datetime.combine(day, time(), UTC)
     windowed = generate(listing, RunRange(day, 1), seed=1)
     end = begin + timedelta(days=1) if day < date.max else None
-    assert windowed.slots == [s for s in whole.slots if s.stop > begin and (end is None or s.start < end)]
+    assert windowed.slots == [
+        s
+        for s in whole.slots
+        if (s.stop > begin or s.start >= begin) and (end is None or s.start < end)  # zero-length: its instant
+    ]
 
     # The guide imports again, programme for programme at the same instants
     again = parse_schedule(guide_xml(listing, whole), max_bytes=1_000_000).schedule
     assert isinstance(again, XmltvListing)
     assert {(p.channel, p.start, p.stop, p.title) for p in again.programmes} == {
-        (s.channel, s.start, s.stop, s.title) for s in whole.slots
+        (s.channel, s.start, None if stop_less(s) else s.stop, s.title) for s in whole.slots
     }
+
+
+def stop_less(slot: Slot) -> bool:
+    """A programme kept without a stop (the last on its channel): guide.xml writes it without one."""
+    return slot.stop == slot.start and " stop=" not in (slot.source_xml or "").split(">", 1)[0]
 
 
 @settings(max_examples=500, deadline=None)
@@ -185,3 +197,31 @@ def test_of_programmes_with_one_start_each_plays_iff_it_shares_its_slot_with_all
         for i, p in enumerate(programmes)
     ]
     assert playout_xmltv._replaced_by(programmes, [False] * len(programmes)) == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.tuples(st.sampled_from((9, 10)), st.sampled_from((None, 0, 1, 2)), st.sampled_from(CLUMPS)))
+)
+def test_zero_length_programmes_neither_replace_nor_are_replaced(
+    drawn: list[tuple[int, int | None, tuple[int, int] | None]],
+) -> None:
+    # Given programmes in start order, some of them zero-length (a length of 0 hours)
+    day = datetime(2026, 12, 1, tzinfo=UTC)
+    programmes = [
+        XmltvProgramme.model_construct(
+            channel="a.example",
+            start=day.replace(hour=start),
+            stop=None if length is None else day.replace(hour=start + length),
+            title=f"P{n}",
+            xml="<programme/>",
+            clump=clump,
+        )
+        for n, (start, length, clump) in enumerate(sorted(drawn, key=lambda d: d[0]))
+    ]
+    replaced = playout_xmltv._replaced_by(programmes, [False] * len(programmes))
+    # Then no zero-length one is replaced, and the others are replaced as if the zero-length ones were absent
+    airing = [i for i, p in enumerate(programmes) if p.stop != p.start]
+    assert all(replaced[i] is None for i in range(len(programmes)) if i not in airing)
+    alone = playout_xmltv._replaced_by([programmes[i] for i in airing], [False] * len(airing))
+    assert [replaced[i] for i in airing] == [None if w is None else airing[w] for w in alone]

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, model_validator
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 
 from onair.errors import Finding
 
@@ -21,6 +23,9 @@ class Model(BaseModel):
 class XmltvChannel(Model):
     id: Identifier
     xml: str = Field(description="The <channel> element as received, serialized")
+    # False for a channel only programmes name (unknownid): the guide does not declare one whose id
+    # tv_validate_file refuses, so the guide has no error kind the listing lacks. True in older files.
+    declared: bool = True
 
 
 Clump = tuple[int, int]  # XMLTV's clumpidx "index/count" as (index, count)
@@ -121,9 +126,90 @@ def seconds_of_day(value: str) -> int:
     return hours * 3600 + minutes * 60 + (seconds[0] if seconds else 0)
 
 
+# The schemes a player can open a channel's stream with (Jellyfin's M3U tuner accepts only these, and drops
+# any other channel: src/Jellyfin.LiveTv/TunerHosts/M3uParser.cs, IsValidChannelUrl).
+STREAM_SCHEMES = ("http", "https", "rtsp", "rtp", "udp")
+# Images (logos, item images) and the slate playlist are fetched over HTTP by players and by OnAir.
+WEB_SCHEMES = ("http", "https")
+ChannelNumber = Annotated[str, Field(pattern=r"^[1-9][0-9]{0,5}(?:\.[0-9]{1,4})?$")]
+Ordinal = Annotated[int, Field(ge=1, le=99_999)]
+Kind = Literal["movie", "episode", "series", "news", "sports", "kids", "music", "documentary"]
+GUIDE_DOMAIN = "onair"  # the domain of the guide ids OnAir gives channels whose ids are not name.domain
+# tv_validate_file's channel-id rule (XMLTV::ValidateFile): RFC 2838 style, at least one dot.
+XMLTV_CHANNEL_ID = re.compile(r"^[-a-zA-Z0-9]+(\.[-a-zA-Z0-9]+)+$")
+_SIMPLE_ID = re.compile(r"^[-a-zA-Z0-9]+$")
+
+
+def guide_id(channel_id: str) -> str:
+    """The id an OnAir channel is published under in guide.xml and channels.m3u (tvg-id): an XMLTV id
+    (`name.domain`, as tv_validate_file wants) that depends on the channel's own id alone, and is a
+    different one for every different id.
+
+    - an id already of the form name.domain stays as it is (unless it ends in `.onair`, kept for these);
+    - an id of letters, digits and hyphens gains `.onair`: `radio1` -> `radio1.onair`;
+    - any other id (`radio_1`, `Radio Ün`, `a.onair`) becomes a readable part, a hash of the id and `.onair`:
+      `radio_1` -> `radio-1.<first 12 hex digits of its SHA-256>.onair`.
+    The three forms never meet: the first never ends in `.onair`, the second has one dot, the third two;
+    within the third, the importer refuses two channels whose ids give the same one (code `guideid`)."""
+    if XMLTV_CHANNEL_ID.match(channel_id) and not channel_id.lower().endswith("." + GUIDE_DOMAIN):
+        return channel_id
+    if _SIMPLE_ID.match(channel_id):
+        return f"{channel_id}.{GUIDE_DOMAIN}"
+    readable = re.sub(r"[^-a-zA-Z0-9]+", "-", channel_id).strip("-")[:40] or "channel"
+    digest = hashlib.sha256(channel_id.encode()).hexdigest()[:12]
+    return f"{readable}.{digest}.{GUIDE_DOMAIN}"
+
+
+def url_problem(text: str, schemes: tuple[str, ...]) -> str | None:
+    """Why `text` is not an absolute URL with one of `schemes`, a host and no fragment; None when it is.
+
+    Players take such a URL as it is: a relative one ("playlist.m3u8#radio1") or a fragment opens nothing,
+    and M3U has no escape for the quote or line break a URL would carry into an attribute or a line."""
+    if any(character.isspace() or ord(character) < 0x20 or character == '"' for character in text):
+        return "holds a space, a quote or a control character (percent-encode it)"
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 -- raises ValueError for a port that is not a number
+    except ValueError:
+        return "is not a URL"
+    if not parts.scheme:
+        return f"is relative: an absolute URL starts with {' or '.join(f'{s}://' for s in schemes)}"
+    if parts.scheme.lower() not in schemes:
+        return f"has the scheme '{parts.scheme[:20]}': players open only {', '.join(schemes)}"
+    if not parts.netloc:
+        return "has no host"
+    if parts.fragment or text.endswith("#"):
+        return "has a fragment (#...): players open the resource itself, not a part of it"
+    return None
+
+
+def _url(schemes: tuple[str, ...]) -> Callable[[str | None], str | None]:
+    def check(value: str | None) -> str | None:
+        problem = None if value is None else url_problem(value, schemes)
+        if problem is not None:
+            raise ValueError(f"the URL {problem}")
+        return value
+
+    return check
+
+
+StreamUrl = Annotated[str, AfterValidator(_url(STREAM_SCHEMES))]
+WebUrl = Annotated[str, AfterValidator(_url(WEB_SCHEMES))]
+
+
 class Channel(Model):
     id: Identifier
     name: str
+    # For players (docs/FORMATS.md, "What the readers use"); all optional, absent in older schedule.json.
+    number: ChannelNumber | None = Field(default=None, description="tvg-chno; a display-name in the guide")
+    logo: WebUrl | None = Field(default=None, description="absolute http(s) URL: tvg-logo, <icon src>")
+    group: str | None = Field(default=None, description="group-title")
+    stream: StreamUrl | None = Field(default=None, description="absolute http(s)/rtsp/rtp/udp URL")
+    slate: WebUrl | None = Field(default=None, description="absolute http(s) URL of an HLS playlist to loop")
+
+    @property
+    def guide_id(self) -> str:
+        return guide_id(self.id)
 
 
 class Item(Model):
@@ -135,6 +221,13 @@ class Item(Model):
     category: str | None = None
     uri: str | None = None
     weight: float = Field(default=1.0, ge=MIN_WEIGHT, le=MAX_WEIGHT)
+    # For the guide (docs/FORMATS.md, "What the readers use"); all optional, absent in older schedule.json.
+    description: str | None = Field(default=None, description="<desc>")
+    season: Ordinal | None = Field(default=None, description="from 1: <episode-num>")
+    episode: Ordinal | None = Field(default=None, description="from 1: <episode-num>")
+    image: WebUrl | None = Field(default=None, description="absolute http(s) URL: <icon src>")
+    rating: str | None = Field(default=None, description="<rating><value>")
+    kind: Kind | None = Field(default=None, description="the guide's <category> word for players")
 
     @property
     def credit(self) -> str | None:

@@ -398,7 +398,8 @@ def get_run(run_id: str) -> RunView:
     operation_id="get_run_output",
     summary="A run's output file",
     description="guide.xml, channels.m3u, playlist.m3u8, asrun.csv or playout.json; over 1 MiB, a 302 "
-    "to a presigned S3 URL.",
+    "to a presigned S3 URL. channels.m3u is rendered from the run's lineup, always inline: the channels "
+    "with a stream URL, and no guide URL on its first line (the feed's channels.m3u names the feed's guide).",
     tags=["runs"],
     responses={
         200: {"description": "the file", "content": {"*/*": {"schema": {"type": "string"}}}},

@@ -5,7 +5,7 @@ from __future__ import annotations
 from onair.models import OnAirSchedule, XmltvListing
 from onair.playout.budget import SlotBudget
 from onair.playout.onair import onair_playout
-from onair.playout.types import Playout, RunRange
+from onair.playout.types import Notice, Playout, RunRange
 from onair.playout.xmltv import xmltv_playout
 
 
@@ -19,5 +19,20 @@ def generate(
         playout = xmltv_playout(schedule, run_range)
         if budget is not None and len(playout.slots) > budget.slots:
             raise budget.exceeded(len(playout.slots))
-        return playout
-    return onair_playout(schedule, run_range, seed, budget)
+    else:
+        playout = onair_playout(schedule, run_range, seed, budget)
+    playout.report.notices.extend(lineup_notices(schedule))
+    return playout
+
+
+def lineup_notices(schedule: XmltvListing | OnAirSchedule) -> list[Notice]:
+    """A no_stream notice per channel without a stream URL (an XMLTV listing names none): channels.m3u
+    lists only channels a player can open, so it leaves these out."""
+    if isinstance(schedule, XmltvListing):
+        ids = [channel.id for channel in schedule.channels]
+        reason = "an XMLTV listing names no stream URL"
+    else:
+        ids = [channel.id for channel in schedule.channels if channel.stream is None]
+        reason = "the channel has no stream URL"
+    detail = f"{reason}: channels.m3u leaves it out until it has one (its live URL, once OnAir gives it)"
+    return [Notice("no_stream", channel_id, detail) for channel_id in ids]

@@ -277,6 +277,7 @@ class _ChannelGenerator:
                 uri=item.uri,
                 pool=rotation.pool_id if rotation else None,
                 block=block.label if block else None,
+                item=item,
             )
         )
 

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from onair.models import Item
 
 SlotKind = Literal["programme", "event", "block", "filler"]
 
@@ -31,6 +34,9 @@ class Slot:
     pool: str | None = None
     block: str | None = None  # "06:00-10:00" for slots that fill a block
     source_xml: str | None = None  # the XMLTV <programme> it came from, to keep every detail in the guide
+    # The library item it plays (OnAir), shared by all its slots: the guide's description, episode, image,
+    # rating and kind come from it. One reference, so a slot costs no more for the details it may carry.
+    item: Item | None = field(default=None, repr=False)
 
     @property
     def seconds(self) -> float:
@@ -69,14 +75,34 @@ class FillError:
 
 @dataclass(frozen=True)
 class Change:
-    """An XMLTV listing fix: a stop clipped by an overlap, a stop taken from the next start, a gap, a
-    duplicate dropped."""
+    """What the playout of an XMLTV listing did to a programme, by what happened to it (docs/FORMATS.md):
+    its stop clipped by an overlap, taken from the next start, a gap reported, a duplicate or a programme
+    replaced by a later-listed one with the same start dropped, a zero-length or stop-less last one kept."""
 
-    kind: Literal["clipped", "stop_filled", "gap", "duplicate_dropped", "no_stop_dropped"]
+    kind: Literal[
+        "clipped",
+        "stop_filled",
+        "gap",
+        "duplicate_dropped",
+        "replaced",
+        "zero_length_kept",
+        "no_stop_kept",
+        "no_stop_dropped",
+    ]
     channel: str
     start: datetime
     stop: datetime | None
     title: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Something about the run's outputs a reader of them should know (no_stream: the channel has no stream
+    URL, so channels.m3u leaves it out until the live channel gives it one)."""
+
+    code: Literal["no_stream"]
+    channel: str
     detail: str
 
 
@@ -85,6 +111,7 @@ class Report:
     rule_breaks: list[RuleBreak] = field(default_factory=list)
     fill_errors: list[FillError] = field(default_factory=list)
     changes: list[Change] = field(default_factory=list)
+    notices: list[Notice] = field(default_factory=list)
 
     def summary(self) -> dict[str, Any]:
         """The counts that go into the run status; playout.json carries the full report."""
@@ -94,12 +121,16 @@ class Report:
         changes: dict[str, int] = {}
         for change in self.changes:
             changes[change.kind] = changes.get(change.kind, 0) + 1
+        notices: dict[str, int] = {}
+        for notice in self.notices:
+            notices[notice.code] = notices.get(notice.code, 0) + 1
         return {
             "rule_breaks": dict(sorted(rules.items())),
             "underruns": sum(1 for e in self.fill_errors if e.kind == "underrun"),
             "overruns": sum(1 for e in self.fill_errors if e.kind == "overrun"),
             "fill_error_seconds": round(sum(e.seconds for e in self.fill_errors), 3),
             "changes": dict(sorted(changes.items())),
+            "notices": dict(sorted(notices.items())),
         }
 
     def to_dict(self) -> dict[str, Any]:
@@ -114,6 +145,7 @@ class Report:
             "rule_breaks": [plain(e) for e in self.rule_breaks],
             "fill_errors": [plain(e) for e in self.fill_errors],
             "changes": [plain(e) for e in self.changes],
+            "notices": [plain(e) for e in self.notices],
         }
 
 

@@ -2,14 +2,18 @@
 
 Per channel, programmes in start order: exact duplicates are dropped; a missing stop is the next start;
 when two programmes overlap the later start wins and the earlier one's stop is clipped to it; of
-programmes with the same start the one listed last wins. Parts of one clump (clumpidx, sharing their
-slot: XmltvProgramme.shares_slot_with, the rule the importer's overlap check applies too) are left
-alone. Gaps are reported. The range is in UTC days (an XMLTV listing has no time zone of its own); a
-programme is in it when it overlaps it.
+programmes with the same start the one listed last replaces the others. Parts of one clump (clumpidx,
+sharing their slot: XmltvProgramme.shares_slot_with, the rule the importer's overlap check applies too)
+are left alone. Zero-length programmes overlap nothing and are kept; the stop-less ones at a channel's
+last start are kept with no airtime (nothing says when they end) unless one with airtime starts then.
+Gaps are reported. The range is in UTC days (an XMLTV listing has no time zone of its own); a programme
+is in it when it overlaps it (a zero-length one: when its instant is in it). Each of these is a Change in
+the report, named for what happened.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, time, timedelta
 from itertools import groupby
 
@@ -26,54 +30,55 @@ def xmltv_playout(listing: XmltvListing, run_range: RunRange) -> Playout:
     slots: list[Slot] = []
     for channel, group in groupby(ordered, key=lambda p: p.channel):
         for slot in _normalize(channel, list(group), report):
-            if (begin is None or slot.stop > begin) and (end is None or slot.start < end):
+            if _in_range(slot.start, slot.stop, begin, end):
                 slots.append(slot)
     if begin is not None:
-        report.changes[:] = [
-            c
-            for c in report.changes
-            if (c.stop or c.start) > begin and (end is None or c.start < end)  # type: ignore[operator]
-        ]
+        report.changes[:] = [c for c in report.changes if _in_range(c.start, c.stop or c.start, begin, end)]
     return Playout(slots, report)
 
 
+def _in_range(start: datetime, stop: datetime, begin: datetime | None, end: datetime | None) -> bool:
+    """[start, stop) overlaps [begin, end); a zero-length one is in it when its instant is."""
+    return (end is None or start < end) and (begin is None or stop > begin or start >= begin)
+
+
 def _normalize(channel: str, programmes: list[XmltvProgramme], report: Report) -> list[Slot]:
-    programmes, last_start = _without_endless_last(channel, programmes, report)
-    following = _next_later(programmes)
+    programmes, endless = _without_endless_last(channel, programmes, report)
+    last_start = endless[0].start if endless else None
+    following = _next_later(programmes, lambda p: True)  # a missing stop ends at the next start
+    airing = _next_later(programmes, _airs)  # only a programme with airtime can overlap another
     duplicate = _duplicates(programmes)
     replaced_by = _replaced_by(programmes, duplicate)
     slots: list[Slot] = []
+    on_air_until: datetime | None = None  # the latest stop so far: zero-length ones leave no gap
     for index, programme in enumerate(programmes):
         if duplicate[index]:
+            report.changes.append(_duplicate_dropped(channel, programme))
+            continue
+        if not _airs(programme):
+            # Zero-length: XMLTV's own test data has them (a programme announced for an instant); they
+            # overlap nothing, so nothing replaces or clips them, and they are kept as they are.
             report.changes.append(
                 Change(
-                    "duplicate_dropped",
+                    "zero_length_kept",
                     channel,
                     programme.start,
                     programme.stop,
                     programme.title,
-                    "same start, stop and title",
+                    "stop equals start: kept, with no airtime",
                 )
             )
+            slots.append(_slot(channel, programme, programme.start))
             continue
         winner = replaced_by[index]
         if winner is not None:
-            report.changes.append(
-                Change(
-                    "clipped",
-                    channel,
-                    programme.start,
-                    programme.start,
-                    programme.title,
-                    f"replaced by '{programmes[winner].title}', listed later with the same start",
-                )
-            )
+            report.changes.append(_replaced(channel, programme, programmes[winner]))
             continue
         after = programmes[following[index]] if following[index] < len(programmes) else None
         stop = programme.stop
         if stop is None:
-            # Every programme without a stop at the last start was dropped, so this one has a later start:
-            # a kept one, or else the dropped ones' (nothing kept is clipped against those).
+            # Every programme without a stop at the last start was set aside, so this one has a later
+            # start: a kept one, or else the set-aside ones' (nothing kept is clipped against those).
             stop = after.start if after is not None else last_start or programme.start
             report.changes.append(
                 Change(
@@ -85,39 +90,78 @@ def _normalize(channel: str, programmes: list[XmltvProgramme], report: Report) -
                     "stop taken from the next start",
                 )
             )
-        if after is not None and after.start < stop:
+        overlapping = programmes[airing[index]] if airing[index] < len(programmes) else None
+        if overlapping is None and endless and endless[0].start > programme.start:
+            overlapping = endless[0]  # on air from its start, for as long as nothing says
+        if overlapping is not None and overlapping.start < stop:
             report.changes.append(
                 Change(
                     "clipped",
                     channel,
                     programme.start,
-                    after.start,
+                    overlapping.start,
                     programme.title,
                     f"overlapped the next programme; stop was {stop.isoformat()}",
                 )
             )
-            stop = after.start
-        if slots and slots[-1].stop < programme.start:
-            report.changes.append(
-                Change(
-                    "gap",
-                    channel,
-                    slots[-1].stop,
-                    programme.start,
-                    "",
-                    f"{(programme.start - slots[-1].stop).total_seconds():.0f} s with nothing on air",
-                )
-            )
-        slots.append(
-            Slot(
+            stop = overlapping.start
+        if on_air_until is not None and on_air_until < programme.start:
+            report.changes.append(_gap(channel, on_air_until, programme.start))
+        on_air_until = stop if on_air_until is None else max(on_air_until, stop)
+        slots.append(_slot(channel, programme, stop))
+    for programme in endless:
+        if on_air_until is not None and on_air_until < programme.start:
+            report.changes.append(_gap(channel, on_air_until, programme.start))
+            on_air_until = programme.start
+        report.changes.append(
+            Change(
+                "no_stop_kept",
                 channel,
                 programme.start,
-                _in_offset_of(stop, programme.start),
+                None,
                 programme.title,
-                source_xml=programme.xml,
+                "no stop and nothing after it: kept with no airtime (guide.xml leaves its stop out)",
             )
         )
+        slots.append(_slot(channel, programme, programme.start))
     return slots
+
+
+def _duplicate_dropped(channel: str, programme: XmltvProgramme) -> Change:
+    return Change(
+        "duplicate_dropped",
+        channel,
+        programme.start,
+        programme.stop,
+        programme.title,
+        "same start, stop and title",
+    )
+
+
+def _replaced(channel: str, programme: XmltvProgramme, winner: XmltvProgramme) -> Change:
+    detail = f"replaced by '{winner.title}', listed later with the same start"
+    return Change("replaced", channel, programme.start, programme.stop, programme.title, detail)
+
+
+def _gap(channel: str, begin: datetime, end: datetime) -> Change:
+    return Change(
+        "gap", channel, begin, end, "", f"{(end - begin).total_seconds():.0f} s with nothing on air"
+    )
+
+
+def _slot(channel: str, programme: XmltvProgramme, stop: datetime) -> Slot:
+    return Slot(
+        channel,
+        programme.start,
+        _in_offset_of(stop, programme.start),
+        programme.title,
+        source_xml=programme.xml,
+    )
+
+
+def _airs(programme: XmltvProgramme) -> bool:
+    """Has (or may have) airtime: a stop after its start, or no stop (the next start ends it)."""
+    return programme.stop is None or programme.stop > programme.start
 
 
 def _duplicates(programmes: list[XmltvProgramme]) -> list[bool]:
@@ -136,18 +180,19 @@ def _replaced_by(programmes: list[XmltvProgramme], duplicate: list[bool]) -> lis
     """Per programme (in start order), the one that replaces it; None: it plays. Of programmes starting
     together, each is replaced by the first listed after it whose slot it does not share
     (XmltvProgramme.shares_slot_with): the last listed plays, and so do the other parts of its clump.
+    Zero-length ones overlap nothing: they neither replace nor are replaced (and are skipped here).
 
     One pass from the end, O(1) a programme: the first one after a part of a clump that does not share
     its slot is the first with another stop or clump count (`other_kind`) or the first claiming the same
     part (`claims`)."""
     replaced: list[int | None] = [None] * len(programmes)
-    after: int | None = None  # the next one with the same start (duplicates aside)
+    after: int | None = None  # the next one with the same start (duplicates and zero-length ones aside)
     other_kind: int | None = None  # the first after `after` whose (stop, count) differs from its own
     claims: dict[Clump, int] = {}  # clump part -> the first one after this one claiming it
     for index in range(len(programmes) - 1, -1, -1):
-        if duplicate[index]:
-            continue
         programme = programmes[index]
+        if duplicate[index] or not _airs(programme):
+            continue
         if after is not None and programmes[after].start != programme.start:
             after, other_kind, claims = None, None, {}
         first_other = None
@@ -171,31 +216,55 @@ def _kind(programme: XmltvProgramme) -> tuple[datetime | None, int]:
 
 def _without_endless_last(
     channel: str, programmes: list[XmltvProgramme], report: Report
-) -> tuple[list[XmltvProgramme], datetime | None]:
-    """Drop the programmes with no stop at the channel's last start (nothing says when they end) before any
-    other is clipped against them; return the rest and the dropped ones' start. Only those: the programmes
-    before them end at the next start, which is still known (theirs)."""
+) -> tuple[list[XmltvProgramme], list[XmltvProgramme]]:
+    """Set aside the programmes with no stop at the channel's last start (nothing says when they end)
+    before any other is clipped against them; return the rest and those kept of them.
+
+    Beside a programme with airtime at that start they are dropped (it fills the slot); otherwise they are
+    kept with no airtime as any programmes with one start are (duplicates dropped, each replaced by the
+    first listed after it whose slot it does not share: the last listed and the other parts of its clump
+    stay). A kept one is on air from its start for as long as nothing says: it clips what runs past its
+    start. The programmes before them end at the next start, which is still known (theirs)."""
     if not programmes:
-        return programmes, None
+        return programmes, []
     last = programmes[-1].start
     endless = [p for p in programmes if p.stop is None and p.start == last]
     if not endless:
-        return programmes, None
-    for programme in endless:
-        detail = "no stop and nothing after it"
-        report.changes.append(
-            Change("no_stop_dropped", channel, programme.start, None, programme.title, detail)
-        )
-    return [p for p in programmes if not (p.stop is None and p.start == last)], last
+        return programmes, []
+    rest = [p for p in programmes if not (p.stop is None and p.start == last)]
+    if any(p.start == last and _airs(p) for p in rest):
+        for programme in endless:
+            detail = "no stop, and a programme with airtime starts then"
+            report.changes.append(
+                Change("no_stop_dropped", channel, programme.start, None, programme.title, detail)
+            )
+        return rest, []
+    duplicate = _duplicates(endless)
+    replaced_by = _replaced_by(endless, duplicate)
+    kept = []
+    for index, programme in enumerate(endless):
+        winner = replaced_by[index]
+        if duplicate[index]:
+            report.changes.append(_duplicate_dropped(channel, programme))
+        elif winner is not None:
+            report.changes.append(_replaced(channel, programme, endless[winner]))
+        else:
+            kept.append(programme)
+    return rest, kept
 
 
-def _next_later(programmes: list[XmltvProgramme]) -> list[int]:
-    """Per programme (in start order), the index of the first one starting later (len() when none):
-    programmes starting at the same instant are not "next". One pass from the end."""
+def _next_later(programmes: list[XmltvProgramme], counts: Callable[[XmltvProgramme], bool]) -> list[int]:
+    """Per programme (in start order), the index of the first one starting later that `counts` (len() when
+    none): programmes starting at the same instant are not "next". One pass from the end."""
     following = [len(programmes)] * len(programmes)
-    for index in range(len(programmes) - 2, -1, -1):
-        later = index + 1
-        following[index] = later if programmes[later].start > programmes[index].start else following[later]
+    candidate = len(programmes)  # the first counting one starting after programmes[index]
+    nearest = len(programmes)  # the first counting one after index
+    for index in range(len(programmes) - 1, -1, -1):
+        if index + 1 < len(programmes) and programmes[index + 1].start > programmes[index].start:
+            candidate = nearest
+        following[index] = candidate
+        if counts(programmes[index]):
+            nearest = index
     return following
 
 

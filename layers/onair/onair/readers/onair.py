@@ -30,6 +30,8 @@ from onair.models import (
     MAX_WEIGHT,
     MIN_ITEM_SECONDS,
     MIN_WEIGHT,
+    STREAM_SCHEMES,
+    WEB_SCHEMES,
     WEEKDAYS,
     Block,
     Channel,
@@ -40,6 +42,7 @@ from onair.models import (
     PoolMember,
     Rules,
     seconds_of_day,
+    url_problem,
 )
 from onair.readers.findings import MAX_FINDINGS, Findings
 from onair.readers.xml import local_name
@@ -198,6 +201,10 @@ def bounded_integer(text: str, largest: int) -> int | None:
     return value if 0 <= value <= largest else None
 
 
+def _ordinal(text: str | None) -> int | None:
+    return None if text is None else int(text)  # the XSD allows 1 to 5 digits, no sign or leading zero
+
+
 def _quoted(text: str) -> str:
     return f"'{text}'" if len(text) <= QUOTED else f"'{text[:QUOTED]}…' ({len(text)} characters)"
 
@@ -213,6 +220,7 @@ class _Reader:
         self.root = root
         self.findings = findings
         self.declared: dict[str, set[str]] = {"channel": set(), "item": set(), "pool": set()}
+        self.unbuilt: set[etree._Element] = set()  # elements with an error already reported: no model
 
     def read(self) -> OnAirSchedule | None:
         timezone = _token(self.root.get("timezone")) or ""
@@ -290,9 +298,71 @@ class _Reader:
         entries = []
         for element in _section(self.root, "channels"):
             identifier = _token(element.get("id")) or ""
-            model = self._build(Channel, {"id": identifier, "name": element.get("name")}, element)
+            values = {
+                "id": identifier,
+                "name": self._visible(element, "name"),
+                "number": _token(element.get("number")),
+                "logo": self._url(element, "logo", WEB_SCHEMES),
+                "group": self._visible(element, "group"),
+                "stream": self._url(element, "stream", STREAM_SCHEMES),
+                "slate": self._url(element, "slate", WEB_SCHEMES),
+            }
+            model = None if element in self.unbuilt else self._build(Channel, values, element)
             entries.append((identifier, model, element))
-        return self._unique("channel", entries)
+        channels = self._unique("channel", entries)
+        self._check_guide_ids(channels)
+        self._check_numbers(channels)
+        return channels
+
+    def _check_guide_ids(self, channels: dict[str, tuple[Channel, etree._Element]]) -> None:
+        """Two ids that would be published under one guide id (only ever by a hash collision): refused,
+        since players would merge the two channels' guides."""
+        first: dict[str, etree._Element] = {}
+        for channel, element in channels.values():
+            other = first.setdefault(channel.guide_id, element)
+            if other is not element:
+                self.findings.error(
+                    "guideid",
+                    f"channel '{channel.id}' would be published under the guide id '{channel.guide_id}' of "
+                    f"the channel on line {other.sourceline}: rename one of them",
+                    element,
+                    "id",
+                )
+
+    def _check_numbers(self, channels: dict[str, tuple[Channel, etree._Element]]) -> None:
+        first: dict[str, etree._Element] = {}
+        for channel, element in channels.values():
+            if channel.number is None:
+                continue
+            other = first.setdefault(channel.number, element)
+            if other is not element:
+                self.findings.warn(
+                    "duplicatenumber",
+                    f"channel number {channel.number} is already the number of the channel on line "
+                    f"{other.sourceline}: players list both under one number",
+                    element,
+                    "number",
+                )
+
+    def _url(self, element: etree._Element, attribute: str, schemes: tuple[str, ...]) -> str | None:
+        """The attribute's URL, or None (absent, or reported as badurl: the element is then not built)."""
+        text = _token(element.get(attribute))
+        if text is None:
+            return None
+        problem = url_problem(text, schemes)
+        if problem is not None:
+            self.findings.error("badurl", f"{attribute} {_quoted(text)} {problem}", element, attribute)
+            self.unbuilt.add(element)
+        return text
+
+    def _visible(self, element: etree._Element, attribute: str) -> str | None:
+        """The attribute's text; one of only (Unicode) spaces is reported as blank, as XMLTV's
+        tv_validate_file would report the guide's empty title or description."""
+        text = element.get(attribute)
+        if text is not None and not text.strip():
+            self.findings.error("blank", f"{attribute} has no visible character", element, attribute)
+            self.unbuilt.add(element)
+        return text
 
     def _items(self) -> tuple[dict[str, tuple[Item, etree._Element]], set[str]]:
         entries = []
@@ -337,15 +407,21 @@ class _Reader:
             return None
         values = {
             "id": identifier,
-            "title": element.get("title"),
+            "title": self._visible(element, "title"),
             "artist": element.get("artist"),
             "series": element.get("series"),
             "duration": duration,
             "category": category,
             "uri": _token(element.get("uri")),
             "weight": weight,
+            "description": self._visible(element, "description"),
+            "season": _ordinal(element.get("season")),
+            "episode": _ordinal(element.get("episode")),
+            "image": self._url(element, "image", WEB_SCHEMES),
+            "rating": self._visible(element, "rating"),
+            "kind": _token(element.get("kind")),
         }
-        return self._build(Item, values, element)
+        return None if element in self.unbuilt else self._build(Item, values, element)
 
     def _pools(
         self, items: dict[str, tuple[Item, etree._Element]], categories: set[str]

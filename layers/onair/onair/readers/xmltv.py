@@ -440,7 +440,9 @@ class _Reader:
             if channel_id not in self.channels:
                 findings.add("unknownid", f"channel '{channel_id}' is used but not declared", line, path)
         for channel_id in sorted({p.channel for p in self.programmes} - self.channels.keys()):
-            self.channels[channel_id] = XmltvChannel(id=channel_id, xml=_implicit_channel(channel_id))
+            self.channels[channel_id] = XmltvChannel(
+                id=channel_id, xml=_implicit_channel(channel_id), declared=False
+            )
         if not self.counts.get("programme"):
             findings.add("noprogrammes", "the listing has no programmes", self.root.sourceline, "/tv")
         else:  # as tv_validate_file: a listing with no programmes at all is one finding, not one per channel

@@ -16,7 +16,7 @@ from onair.playout.budget import SlotBudget, SlotFloor
 from onair.ports import ObjectChanged, ObjectExists, Services
 from onair.records import MAX_DAYS, Job, RunStatus, ScheduleRecord
 from onair.usecases import schedules
-from onair.writers import WRITERS
+from onair.writers import LINEUP_OUTPUT, WRITERS
 
 MAX_IDEMPOTENCY_KEY = 255
 MAX_LIST = 100
@@ -225,12 +225,19 @@ class Output:
 
 
 def get_output(services: Services, run_id: str, name: str) -> Output:
+    """A run's output. channels.m3u is stored as its lineup and rendered here, always inline (a channel list
+    is small), without a guide URL (a run has no feed URL of its own: the feed's channels.m3u names one)
+    and without live URLs."""
     status = load_status(services, run_id)
     if name not in status.outputs:
         raise NotFound(f"run {run_id} has no output '{name[:80]}' (it has {sorted(status.outputs)})")
     key = keys.run_output(run_id, name)
     content_type = WRITERS[name][0]
     try:
+        if name == LINEUP_OUTPUT:
+            from onair.writers.m3u import render_channels_m3u  # lazily, as WRITERS: no writer at cold start
+
+            return Output(content_type, body=render_channels_m3u(services.storage.get_bytes(key), None, None))
         if services.storage.stat(key).size > INLINE_OUTPUT_BYTES:
             return Output(content_type, redirect=services.storage.presigned_get(key, PRESIGNED_GET_SECONDS))
         return Output(content_type, body=services.storage.get_bytes(key))

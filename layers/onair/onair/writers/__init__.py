@@ -5,24 +5,42 @@ Every output lists the channels in schedule order (channels the schedule does no
 one, follow in order of first use) and each channel's slots in time order: by instant, so the repeated hour
 of a DST change comes out once and then again, each time with the offset in force at that instant.
 
-guide.xml (XMLTV, validates against xmltv.dtd)
-    `<tv generator-info-name="OnAir">`, every channel of the schedule, then the programmes. Times are cut
-    to whole seconds (XMLTV has no fractions) and carry the slot's offset; an offset XMLTV cannot write
-    (local mean time, with seconds: London's -00:01:15 before 1847) is written as UTC, the same instant.
+guide.xml (XMLTV, validates against xmltv.dtd, and tv_validate_file accepts it)
+    `<tv generator-info-name="OnAir">`, the channels that have programmes in the run (tv_validate_file
+    reports a declared channel without any), then the programmes. Times are cut to whole seconds (XMLTV has
+    no fractions) and carry the slot's offset; an offset XMLTV cannot write (local mean time, with seconds:
+    London's -00:01:15 before 1847) is written as UTC, the same instant. Bytes tv_validate_file reads as
+    mis-encoded UTF-8 (C1 controls U+0080-U+009F, U+FFFD and its mojibake) are character references.
+    OnAir channels are published under their guide id (models.guide_id: `radio1` -> `radio1.onair`), with
+    their name, their number as a second `<display-name>` and their logo as `<icon src>`; their slots
+    become `<programme>` with title, sub-title (artist or series), desc (the item's description),
+    categories (the kind's word - Movie, Series, News, Sports, Kids, Music, Documentary - then the item's
+    category), `<length units="seconds">` (the slot's airtime, rounded half up), icon (the item's image),
+    episode-num (xmltv_ns from zero, "0.1.", and onscreen, "S01E02") and rating.
     A slot taken from an XMLTV `<programme>` keeps that element's children and its other DTD attributes;
-    start, stop and channel come from the slot. The importer accepts programmes leniently, so the stored element is
-    brought into the DTD's shape on the way out: children in content-model order (a `<desc>` before the
-    `<title>` moves after it), undeclared elements and attributes, comments and surplus occurrences
-    (a second `<date>`) dropped (`xml:lang` becomes the DTD's `lang`), an element that misses a required
-    part (a `<rating>` without `<value>`) dropped. Other slots become `<programme>` with title, sub-title (artist or series), category and
-    `<length units="seconds">` (the slot's airtime, rounded half up).
+    start, stop and channel come from the slot (no stop for a stop-less last programme kept with no
+    airtime). The importer accepts programmes leniently, so the stored element is brought into the DTD's
+    shape on the way out: children in content-model order (a `<desc>` before the `<title>` moves after it),
+    undeclared elements and attributes, comments and surplus occurrences (a second `<date>`) dropped
+    (`xml:lang` becomes the DTD's `lang`), an element that misses a required part (a `<rating>` without
+    `<value>`) dropped. A listing's channel that only its programmes name is not declared when
+    tv_validate_file refuses its id (the listing has the same unknownid then).
 
-channels.m3u (IPTV channel list)
-    `#EXTM3U`, then per channel `#EXTINF:-1 tvg-id="<id>" tvg-name="<name>",<name>` and the URI line
-    `playlist.m3u8#<id>`: a relative reference into this run's playlist (OnAir has no stream URLs). tvg-id
-    is the guide's channel id, so players match channels to guide.xml. The name is the OnAir channel's
-    name, or an XMLTV channel's first `<display-name>`, else the id. Newlines become spaces; a `"` inside
-    an attribute value becomes `'` (M3U has no escape for it).
+channels.m3u (IPTV channel list; stored as its lineup, rendered when answered)
+    The run stores the lineup (writers/m3u.py channels_lineup), JSON with sorted keys:
+    `{"format": "onair-lineup", "version": 1, "channels": [{id, guide_id, name, number, logo, group,
+    stream, slate}, ...]}`, every channel in schedule order (None where a value is absent; an XMLTV
+    listing's channels have no stream). The feed route and GET /runs/{id}/output/channels.m3u answer
+    render_channels_m3u(lineup, guide_url, live_url):
+        #EXTM3U url-tvg="<guide.xml.gz URL>" x-tvg-url="<same>"       (just #EXTM3U without a guide URL)
+        #EXTINF:-1 tvg-id="<guide id>" tvg-name="<name>" tvg-chno="<number>" tvg-logo="<logo>" group-title="<group>",<name>
+        <the channel's absolute stream URL>
+    per channel that has a stream URL (its own, or the live URL `live_url` gives for it); the others are
+    left out, and the run report names them (notice no_stream). Every attribute is double-quoted and left
+    out rather than empty; tvg-id is the channel's id in guide.xml. The name is the OnAir channel's name,
+    or an XMLTV channel's first `<display-name>`, else the id. Newlines become spaces; a `"` in an
+    attribute value or the name becomes `'` (M3U has no escape for it; Kodi looks for the name after the
+    comma that follows the line's last quote).
 
 playlist.m3u8 (extended M3U, UTF-8)
     `#EXTM3U`, then per channel a `#EXTGRP:<channel id>` line (the group the following entries belong to)
@@ -68,10 +86,13 @@ class _Lazy:
         return write(schedule, playout)  # type: ignore[no-any-return]
 
 
-# Output name -> (content type, writer). The run request's "formats" picks from these names.
+# Output name -> (content type of the answer, writer). The run request's "formats" picks from these names.
+# channels.m3u's stored bytes are its lineup (JSON), not the M3U: whoever answers it renders them with
+# onair.writers.m3u.render_channels_m3u (LINEUP_OUTPUT), since the M3U names the feed's guide URL.
+LINEUP_OUTPUT = "channels.m3u"
 WRITERS: dict[str, tuple[str, _Lazy]] = {
     "guide.xml": ("application/xml", _Lazy("guide", "guide_xml")),
-    "channels.m3u": ("audio/x-mpegurl; charset=utf-8", _Lazy("m3u", "channels_m3u")),
+    LINEUP_OUTPUT: ("audio/x-mpegurl; charset=utf-8", _Lazy("m3u", "channels_lineup")),
     "playlist.m3u8": ("audio/x-mpegurl; charset=utf-8", _Lazy("m3u", "playlist_m3u8")),
     "asrun.csv": ("text/csv; charset=utf-8; header=present", _Lazy("asrun", "asrun_csv")),
     "playout.json": ("application/json", _Lazy("playout_json", "playout_json")),

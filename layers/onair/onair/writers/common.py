@@ -18,13 +18,6 @@ Writer = Callable[[AnySchedule, Playout], bytes]
 PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
 
 
-def channels(schedule: AnySchedule) -> list[tuple[str, str]]:
-    """(id, name) of every channel, in schedule order."""
-    if isinstance(schedule, OnAirSchedule):
-        return [(channel.id, channel.name or channel.id) for channel in schedule.channels]
-    return [(channel.id, display_name(channel.xml) or channel.id) for channel in schedule.channels]
-
-
 def display_name(xml: str) -> str:
     names = etree.fromstring(xml, PARSER).findall("display-name")
     return str(names[0].xpath("string()")).strip() if names else ""

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 from lxml import etree
 
-from onair.models import XmltvListing
+from onair.models import XMLTV_CHANNEL_ID, Channel, XmltvListing
 from onair.playout.types import Playout, Slot
 from onair.readers import xmltv_dtd as dtd
 from onair.readers.xmltv import attributes, format_time
@@ -15,21 +17,68 @@ DOCTYPE = '<!DOCTYPE tv SYSTEM "xmltv.dtd">'
 _XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 
 
+# The <category> word a player files an item's kind under (docs/FORMATS.md, "What the readers use"):
+# Jellyfin's XMLTV provider matches these case-insensitively against its movie/news/sports/kids lists
+# (MediaBrowser.Model/LiveTv/ListingsProviderInfo.cs), Plex files what it does not know as a movie.
+CATEGORY_WORDS = {
+    "movie": "Movie",
+    "episode": "Series",
+    "series": "Series",
+    "news": "News",
+    "sports": "Sports",
+    "kids": "Kids",
+    "music": "Music",
+    "documentary": "Documentary",
+}
+# Bytes tv_validate_file reads as mis-encoded UTF-8 (XMLTV::ValidateFile verify_utf8): C1 controls, the
+# replacement character, and the latter's mojibake. Written as character references instead: the same text
+# for every XML reader. One pattern with a literal first byte per pass: the regex engine then skips ahead
+# with a byte search (an alternation scans ten times slower, a second for a 50 MB guide).
+_C1 = re.compile(rb"\xc2([\x80-\x9f])")
+_REPLACEMENTS = ((b"\xc3\xaf\xc2\xbf\xc2\xbd", b"\xc3\xaf&#xBF;\xc2\xbd"), (b"\xef\xbf\xbd", b"&#xFFFD;"))
+
+
 def guide_xml(schedule: AnySchedule, playout: Playout) -> bytes:
-    """An XMLTV guide that validates against xmltv.dtd: every channel, then programmes by channel and time."""
+    """An XMLTV guide that validates against xmltv.dtd: the channels with programmes in the run, then the
+    programmes by channel and time. A channel with none is left out (tv_validate_file's
+    channelnoprogramme); so is a channel of a listing that only its programmes name, when tv_validate_file
+    refuses its id (the listing has the same unknownid)."""
     tv = etree.Element("tv", {"generator-info-name": GENERATOR})
+    slots = ordered(schedule, playout)
+    on_air = {slot.channel for slot in slots}
+    ids: dict[str, str] = {}
     if isinstance(schedule, XmltvListing):
         for xmltv_channel in schedule.channels:
-            tv.append(_xmltv_channel(xmltv_channel.id, xmltv_channel.xml))
+            if xmltv_channel.id in on_air and (
+                xmltv_channel.declared or XMLTV_CHANNEL_ID.match(xmltv_channel.id)
+            ):
+                tv.append(_xmltv_channel(xmltv_channel.id, xmltv_channel.xml))
     else:
+        ids = {channel.id: channel.guide_id for channel in schedule.channels}
         for channel in schedule.channels:
-            element = etree.SubElement(tv, "channel", id=channel.id)
-            etree.SubElement(element, "display-name").text = channel.name or channel.id
-    for slot in ordered(schedule, playout):
-        tv.append(_xmltv_programme(slot) if slot.source_xml else _programme(slot))
+            if channel.id in on_air:
+                tv.append(_channel(channel))
+    for slot in slots:
+        tv.append(_xmltv_programme(slot) if slot.source_xml else _programme(slot, ids.get(slot.channel)))
     etree.cleanup_namespaces(tv)
     etree.indent(tv, space=" ")
-    return etree.tostring(tv, xml_declaration=True, encoding="UTF-8", doctype=DOCTYPE) + b"\n"
+    data = etree.tostring(tv, xml_declaration=True, encoding="UTF-8", doctype=DOCTYPE) + b"\n"
+    data = _C1.sub(lambda match: b"&#x%X;" % match[1][0], data)
+    for suspect, reference in _REPLACEMENTS:
+        data = data.replace(suspect, reference)
+    return data
+
+
+def _channel(channel: Channel) -> etree._Element:
+    """An OnAir channel under its guide id: its name, its number as a second display name (the DTD's way
+    to give one, which Jellyfin reads as the channel number), its logo."""
+    element = etree.Element("channel", id=channel.guide_id)
+    etree.SubElement(element, "display-name").text = channel.name or channel.id
+    if channel.number:
+        etree.SubElement(element, "display-name").text = channel.number
+    if channel.logo:
+        etree.SubElement(element, "icon", src=channel.logo)
+    return element
 
 
 def _xmltv_channel(channel_id: str, xml: str) -> etree._Element:
@@ -46,6 +95,8 @@ def _xmltv_programme(slot: Slot) -> etree._Element:
     assert slot.source_xml is not None
     source = etree.fromstring(slot.source_xml, PARSER)
     times = _programme_times(slot)
+    if slot.stop == slot.start and source.get("stop") is None:
+        del times["stop"]  # kept without a stop (the last on its channel): nothing says when it ends
     # Only what _conform can keep is copied: lxml sets each attribute after a scan of those already set.
     declared = dtd.ATTRIBUTES["programme"]
     kept = {name: value for name, value in attributes(source) if name in declared and name not in times}
@@ -57,20 +108,47 @@ def _xmltv_programme(slot: Slot) -> etree._Element:
     return _programme(slot)  # no usable title: the importer refuses those, but never write an invalid guide
 
 
-def _programme_times(slot: Slot) -> dict[str, str]:
-    return {"start": format_time(slot.start), "stop": format_time(slot.stop), "channel": slot.channel}
+def _programme_times(slot: Slot, channel: str | None = None) -> dict[str, str]:
+    return {
+        "start": format_time(slot.start),
+        "stop": format_time(slot.stop),
+        "channel": channel or slot.channel,
+    }
 
 
-def _programme(slot: Slot) -> etree._Element:
-    """A programme from the slot alone, children in DTD order: title, sub-title, category, length."""
-    element = etree.Element("programme", _programme_times(slot))
+def _programme(slot: Slot, channel: str | None = None) -> etree._Element:
+    """A programme from the slot alone, children in DTD order: title, sub-title, desc, categories (the
+    kind's word first), length, icon, episode numbers, rating."""
+    element = etree.Element("programme", _programme_times(slot, channel))
+    item = slot.item
     etree.SubElement(element, "title").text = slot.title
     if slot.artist:
         etree.SubElement(element, "sub-title").text = slot.artist
-    if slot.category:
-        etree.SubElement(element, "category").text = slot.category
+    if item is not None and item.description:
+        etree.SubElement(element, "desc").text = item.description
+    words = [CATEGORY_WORDS[item.kind]] if item is not None and item.kind else []
+    if slot.category and slot.category.lower() not in {word.lower() for word in words}:
+        words.append(slot.category)
+    for word in words:
+        etree.SubElement(element, "category").text = word
     etree.SubElement(element, "length", units="seconds").text = str(whole_seconds(slot.seconds))
+    if item is None:
+        return element
+    if item.image:
+        etree.SubElement(element, "icon", src=item.image)
+    if item.season is not None or item.episode is not None:
+        for system, number in _episode_numbers(item.season, item.episode):
+            etree.SubElement(element, "episode-num", system=system).text = number
+    if item.rating:
+        etree.SubElement(etree.SubElement(element, "rating"), "value").text = item.rating
     return element
+
+
+def _episode_numbers(season: int | None, episode: int | None) -> list[tuple[str, str]]:
+    """xmltv_ns counts from zero ("0.1." is season 1, episode 2); onscreen is what viewers read (S01E02)."""
+    zero_based = f"{'' if season is None else season - 1}.{'' if episode is None else episode - 1}."
+    onscreen = ("" if season is None else f"S{season:02}") + ("" if episode is None else f"E{episode:02}")
+    return [("xmltv_ns", zero_based), ("onscreen", onscreen)]
 
 
 def _conform(element: etree._Element, name: str) -> bool:
