@@ -19,7 +19,14 @@ from onair import keys
 BUCKET = "onair-test-bucket"
 FUNCTIONS = ("ApiFunction", "FeedFunction", "ImportFunction", "RunFunction", "RefreshFunction")
 # Players cannot sign requests: the feed routes are open, their token is the credential.
-OPEN_ROUTES = {"GET /health", "GET /feeds/{token}/{name}", "HEAD /feeds/{token}/{name}"}
+OPEN_ROUTES = {
+    "GET /health",
+    "GET /feeds/{token}/{name}",
+    "HEAD /feeds/{token}/{name}",
+    "GET /feeds/{token}/live/{channel}",
+    "GET /feeds/{token}/live/{channel}/{rendition}",
+}
+LIBRARY_SEGMENT = keys.LIBRARY_PREFIX + "shows/a/seg_001.ts"
 ID = "0b6f8c52-6d3e-4a4b-9a51-6f1c1d2e3f40"
 
 
@@ -264,6 +271,13 @@ ACCESS = [
     ("FeedFunction", "s3:GetObject", keys.schedule_record(ID), False),
     ("FeedFunction", "s3:PutObject", keys.feed_file(ID, ID, "guide.xml"), False),
     ("FeedFunction", "s3:GetObject", keys.run_status(ID), False),
+    ("FeedFunction", "s3:GetObject", keys.feed_live(ID, ID, "ch 1/é"), True),  # live timelines
+    ("FeedFunction", "s3:GetObject", LIBRARY_SEGMENT, True),  # presigns live segments
+    ("FeedFunction", "s3:PutObject", LIBRARY_SEGMENT, False),
+    ("FeedFunction", "s3:GetObject", keys.run_live(ID, "ch"), False),
+    ("FeedFunction", "s3:GetObject", keys.media_cache("s3://b/library/x.m3u8"), False),
+    ("ApiFunction", "s3:GetObject", LIBRARY_SEGMENT, False),
+    ("ImportFunction", "s3:GetObject", LIBRARY_SEGMENT, False),
     ("ImportFunction", "s3:PutObject", keys.upload_status(ID), True),
     ("ImportFunction", "s3:GetObject", keys.incoming(ID), True),
     ("ImportFunction", "s3:PutObject", keys.version_file(ID, 1, "schedule.json"), True),
@@ -282,6 +296,14 @@ ACCESS = [
     ("RunFunction", "s3:PutObject", keys.feed_file(ID, ID, "guide.xml"), True),
     ("RunFunction", "s3:PutObject", keys.published(ID), True),
     ("RunFunction", "s3:PutObject", keys.schedule_record(ID), True),
+    ("RunFunction", "s3:GetObject", LIBRARY_SEGMENT, True),  # s3:// item playlists
+    ("RunFunction", "s3:PutObject", LIBRARY_SEGMENT, False),
+    ("RunFunction", "s3:GetObject", keys.media_cache("s3://b/library/x.m3u8"), True),
+    ("RunFunction", "s3:PutObject", keys.media_cache("https://m.example/x.m3u8"), True),
+    ("RunFunction", "s3:PutObject", keys.run_live(ID, "ch"), True),
+    ("RunFunction", "s3:GetObject", keys.run_live(ID, "ch"), True),
+    ("RunFunction", "s3:PutObject", keys.feed_live(ID, ID, "ch"), True),
+    ("RunFunction", "s3:GetObject", keys.feed_live(ID, ID, "ch"), True),
     ("RunFunction", "s3:PutObject", keys.version_file(ID, 1, "schedule.json"), False),
     ("RunFunction", "s3:GetObject", keys.version_file(ID, 1, "source.xml"), False),
     ("RunFunction", "s3:GetObject", keys.incoming(ID), False),

@@ -11,11 +11,31 @@ from datetime import UTC, datetime
 from functools import cache
 
 from onair.config import Settings
-from onair.ports import BlobStore, Clock, MessageQueue, Metrics
+from onair.ports import BlobStore, Clock, Fetched, Fetcher, MessageQueue, Metrics
 
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+class HttpFetcher:
+    """The bounded HTTP(S) fetcher (onair.adapters.urls.UrlFetcher), created on first use: only runs with
+    HLS items need it, and the other functions never import urllib.request."""
+
+    def __init__(self) -> None:
+        self._fetcher: Fetcher | None = None
+
+    def fetch(self, url: str, etag: str | None = None) -> Fetched:
+        if self._fetcher is None:
+            self._fetcher = web_fetcher()
+        return self._fetcher.fetch(url, etag)
+
+
+def web_fetcher() -> Fetcher:
+    """The production HTTP fetcher: public addresses only (tests replace this to reach a loopback server)."""
+    from onair.adapters.urls import UrlFetcher
+
+    return UrlFetcher()
 
 
 @dataclass(frozen=True)
@@ -25,6 +45,7 @@ class Services:
     queues: MessageQueue
     metrics: Metrics
     clock: Clock = field(default=utc_now)
+    http: Fetcher = field(default_factory=HttpFetcher)  # item playlists over http(s) (live channels)
 
 
 @cache
