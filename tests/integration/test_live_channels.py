@@ -194,7 +194,8 @@ def test_a_run_without_hls_items_or_slates_fetches_and_stores_nothing_more(stack
     calls: list[tuple[str, str]] = []
     storage = services(RunSettings).storage
     storage._s3.meta.events.register(
-        "before-parameter-build.s3", lambda model, params, **kw: calls.append((model.name, params.get("Key", "")))
+        "before-parameter-build.s3",
+        lambda model, params, **kw: calls.append((model.name, params.get("Key", ""))),
     )
     imported = stack.api("POST", "/schedules", (ROOT / "samples" / "radio-rotation.xml").read_bytes()).json()
     status = run(stack, imported["id"], date(2026, 12, 1), 1)
