@@ -256,4 +256,4 @@ def get_live_rendition(token: str, channel: str, rendition: str):  # noqa: ANN20
     number = _stem(rendition, "rendition")
     if not (number.isascii() and number.isdigit() and len(number) <= 3):
         raise NotFound("no such rendition: 0.m3u8, 1.m3u8, …")
-    return _hls(token, _stem(channel + ".m3u8", "live channel"), int(number))
+    return _hls(token, channel, int(number))

@@ -435,14 +435,14 @@ def library_key(uri: str, bucket: str, prefix: str) -> str | None:
 
     Taken literally, as the AWS CLI reads s3:// URIs (no percent-decoding); no query, fragment, port or
     user, no empty, `.` or `..` segment (S3 would not normalise them, but a player or a proxy might)."""
+    if any(ord(c) < 32 or ord(c) == 127 for c in uri):  # before urlsplit, which drops tabs and newlines
+        return None
     parts = urlsplit(uri)
     if parts.scheme.lower() != "s3" or parts.netloc != bucket or parts.query or parts.fragment:
         return None
     key = parts.path[1:]
     segments = key.split("/")
     if not key.startswith(prefix) or any(s in ("", ".", "..") for s in segments) or "\\" in key:
-        return None
-    if any(ord(c) < 32 or ord(c) == 127 for c in key):
         return None
     return key
 
