@@ -17,14 +17,15 @@ import math
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
-
-import m3u8
 
 from onair.errors import Finding
 from onair.live.fetch import scheme_of
 from onair.ports import Fetcher, FetchError, PlaylistCache
+
+if TYPE_CHECKING:
+    import m3u8
 
 MEDIA_SCHEMES = ("http", "https", "s3")
 DURATION_TOLERANCE_MS = 1000  # issue 12: segments summing to more than a second off the item's duration
@@ -248,6 +249,8 @@ def parse(body: bytes, url: str, limits: Limits = Limits()) -> dict[str, Any]:
     uri_lines = sum(1 for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#"))
     if uri_lines > limits.max_segments:
         return _failed("too_large", f"{uri_lines} URIs, more than {limits.max_segments}", url)
+    import m3u8  # here, not at the top: the live route and the API load this module but never parse
+
     try:
         playlist = m3u8.loads(text)
     except Exception as error:

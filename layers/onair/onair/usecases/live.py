@@ -180,17 +180,19 @@ def build_run_live(
     """Resolve the run's HLS media, store each playable channel's timeline, answer the report's `live`
     section; None (and nothing fetched or stored) when no item is HLS and no channel has a slate."""
     chosen = slates(schedule) if slate_of is None else dict(slate_of)
-    by_channel: dict[str, list[Slot]] = {channel.id: [] for channel in schedule.channels}
-    for slot in playout.slots:
-        by_channel.setdefault(slot.channel, []).append(slot)
-    hls_items: dict[str, str] = {}  # item id -> its HLS uri
-    for slot in playout.slots:
-        if slot.uri and slot.item_id is not None and slot.item_id not in hls_items and is_hls(slot.uri):
-            hls_items[slot.item_id] = slot.uri
     slate_uris = [uri for uri in chosen.values() if uri]
-    if not hls_items and not slate_uris:
+    # The distinct URIs first (a set comprehension, milliseconds for a year of slots): a run without HLS
+    # items and slates stops here, at no other cost.
+    hls = {uri for uri in {slot.uri for slot in playout.slots} if uri and is_hls(uri)}
+    if not hls and not slate_uris:
         return None
     began = time.perf_counter()
+    by_channel: dict[str, list[Slot]] = {channel.id: [] for channel in schedule.channels}
+    hls_items: dict[str, str] = {}  # item id -> its HLS uri
+    for slot in playout.slots:
+        by_channel.setdefault(slot.channel, []).append(slot)
+        if slot.uri in hls and slot.item_id is not None and slot.item_id not in hls_items:
+            hls_items[slot.item_id] = slot.uri
     cache = StoredPlaylistCache(services.storage)
     resolutions = resolve_all(
         [*hls_items.values(), *slate_uris], media_fetcher(services), cache, services.settings.bucket,
@@ -201,7 +203,7 @@ def build_run_live(
     channels: dict[str, dict[str, Any]] = {}
     for channel_id, slots in by_channel.items():
         slate = chosen.get(channel_id)
-        if not slate and not any(s.uri and is_hls(s.uri) for s in slots):
+        if not slate and not any(s.uri in hls for s in slots):
             continue  # nothing to play: not a live channel, and nothing to say about it
         channels[channel_id] = _channel(services, run_id, channel_id, slots, media, slate, resolutions)
     return {
