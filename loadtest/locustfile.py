@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from locust import FastHttpUser, LoadTestShape, between, events, task
+from viewers import ViewerUser  # noqa: F401  (live viewers: in the mix when LOAD_LIVE_URL is set)
 
 ROOT = Path(__file__).resolve().parent.parent
 # Locust puts only this folder on sys.path: the root makes the `loadtest` package importable

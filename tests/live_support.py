@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from onair.live.fetch import Fetched, FetchError
 from onair.live.media import MediaIndex, resolve
+from onair.ports import Fetched, FetchError
 
 
 def vod_text(
@@ -154,3 +154,64 @@ def answer(handler: BaseHTTPRequestHandler, status: int, body: bytes = b"", **he
     handler.send_header("Content-Length", str(len(body)))
     handler.end_headers()
     handler.wfile.write(body)
+
+
+# --- OnAir schedules of live channels --------------------------------------------------------------------
+
+EVERY_DAY = "mon tue wed thu fri sat sun"
+
+
+@dataclass(frozen=True)
+class LiveItem:
+    id: str
+    seconds: float
+    uri: str | None
+    category: str = "show"
+    title: str | None = None
+
+
+def live_schedule(
+    items: Sequence[LiveItem],
+    *,
+    timezone: str = "Europe/Paris",
+    channel: str = "tv1",
+    blocks: Sequence[tuple[str, str]] = (("00:00", "12:00:04"), ("12:00:04", "24:00")),
+    extra: str = "",
+) -> bytes:
+    """An OnAir schedule: `channel` plays its `show` items in order every day in `blocks`, each block's
+    end filled from the `ad` items (a break), and a second channel `radio` plays one non-HLS song."""
+    library = "\n".join(
+        f'    <item id="{i.id}" title="{i.title or i.id}" duration="PT{i.seconds:g}S" category="{i.category}"'
+        + (f' uri="{i.uri}"' if i.uri else "")
+        + "/>"
+        for i in items
+    )
+    block_lines = "\n".join(
+        f'    <block channel="{channel}" days="{EVERY_DAY}" start="{start}" end="{end}" pool="shows"'
+        + (' filler="ads"/>' if any(i.category == "ad" for i in items) else "/>")
+        for start, end in blocks
+    )
+    ads = (
+        '<pool id="ads" order="sequential"><category ref="ad"/></pool>'
+        if any(i.category == "ad" for i in items)
+        else ""
+    )
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<schedule xmlns="urn:onair:schedule:1" timezone="{timezone}">
+  <channels><channel id="{channel}" name="Channel {channel}"/><channel id="radio" name="Radio"/></channels>
+  <library>
+{library}
+    <item id="song" title="Song" duration="PT3M" category="music" uri="s3://onair-media/song.flac"/>
+  </library>
+  <pools>
+    <pool id="shows" order="sequential"><category ref="show"/></pool>
+    {ads}
+    <pool id="music" order="sequential"><category ref="music"/></pool>
+  </pools>
+  <blocks>
+{block_lines}
+    <block channel="radio" days="{EVERY_DAY}" start="00:00" end="24:00" pool="music"/>
+  </blocks>
+{extra}
+</schedule>
+""".encode()

@@ -7,8 +7,10 @@ from http.server import BaseHTTPRequestHandler
 
 import pytest
 
-from onair.live.fetch import FetchError, MemoryCache, UrlFetcher
+from onair.adapters.urls import UrlFetcher
+from onair.live.fetch import MemoryCache
 from onair.live.media import resolve
+from onair.ports import FetchError
 from tests.live_support import answer, loopback, vod_text
 
 PLAYLIST = vod_text([2, 2, 1.5]).encode()

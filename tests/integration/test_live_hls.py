@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from onair.live.fetch import MemoryCache, UrlFetcher
+from onair.adapters.urls import UrlFetcher
+from onair.live.fetch import MemoryCache
 from onair.live.media import check_duration, resolve
 from onair.live.playlist import live_playlist
 from onair.live.timeline import LiveSlot, Timeline, build_timeline

@@ -589,14 +589,32 @@ def test_playlist_writes_xmltv_programmes_as_comments():
 # --- asrun.csv ------------------------------------------------------------------------------------------
 
 
+def asrun_break_id(slot: Slot) -> str:
+    """What a filler slot's row must carry: the splice_event_id of the SCTE-35 OUT cue its live channel
+    announces for it (decoded by threefive from the timeline's EXT-X-DATERANGE), "" for other slots."""
+    if slot.kind != "filler":
+        return ""
+    from threefive import Cue
+
+    from onair.live.timeline import LiveSlot, build_timeline
+
+    timeline, _ = build_timeline(slot.channel, [LiveSlot.of(slot)], {})
+    cue = Cue(timeline.slots[0].scte35[0])
+    cue.decode()
+    return str(cue.command.splice_event_id)
+
+
 def test_asrun_csv_parses_back_to_the_slots():
     # Given slots, one titled with a comma, quotes and a newline
     playout = onair_playout()
     # When the as-run log is written and read back with csv.reader
     data = write("asrun.csv", onair_schedule(), playout)
     rows = list(csv.reader(io.StringIO(data.decode(), newline="")))
-    # Then the header and one row per slot, fields as the slots have them
-    assert rows[0] == ["channel", "start", "end", "duration", "item_id", "title", "artist", "pool", "block"]
+    # Then the header and one row per slot, fields as the slots have them (break_id: fillers' only)
+    assert rows[0] == [
+        *["channel", "start", "end", "duration", "item_id", "title", "artist", "pool", "block"],
+        "break_id",
+    ]
     assert rows[1:] == [
         [
             s.channel,
@@ -608,13 +626,15 @@ def test_asrun_csv_parses_back_to_the_slots():
             s.artist or "",
             s.pool or "",
             s.block or "",
+            asrun_break_id(s),
         ]
         for s, d in zip(playout.slots, ["210", "3.5", "186.5", "60"], strict=True)
     ]
+    assert [bool(row[9]) for row in rows[1:]] == [s.kind == "filler" for s in playout.slots]
     assert rows[3][5] == TRICKY_TITLE
     assert data.count(b"\r\n") == 5  # header and 4 records; the title's line break stays inside quotes
     assert b'"Hits, ""live""\nand more"' in data
-    assert data.startswith(b"channel,start,end,duration,item_id,title,artist,pool,block\r\n")
+    assert data.startswith(b"channel,start,end,duration,item_id,title,artist,pool,block,break_id\r\n")
 
 
 def test_asrun_csv_rounds_durations_to_three_decimals():
@@ -636,10 +656,10 @@ def test_asrun_csv_neutralises_cells_a_spreadsheet_would_run_as_formulas(text):
     data = write("asrun.csv", onair_schedule(), Playout([slot], Report()))
     rows = list(csv.reader(io.StringIO(data.decode(), newline="")))
     # Then each of those cells starts with a single quote, so a spreadsheet shows it as text (OWASP)
-    channel, start, end, duration, item_id, title, artist, pool, block = rows[1]
+    channel, start, end, duration, item_id, title, artist, pool, block, break_id = rows[1]
     assert [channel, item_id, title, artist, pool, block] == ["'" + text] * 6
-    # And the times and the duration are as they were
-    assert [start, end, duration] == [slot.start.isoformat(), slot.stop.isoformat(), "60"]
+    # And the times and the duration are as they were (and a programme has no break_id)
+    assert [start, end, duration, break_id] == [slot.start.isoformat(), slot.stop.isoformat(), "60", ""]
 
 
 def test_asrun_csv_quote_prefix_is_reversible_and_leaves_other_cells_alone():

@@ -21,7 +21,15 @@ FUNCTIONS = ("ApiFunction", "FeedFunction", "ImportFunction", "RunFunction", "Re
 # Players cannot sign requests: the feed routes are open, their token is the credential. The console's
 # files are open so that a browser can load the sign-in page; they hold no data.
 CONSOLE_ROUTES = {"GET /console", "GET /console/{proxy+}"}
-OPEN_ROUTES = {"GET /health", "GET /feeds/{token}/{name}", "HEAD /feeds/{token}/{name}", *CONSOLE_ROUTES}
+OPEN_ROUTES = {
+    "GET /health",
+    "GET /feeds/{token}/{name}",
+    "HEAD /feeds/{token}/{name}",
+    "GET /feeds/{token}/live/{channel}",
+    "GET /feeds/{token}/live/{channel}/{rendition}",
+    *CONSOLE_ROUTES,
+}
+LIBRARY_SEGMENT = keys.LIBRARY_PREFIX + "shows/a/seg_001.ts"
 ID = "0b6f8c52-6d3e-4a4b-9a51-6f1c1d2e3f40"
 
 
@@ -142,9 +150,8 @@ def test_console_routes_are_open_gets_of_the_api_function_under_console_only(tem
         if evaluate(props.get("AuthorizationType", "NONE"), template, {}) == "NONE"
     }
     # Then the console's are GETs below /console (nothing that writes or reads data), served by ApiFunction
-    assert open_routes - {"GET /health", "GET /feeds/{token}/{name}", "HEAD /feeds/{token}/{name}"} == (
-        CONSOLE_ROUTES
-    )
+    assert open_routes == OPEN_ROUTES
+    assert {key for key in open_routes if key.startswith("GET /console")} == CONSOLE_ROUTES
     for key in CONSOLE_ROUTES:
         props = routes(resources)[key]
         assert props["Target"] == {"Fn::Sub": "integrations/${ApiIntegration}"}
@@ -311,6 +318,13 @@ ACCESS = [
     ("FeedFunction", "s3:GetObject", keys.schedule_record(ID), False),
     ("FeedFunction", "s3:PutObject", keys.feed_file(ID, ID, "guide.xml"), False),
     ("FeedFunction", "s3:GetObject", keys.run_status(ID), False),
+    ("FeedFunction", "s3:GetObject", keys.feed_live(ID, ID, "ch 1/é"), True),  # live timelines
+    ("FeedFunction", "s3:GetObject", LIBRARY_SEGMENT, True),  # presigns live segments
+    ("FeedFunction", "s3:PutObject", LIBRARY_SEGMENT, False),
+    ("FeedFunction", "s3:GetObject", keys.run_live(ID, "ch"), False),
+    ("FeedFunction", "s3:GetObject", keys.media_cache("s3://b/library/x.m3u8"), False),
+    ("ApiFunction", "s3:GetObject", LIBRARY_SEGMENT, False),
+    ("ImportFunction", "s3:GetObject", LIBRARY_SEGMENT, False),
     ("ImportFunction", "s3:PutObject", keys.upload_status(ID), True),
     ("ImportFunction", "s3:GetObject", keys.incoming(ID), True),
     ("ImportFunction", "s3:PutObject", keys.version_file(ID, 1, "schedule.json"), True),
@@ -329,6 +343,14 @@ ACCESS = [
     ("RunFunction", "s3:PutObject", keys.feed_file(ID, ID, "guide.xml"), True),
     ("RunFunction", "s3:PutObject", keys.published(ID), True),
     ("RunFunction", "s3:PutObject", keys.schedule_record(ID), True),
+    ("RunFunction", "s3:GetObject", LIBRARY_SEGMENT, True),  # s3:// item playlists
+    ("RunFunction", "s3:PutObject", LIBRARY_SEGMENT, False),
+    ("RunFunction", "s3:GetObject", keys.media_cache("s3://b/library/x.m3u8"), True),
+    ("RunFunction", "s3:PutObject", keys.media_cache("https://m.example/x.m3u8"), True),
+    ("RunFunction", "s3:PutObject", keys.run_live(ID, "ch"), True),
+    ("RunFunction", "s3:GetObject", keys.run_live(ID, "ch"), True),
+    ("RunFunction", "s3:PutObject", keys.feed_live(ID, ID, "ch"), True),
+    ("RunFunction", "s3:GetObject", keys.feed_live(ID, ID, "ch"), True),
     ("RunFunction", "s3:PutObject", keys.version_file(ID, 1, "schedule.json"), False),
     ("RunFunction", "s3:GetObject", keys.version_file(ID, 1, "source.xml"), False),
     ("RunFunction", "s3:GetObject", keys.incoming(ID), False),

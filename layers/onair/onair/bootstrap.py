@@ -9,9 +9,29 @@ from __future__ import annotations
 from functools import cache
 
 from onair.config import Settings
-from onair.ports import Services
+from onair.ports import Fetched, Fetcher, Services
 
 __all__ = ["Services", "services"]
+
+
+class HttpFetcher:
+    """The bounded HTTP(S) fetcher (onair.adapters.urls.UrlFetcher), created on first use: only runs with
+    HLS items need it, and the other functions never import urllib.request."""
+
+    def __init__(self) -> None:
+        self._fetcher: Fetcher | None = None
+
+    def fetch(self, url: str, etag: str | None = None) -> Fetched:
+        if self._fetcher is None:
+            self._fetcher = web_fetcher()
+        return self._fetcher.fetch(url, etag)
+
+
+def web_fetcher() -> Fetcher:
+    """The production HTTP fetcher: public addresses only (tests replace this to reach a loopback server)."""
+    from onair.adapters.urls import UrlFetcher
+
+    return UrlFetcher()
 
 
 @cache
@@ -23,4 +43,10 @@ def services(settings_model: type[Settings]) -> Services:
     from onair.adapters.sqs import SqsQueues
 
     config = settings_model.from_env()
-    return Services(config, S3BlobStore.from_bucket(config.bucket), SqsQueues.default(), PowertoolsMetrics())
+    return Services(
+        config,
+        S3BlobStore.from_bucket(config.bucket),
+        SqsQueues.default(),
+        PowertoolsMetrics(),
+        http=HttpFetcher(),
+    )

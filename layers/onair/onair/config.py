@@ -62,6 +62,9 @@ class ApiSettings(Settings):
 class FeedSettings(Settings):
     """FeedFunction: the public feed routes (read only)."""
 
+    # segments of a live playlist's sliding window (at least three target durations whatever this says)
+    live_window_segments: int = Field(6, alias="LIVE_WINDOW_SEGMENTS", ge=1, le=1000)
+
 
 class ImportSettings(Settings):
     """ImportFunction: presigned uploads landed in S3, from ImportQueue."""

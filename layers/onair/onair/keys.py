@@ -7,6 +7,7 @@ import re
 import secrets
 import uuid
 from datetime import datetime
+from urllib.parse import quote
 
 from onair.errors import NotFound
 
@@ -96,6 +97,34 @@ def feed_file(schedule_id: str, run_id: str, name: str) -> str:
     """A published run's output, copied under its schedule: the feed outlives the run's own expiry, and
     goes with the schedule when it is deleted."""
     return f"schedules/{schedule_id}/feed/{run_id}/{name}"
+
+
+def channel_name(channel_id: str) -> str:
+    """A channel id as one path segment of a key or a URL: percent-encoded, so that no id (any text of
+    1-200 characters) nests a folder or reaches out of its own (`/`, `..` are encoded or harmless)."""
+    name = quote(channel_id, safe="")
+    return "%2E" + name[1:] if name.startswith(".") else name  # "." and ".." never a whole segment
+
+
+def run_live(run_id: str, channel_id: str) -> str:
+    """A run's live timeline of one channel (onair.live.timeline, numbered from 0)."""
+    return f"runs/{run_id}/live/{channel_name(channel_id)}.json"
+
+
+def feed_live(schedule_id: str, run_id: str, channel_id: str) -> str:
+    """The published timeline of a channel: the run's, spliced onto the one published before it."""
+    return f"schedules/{schedule_id}/feed/{run_id}/live/{channel_name(channel_id)}.json"
+
+
+# s3:// item media must lie under this prefix of the data bucket: the feed function presigns GETs of the
+# segments a playlist names, and must never be made to presign any other object of the bucket.
+LIBRARY_PREFIX = "library/"
+MEDIA_PREFIX = "media/"
+
+
+def media_cache(uri: str) -> str:
+    """What a media playlist URI resolved to, with its ETag: the next run's conditional GET."""
+    return f"{MEDIA_PREFIX}{hashlib.sha256(uri.encode('utf-8', 'surrogatepass')).hexdigest()}.json"
 
 
 def feed_prefix(schedule_id: str) -> str:

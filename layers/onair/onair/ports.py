@@ -86,6 +86,51 @@ class BlobStore(Protocol):
     def presigned_get(self, key: str, seconds: int) -> str: ...
 
 
+# --- media playlists (live channels, docs/LIVE.md) -------------------------------------------------------
+
+
+class FetchError(Exception):
+    """A playlist that could not be fetched; `code` is the run-report finding code."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code  # unreachable | too_large | bad_scheme | blocked_address | blocked_key
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Fetched:
+    url: str  # after redirects: relative URIs in the body resolve against it (RFC 3986 5.1.3)
+    body: bytes | None  # None: 304 Not Modified, the copy behind the ETag sent is current
+    etag: str | None
+
+
+class Fetcher(Protocol):
+    """Item playlists are hostile input: an implementation bounds time, size and redirects, and reaches
+    nothing it should not (onair.adapters.urls.UrlFetcher for http(s); usecases.live.S3Fetcher for s3)."""
+
+    def fetch(self, url: str, etag: str | None = None) -> Fetched:
+        """GET `url` (conditionally when `etag` is given). Raises FetchError, nothing else."""
+        ...
+
+
+class NoWebFetcher:
+    """The web as Services without one see it (use-case tests): no http(s) playlist can be reached.
+    onair.bootstrap binds the real, bounded one."""
+
+    def fetch(self, url: str, etag: str | None = None) -> Fetched:
+        raise FetchError("unreachable", f"no web fetcher here: {url[:200]} is not fetched")
+
+
+class PlaylistCache(Protocol):
+    """What one playlist URI resolved to, with the ETag it was served with. Entries are JSON objects
+    ({"etag", "url", "value"}) so a store can keep them as they are."""
+
+    def get(self, uri: str) -> dict[str, Any] | None: ...
+
+    def put(self, uri: str, entry: dict[str, Any]) -> None: ...
+
+
 class MessageQueue(Protocol):
     def send(self, queue_url: str, body: Any, attributes: dict[str, str] | None = None) -> str: ...
 
@@ -118,3 +163,4 @@ class Services:
     queues: MessageQueue
     metrics: Metrics
     clock: Clock = field(default=utc_now)
+    http: Fetcher = field(default_factory=lambda: NoWebFetcher())  # item playlists over http(s) (live)

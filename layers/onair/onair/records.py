@@ -61,6 +61,8 @@ class Published(Model):
     version: int | None
     published_at: datetime
     files: dict[str, FeedFile]  # stored name (onair.writers.OUTPUTS' stored_as) -> the feed's copy
+    # Channels with a live timeline (schedules/{id}/feed/{run}/live/{channel}.json), in schedule order
+    live: list[str] = Field(default_factory=list)
 
 
 class ScheduleRecord(Model):

@@ -27,11 +27,11 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 
 from onair import keys
-from onair.bootstrap import Services
 from onair.config import ApiSettings
 from onair.errors import NotFound
 from onair.http.models import ConsoleConfig, OidcClient
 from onair.http.resolver import Resolver, error_response
+from onair.ports import Services
 from onair.writers import WRITERS
 
 PREFIX = "/console"

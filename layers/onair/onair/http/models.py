@@ -44,6 +44,9 @@ class Health(Answer):
 class Feed(Answer):
     token: str = Field(description="the feed's credential: anyone with it can read the feed")
     urls: dict[str, str] = Field(description="file name -> its path under the API's URL")
+    live: dict[str, str] | None = Field(
+        default=None, description="published live channels: channel id -> its HLS playlist's path"
+    )
 
 
 class PublishedView(Answer):

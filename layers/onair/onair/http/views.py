@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from onair.http.models import ErrorDetail, Feed, PublishedView, RunView, ScheduleView, VersionView
 from onair.records import RunStatus, ScheduleRecord, VersionInfo
-from onair.usecases.feeds import feed_urls
+from onair.usecases.feeds import feed_urls, live_urls
 
 
 def schedule(record: ScheduleRecord) -> ScheduleView:
@@ -22,7 +22,7 @@ def schedule(record: ScheduleRecord) -> ScheduleView:
         items=current.items,
         timezone=current.timezone,
         warnings=[ErrorDetail.model_validate(warning) for warning in current.warnings],
-        feed=Feed(token=record.feed_token, urls=feed_urls(record)),
+        feed=Feed(token=record.feed_token, urls=feed_urls(record), live=live_urls(record) or None),
         refresh=record.refresh,
         published=None
         if published is None

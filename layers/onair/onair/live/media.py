@@ -5,7 +5,8 @@ dropped, a NaN duration kept) is checked here. Every problem is a `Finding` (cod
 playlist URI), never an exception: a hostile playlist is a run-report line, not a failed run.
 
 Blocking findings (the media is unusable: `Resolution.index is None`): not_vod, unreachable, too_large,
-bad_scheme, blocked_address, missing_duration, malformed, encrypted. The others are advisory:
+bad_scheme, blocked_address, blocked_key (an s3:// URI outside the media library), missing_duration,
+malformed, encrypted. The others are advisory:
 alternate_renditions, unaligned_variants, variants_dropped, duration_mismatch (per item) and
 ladder_mismatch (per channel).
 """
@@ -16,13 +17,15 @@ import math
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
-from urllib.parse import urljoin
-
-import m3u8
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urljoin, urlsplit
 
 from onair.errors import Finding
-from onair.live.fetch import Fetcher, FetchError, PlaylistCache, scheme_of
+from onair.live.fetch import scheme_of
+from onair.ports import Fetcher, FetchError, PlaylistCache
+
+if TYPE_CHECKING:
+    import m3u8
 
 MEDIA_SCHEMES = ("http", "https", "s3")
 DURATION_TOLERANCE_MS = 1000  # issue 12: segments summing to more than a second off the item's duration
@@ -246,6 +249,8 @@ def parse(body: bytes, url: str, limits: Limits = Limits()) -> dict[str, Any]:
     uri_lines = sum(1 for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#"))
     if uri_lines > limits.max_segments:
         return _failed("too_large", f"{uri_lines} URIs, more than {limits.max_segments}", url)
+    import m3u8  # here, not at the top: the live route and the API load this module but never parse
+
     try:
         playlist = m3u8.loads(text)
     except Exception as error:
@@ -420,6 +425,52 @@ def _describe(ladder: Ladder) -> str:
 
 
 # --- URIs -----------------------------------------------------------------------------------------------
+
+
+def is_hls(uri: str) -> bool:
+    """An item URI the run resolves: http(s) or s3, its path ending in .m3u8 (whatever the query)."""
+    parts = urlsplit(uri.strip())
+    return parts.scheme.lower() in MEDIA_SCHEMES and parts.path.lower().endswith(".m3u8")
+
+
+def library_key(uri: str, bucket: str, prefix: str) -> str | None:
+    """The key an s3:// URI names when it is an object of `bucket` under `prefix`, else None.
+
+    Taken literally, as the AWS CLI reads s3:// URIs (no percent-decoding); no query, fragment, port or
+    user, no empty, `.` or `..` segment (S3 would not normalise them, but a player or a proxy might)."""
+    if any(ord(c) < 32 or ord(c) == 127 for c in uri):  # before urlsplit, which drops tabs and newlines
+        return None
+    parts = urlsplit(uri)
+    if parts.scheme.lower() != "s3" or parts.netloc != bucket or parts.query or parts.fragment:
+        return None
+    key = parts.path[1:]
+    segments = key.split("/")
+    if not key.startswith(prefix) or any(s in ("", ".", "..") for s in segments) or "\\" in key:
+        return None
+    return key
+
+
+def uris_of(index: MediaIndex) -> Iterable[str]:
+    """Every URI a media index holds: its playlists, their segments and initialization sections."""
+    yield index.uri
+    for rendition in index.renditions:
+        yield rendition.uri
+        yield from rendition.segments
+        for _, uri, _ in rendition.maps:
+            yield uri
+
+
+def outside_library(index: MediaIndex, bucket: str, prefix: str) -> Finding | None:
+    """blocked_key: an s3:// URI of the index that is not a library object. The feed function presigns
+    GETs of the s3 segments a playlist names: anything else of the bucket must never be among them."""
+    for uri in uris_of(index):
+        if scheme_of(uri) == "s3" and library_key(uri, bucket, prefix) is None:
+            return _finding(
+                "blocked_key",
+                f"{uri[:200]}: s3 media must be objects of this stack's bucket ({bucket}) under {prefix}",
+                index.uri,
+            )
+    return None
 
 
 def resolve_uri(base: str, reference: str) -> str:

@@ -20,7 +20,6 @@ Times are integer milliseconds since the Unix epoch (UTC): DST and midnight do n
 from __future__ import annotations
 
 import gc
-import hashlib
 import json
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping, Sequence
@@ -29,6 +28,7 @@ from itertools import accumulate, pairwise
 from typing import Any, NamedTuple
 
 from onair.errors import Finding
+from onair.live.ids import slot_id, splice_event_id
 from onair.live.media import MediaIndex, Rendition, ladder_mismatch
 from onair.playout.types import Slot
 
@@ -503,17 +503,6 @@ def _record(channel: str, start: int, stop: int, title: str, kind: str, item: st
     digest = slot_id(channel, start, stop, kind, item, title)
     scte = _scte35(splice_event_id(digest), (stop - start) / 1000) if kind == FILLER else None
     return SlotRecord(start, stop, title, kind, item, digest, scte)
-
-
-def slot_id(channel: str, start: int, stop: int, kind: str, item: str | None, title: str) -> str:
-    """The EXT-X-DATERANGE ID of a slot: a digest of what the tag announces, so one ID never carries two
-    sets of attributes (RFC 8216 4.3.2.7), on any instance, in any run."""
-    return hashlib.sha256(f"{channel}\n{start}\n{stop}\n{kind}\n{item}\n{title}".encode()).hexdigest()[:16]
-
-
-def splice_event_id(slot_id: str) -> int:
-    """The SCTE-35 splice_event_id of a break: what asrun.csv's break rows carry for reconciliation."""
-    return int(slot_id[:8], 16)
 
 
 def _scte35(event_id: int, seconds: float) -> tuple[str, str]:

@@ -2,9 +2,10 @@
 from it at stable URLs (/feeds/{token}/{name}).
 
 Publishing copies the run's outputs under the schedule (schedules/{id}/feed/{run}/…, so the feed outlives
-the run's own expiry and goes with the schedule), then switches one pointer (published.json), last: a
-reader gets every file of one run or of the next, never a mix. A run requested earlier never replaces one
-requested later that published first, and a failed run never publishes.
+the run's own expiry and goes with the schedule), splices each live channel's timeline onto the published
+one (…/feed/{run}/live/{channel}.json, onair.usecases.live), then switches one pointer (published.json),
+last: a reader gets every file of one run or of the next, never a mix. A run requested earlier never
+replaces one requested later that published first, and a failed run never publishes.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from onair import keys
 from onair.errors import NotFound
 from onair.ports import ConditionFailed, Services
 from onair.records import FeedFile, Published, RunStatus, ScheduleRecord
-from onair.usecases import schedules
+from onair.usecases import live, schedules
 from onair.usecases.runs import load_status_and_etag, save_status
 from onair.writers import WRITERS
 
@@ -55,8 +56,9 @@ def publish(services: Services, status: RunStatus) -> RunStatus:
         published_at=services.clock(),
         files=files,
     )
-    if _switch(services, schedule_id, pointer):
-        schedules.update_record(services, schedule_id, lambda r: r.model_copy(update={"published": pointer}))
+    switched = _switch(services, schedule_id, pointer, live.live_channels(status.report))
+    if switched is not None:
+        schedules.update_record(services, schedule_id, lambda r: r.model_copy(update={"published": switched}))
         _drop_old_files(services, schedule_id, run_id)
     return _mark_published(services, run_id)
 
@@ -69,30 +71,45 @@ def _put_feed_file(
     return FeedFile(etag=f'"{hashlib.sha256(data).hexdigest()[:32]}"', bytes=len(data))
 
 
-def _switch(services: Services, schedule_id: str, pointer: Published) -> bool:
-    """Point the feed at `pointer`'s run unless a later run is published; compare-and-swap, retried."""
+def _switch(
+    services: Services, schedule_id: str, pointer: Published, channels: list[str]
+) -> Published | None:
+    """Point the feed at `pointer`'s run unless a later run is published; compare-and-swap, retried. The
+    pointer written (with its live channels), or None when it was not.
+
+    Live channels are spliced onto the timelines of the pointer this write replaces, so each try splices
+    again; and again when storing the copies took so long that an API instance could still be answering
+    from the old timelines at the splice's instant (live.splice_published's deadline)."""
     key = keys.published(schedule_id)
+    allowance = live.FIRST_WRITE_ALLOWANCE_MS
     for _ in range(POINTER_TRIES):
         try:
             schedules.load_record(services, schedule_id)
         except NotFound:
-            return False  # deleted meanwhile: no feed to switch
+            return None  # deleted meanwhile: no feed to switch
         try:
             current_doc, etag = services.storage.get_json_and_etag(key)
             current: Published | None = Published.model_validate(current_doc)
         except NotFound:
             current, etag = None, None
         if current is not None and current.run_created_at > pointer.run_created_at:
-            return False  # a run requested later is published already
+            return None  # a run requested later is published already
         if current is not None and current.run_id == pointer.run_id:
-            return True
-        document = pointer.model_dump(mode="json", exclude_none=True)
+            return current
+        began = services.clock()
+        spliced = live.splice_published(services, schedule_id, pointer.run_id, channels, current, allowance)
+        took_ms = round((services.clock() - began).total_seconds() * 1000)
+        if channels and round(services.clock().timestamp() * 1000) >= spliced.deadline_ms:
+            allowance = 2 * took_ms  # too slow for the margin: splice again, with room for what it takes
+            continue
+        final = pointer.model_copy(update={"live": spliced.channels})
+        document = final.model_dump(mode="json", exclude_none=True)
         try:
             services.storage.put_json(key, document, only_new=etag is None, if_match=etag)
-            return True
+            return final
         except ConditionFailed:
             continue
-    return False
+    return None
 
 
 def _drop_old_files(services: Services, schedule_id: str, run_id: str) -> None:
@@ -133,6 +150,7 @@ class FeedFileAnswer:
     size: int
     last_modified: datetime
     key: str
+    live: tuple[str, ...] = ()  # the pointer's live channels (channels.m3u lists their URLs)
 
 
 def published_pointer(services: Services, schedule_id: str) -> Published:
@@ -160,9 +178,21 @@ def feed_file(services: Services, token: str, name: str) -> FeedFileAnswer:
         size=stored.bytes,
         last_modified=pointer.published_at,
         key=keys.feed_file(schedule_id, pointer.run_id, name),
+        live=tuple(pointer.live),
     )
 
 
 def feed_urls(record: ScheduleRecord) -> dict[str, str]:
     """The feed's paths (relative to the API's URL), for every file a full run publishes."""
     return {name: f"/feeds/{record.feed_token}/{name}" for name in feed_names(list(WRITERS))}
+
+
+def live_path(token: str, channel_id: str) -> str:
+    """A live channel's playlist path (relative to the API's URL)."""
+    return f"/feeds/{token}/live/{keys.channel_name(channel_id)}.m3u8"
+
+
+def live_urls(record: ScheduleRecord) -> dict[str, str]:
+    """The published live channels' playlist paths, by channel id."""
+    channels = record.published.live if record.published is not None else []
+    return {channel: live_path(record.feed_token, channel) for channel in channels}

@@ -10,13 +10,13 @@ from typing import Any, Literal
 
 from onair import keys
 from onair.errors import NotFound, OnAirError, RunInProgress, Transient
-from onair.models import StoredSchedule
+from onair.models import OnAirSchedule, StoredSchedule
 from onair.playout import generate
 from onair.playout.budget import SlotBudget
 from onair.playout.types import RunRange
 from onair.ports import ObjectChanged, Services
 from onair.records import Job, RunStatus
-from onair.usecases import feeds, schedules
+from onair.usecases import feeds, live, schedules
 from onair.usecases.runs import load_status, load_status_and_etag, note_run, save_status
 from onair.writers import WRITERS
 
@@ -121,14 +121,21 @@ def _generate(services: Services, job: Job) -> dict[str, Any]:
     for name in job.formats:
         content_type, write = WRITERS[name]
         services.storage.put_bytes(keys.run_output(job.run_id, name), write(schedule, playout), content_type)
-    return {
+    written = time.perf_counter()
+    report = {
         "format": schedule.format,
         "slots": len(playout.slots),
         "channels": len({slot.channel for slot in playout.slots}),
         **playout.report.summary(),
         "generation_seconds": round(generated - began, 3),
-        "write_seconds": round(time.perf_counter() - generated, 3),
+        "write_seconds": round(written - generated, 3),
     }
+    if isinstance(schedule, OnAirSchedule):
+        # HLS items and slates: resolved and laid out as live timelines (None, at no cost, without them)
+        section = live.build_run_live(services, job.run_id, schedule, playout)
+        if section is not None:
+            report["live"] = section
+    return report
 
 
 def _swap(services: Services, status: RunStatus, etag: str) -> str | None:

@@ -52,7 +52,9 @@ playlist.m3u8 (extended M3U, UTF-8)
 
 asrun.csv (RFC 4180: header row, CRLF, minimal quoting by Python's csv module, UTF-8 without BOM)
     channel, start, end (ISO 8601 with offset), duration (seconds with at most 3 decimals, trailing zeros
-    dropped: "210", "3.5"), item_id, title, artist, pool, block; missing values are empty fields.
+    dropped: "210", "3.5"), item_id, title, artist, pool, block, break_id; missing values are empty fields.
+    break_id: a filler slot's (a break's) SCTE-35 splice_event_id in decimal, the cue its live channel
+    announces (onair.live.ids), so ad insertion and reconciliation key on one number; empty for others.
     CSV injection (OWASP): a cell starting with `=`, `+`, `-`, `@`, a tab or a carriage return is written
     with a single quote in front (`'=HYPERLINK(...)`), so a spreadsheet shows it as text instead of running
     it; so is a cell starting with `'`, so dropping one leading quote always gives the value back. Times

@@ -5,10 +5,25 @@ from __future__ import annotations
 import csv
 import io
 
-from onair.playout.types import Playout
+from onair.live.ids import slot_id, splice_event_id
+from onair.playout.types import Playout, Slot
 from onair.writers.common import AnySchedule, decimal_seconds, ordered
 
-CSV_HEADER = ("channel", "start", "end", "duration", "item_id", "title", "artist", "pool", "block")
+# break_id (last, so readers by position keep working): a filler slot's SCTE-35 splice_event_id, the cue
+# the live channel's EXT-X-DATERANGE carries for that break (onair.live.timeline).
+CSV_HEADER = (
+    "channel",
+    "start",
+    "end",
+    "duration",
+    "item_id",
+    "title",
+    "artist",
+    "pool",
+    "block",
+    "break_id",
+)
+FILLER = "filler"
 
 
 def asrun_csv(schedule: AnySchedule, playout: Playout) -> bytes:
@@ -26,9 +41,22 @@ def asrun_csv(schedule: AnySchedule, playout: Playout) -> bytes:
             slot.artist or "",
             slot.pool or "",
             slot.block or "",
+            break_id(slot),
         ]
         writer.writerow([_inert(cell) for cell in row])
     return buffer.getvalue().encode()
+
+
+def break_id(slot: Slot) -> str:
+    """The splice_event_id of a break (a filler slot), in decimal; "" for any other slot."""
+    if slot.kind != FILLER:
+        return ""
+    start, stop = _ms(slot.start.timestamp()), _ms(slot.stop.timestamp())
+    return str(splice_event_id(slot_id(slot.channel, start, stop, slot.kind, slot.item_id, slot.title)))
+
+
+def _ms(seconds: float) -> int:
+    return round(seconds * 1000)  # as onair.live.timeline.LiveSlot.of: the cue's identity uses the same ms
 
 
 # A spreadsheet runs a cell starting with one of these as a formula (OWASP, CSV injection); the quote is

@@ -55,13 +55,15 @@ def channels_lineup(schedule: AnySchedule, playout: Playout) -> bytes:
     return (json.dumps(document, sort_keys=True, indent=1, ensure_ascii=False) + "\n").encode()
 
 
-def render_channels_m3u(lineup: bytes, guide_url: str | None, live_url: Callable[[str], str] | None) -> bytes:
+def render_channels_m3u(
+    lineup: bytes, guide_url: str | None, live_url: Callable[[str], str | None] | None
+) -> bytes:
     """channels.m3u for players, from a run's stored lineup.
 
     `guide_url`: the absolute URL of the feed's guide.xml.gz, named in the first line (url-tvg, x-tvg-url);
     None leaves the line bare. `live_url`: given a channel's id (the schedule's, not the guide id), the
-    absolute URL of its live stream, asked for the channels without a stream URL of their own; without it
-    those channels are left out (the run report lists them: notice no_stream). Every URL written is
+    absolute URL of its live stream (None: it has none), asked for the channels without a stream URL of
+    their own; without one those channels are left out (the run report lists them: notice no_stream). Every URL written is
     absolute: a stream URL the callable gives that is not raises ValueError. Deterministic: the same
     arguments give the same bytes.
 
@@ -83,7 +85,7 @@ def render_channels_m3u(lineup: bytes, guide_url: str | None, live_url: Callable
         stream = channel.get("stream")
         if stream is None and live_url is not None:
             stream = live_url(channel["id"])
-            problem = url_problem(stream, STREAM_SCHEMES)
+            problem = None if stream is None else url_problem(stream, STREAM_SCHEMES)
             if problem is not None:
                 raise ValueError(f"the live URL of channel '{channel['id']}' {problem}")
         if stream is None:
