@@ -22,11 +22,6 @@ from tests.fakes import World
 LEASE = timedelta(minutes=15)
 
 
-def feeds_bug(reason: str) -> pytest.MarkDecorator:
-    """A known bug of usecases/feeds.py (the lead's to fix): strict, so the fix makes the test pass."""
-    return pytest.mark.xfail(strict=True, reason=f"bug in usecases/feeds.py: {reason}")
-
-
 def new_schedule(w: World) -> str:
     return schedules.create_schedule(w.services, Document(SAMPLE_XMLTV)).id
 
@@ -143,26 +138,6 @@ def test_a_run_whose_schedule_is_deleted_while_it_publishes_writes_no_pointer(w)
         schedules.load_record(w.services, sid)
 
 
-@feeds_bug("publish() leaves the copies it writes after the schedule's deletion, under no schedule")
-def test_a_schedule_deleted_while_a_run_publishes_leaves_no_object(w):
-    sid, _ = deleted_while_publishing(w)
-    assert w.store.keys(keys.schedule_prefix(sid)) == []
-
-
-@feeds_bug("publish() marks the run published whether or not _switch made it the feed")
-def test_a_run_that_did_not_become_the_feed_is_not_marked_published(w):
-    # Given two runs, the one requested later finishing (and publishing) first; the earlier one finishes
-    sid = new_schedule(w)
-    _, later, finished = earlier_finishing_last(w, sid)
-    # Then the feed stays the later run's, and the earlier run says it was not published
-    assert feeds.published_pointer(w.services, sid).run_id == later["run_id"]
-    assert not finished.published
-
-
-@feeds_bug(
-    "the copies of a run that did not switch the pointer stay, and _drop_old_files keeps the newest "
-    "copies by S3 time, not the published run's and the one's before it"
-)
 def test_a_late_earlier_run_never_costs_the_previous_feed_its_files(w):
     # Given run B published, then run A (requested before B) finishing after it, then C published
     sid = new_schedule(w)
@@ -172,3 +147,17 @@ def test_a_late_earlier_run_never_costs_the_previous_feed_its_files(w):
     # Then the feed keeps C's files and B's (the previous feed, which a reader may be midway through)
     kept = {key.split("/")[3] for key in w.store.keys(keys.feed_prefix(sid))}
     assert kept == {c["run_id"], b["run_id"]}
+
+
+def test_publishing_again_a_run_the_feed_has_moved_on_from_keeps_its_files_for_readers(w):
+    # Given run A published, then run B; A's publication is repeated (its job stopped before it could
+    # mark A published, and was delivered again)
+    sid = new_schedule(w)
+    a = run_to_the_end(w, sid, "2026-12-01")
+    b = run_to_the_end(w, sid, "2026-12-02")
+    repeated = feeds.publish(w.services, a.model_copy(update={"published": False}))
+    # Then the feed stays B's, and A's copies, the previous feed, stay for the readers midway through them
+    assert not repeated.published
+    assert feeds.published_pointer(w.services, sid).run_id == b.id
+    kept = {key.split("/")[3] for key in w.store.keys(keys.feed_prefix(sid))}
+    assert kept == {a.id, b.id}

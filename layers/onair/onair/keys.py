@@ -131,6 +131,11 @@ def feed_prefix(schedule_id: str) -> str:
     return f"schedules/{schedule_id}/feed/"
 
 
+def feed_run_prefix(schedule_id: str, run_id: str) -> str:
+    """Every feed copy of one run (feed_file, feed_live)."""
+    return f"{feed_prefix(schedule_id)}{run_id}/"
+
+
 def feed_token(token: str) -> str:
     return f"feed-tokens/{token}.json"
 

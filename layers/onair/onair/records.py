@@ -61,6 +61,7 @@ class Published(Model):
     version: int | None
     published_at: datetime
     files: dict[str, FeedFile]  # stored name (onair.writers.OUTPUTS' stored_as) -> the feed's copy
+    previous_run_id: str | None = None  # the run it replaced: its copies stay while a reader may need them
     # Channels with a live timeline (schedules/{id}/feed/{run}/live/{channel}.json), in schedule order
     live: list[str] = Field(default_factory=list)
 

@@ -28,7 +28,6 @@ log = logging.getLogger("onair.feeds")
 
 GUIDE_GZ = "guide.xml.gz"
 POINTER_TRIES = 5
-FEEDS_KEPT = 2  # the published run's files and the previous one's (a reader may be midway through them)
 
 
 def feed_names(outputs: list[str]) -> list[str]:
@@ -57,9 +56,19 @@ def publish(services: Services, status: RunStatus) -> RunStatus:
         files=files,
     )
     switched = _switch(services, schedule_id, pointer, live.live_channels(status.report))
-    if switched is not None:
-        schedules.update_record(services, schedule_id, lambda r: r.model_copy(update={"published": switched}))
-        _drop_old_files(services, schedule_id, run_id)
+    if switched is None:  # a later run is the feed, or the schedule is gone
+        if not _still_read(services, schedule_id, run_id):  # (a repeat may find its run the previous feed)
+            storage.delete_prefix(keys.feed_run_prefix(schedule_id, run_id))
+        return status
+    published = schedules.update_record(
+        services, schedule_id, lambda r: r.model_copy(update={"published": switched})
+    )
+    if published is None:
+        # deleted after the pointer was written: take back what this run wrote under no schedule
+        storage.delete(keys.published(schedule_id))
+        storage.delete_prefix(keys.feed_run_prefix(schedule_id, run_id))
+        return status
+    _drop_old_files(services, schedule_id, switched)
     return _mark_published(services, run_id)
 
 
@@ -75,7 +84,7 @@ def _switch(
     services: Services, schedule_id: str, pointer: Published, channels: list[str]
 ) -> Published | None:
     """Point the feed at `pointer`'s run unless a later run is published; compare-and-swap, retried. The
-    pointer written (with its live channels), or None when it was not.
+    pointer written (with its live channels and the run it replaced), or None when it was not.
 
     Live channels are spliced onto the timelines of the pointer this write replaces, so each try splices
     again; and again when storing the copies took so long that an API instance could still be answering
@@ -102,7 +111,8 @@ def _switch(
         if channels and round(services.clock().timestamp() * 1000) >= spliced.deadline_ms:
             allowance = 2 * took_ms  # too slow for the margin: splice again, with room for what it takes
             continue
-        final = pointer.model_copy(update={"live": spliced.channels})
+        previous = current.run_id if current is not None else None
+        final = pointer.model_copy(update={"live": spliced.channels, "previous_run_id": previous})
         document = final.model_dump(mode="json", exclude_none=True)
         try:
             services.storage.put_json(key, document, only_new=etag is None, if_match=etag)
@@ -112,15 +122,22 @@ def _switch(
     return None
 
 
-def _drop_old_files(services: Services, schedule_id: str, run_id: str) -> None:
-    """The feed copies of runs published before the last FEEDS_KEPT go."""
+def _still_read(services: Services, schedule_id: str, run_id: str) -> bool:
+    try:
+        pointer = Published.model_validate(services.storage.get_json(keys.published(schedule_id)))
+    except NotFound:
+        return False
+    return run_id in (pointer.run_id, pointer.previous_run_id)
+
+
+def _drop_old_files(services: Services, schedule_id: str, pointer: Published) -> None:
+    """Every feed copy goes but the pointer's run's and the one's it replaced (a reader may be midway through
+    those). By the pointer, not by S3 time: a late earlier run must not outlast the feed before it."""
+    keep = {pointer.run_id, pointer.previous_run_id}
     prefix = keys.feed_prefix(schedule_id)
-    runs: dict[str, datetime] = {}
-    for key in services.storage.list_keys(prefix):
-        runs.setdefault(key[len(prefix) :].split("/", 1)[0], services.storage.stat(key).modified)
-    for old, _ in sorted(runs.items(), key=lambda item: item[1], reverse=True)[FEEDS_KEPT:]:
-        if old != run_id:
-            services.storage.delete_prefix(f"{prefix}{old}/")
+    runs = {key[len(prefix) :].split("/", 1)[0] for key in services.storage.list_keys(prefix)}
+    for old in runs - keep:
+        services.storage.delete_prefix(keys.feed_run_prefix(schedule_id, old))
 
 
 def _mark_published(services: Services, run_id: str) -> RunStatus:
