@@ -2,6 +2,7 @@
 
     python -m loadtest.run locust                       # closed model: the ramp 100 -> 500 -> 1000 users
     python -m loadtest.run locust --users 500 --seconds 60
+    python -m loadtest.run locust --think 1 3 --stages 100,250,500,750,1000   # the old app's pacing
     python -m loadtest.run artillery --rate 20 --seconds 60   # open model: 20 new users a second
     python -m loadtest.run locust --url https://abc.execute-api.eu-west-1.amazonaws.com
 
@@ -19,17 +20,18 @@ import argparse
 import json
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+
+from loadtest.runs import max_overlap, run_summary
+from local.stack import StackFailed, running_stack
+
+__all__ = ["main", "max_overlap"]
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -37,56 +39,8 @@ RESULTS = HERE / "results"
 ARTILLERY = os.environ.get("ARTILLERY", "npx --yes artillery@2.0.34").split()
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@contextmanager
-def local_stack(log: Path, extra: list[str]) -> Iterator[tuple[str, str]]:
-    """`python -m local` on free ports; yields (API URL, moto endpoint)."""
-    api_port, moto_port = free_port(), free_port()
-    with log.open("wb") as sink:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "local", "--port", str(api_port), "--moto-port", str(moto_port), *extra],
-            cwd=ROOT,
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-        )
-    api = f"http://127.0.0.1:{api_port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                raise SystemExit(f"the local stack exited: see {log}")
-            try:
-                with urllib.request.urlopen(f"{api}/health", timeout=2):
-                    break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise SystemExit(f"the local stack did not answer within 60 s: see {log}") from None
-                time.sleep(0.2)
-        yield api, f"http://127.0.0.1:{moto_port}"
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-
-
-def max_overlap(intervals: list[tuple[datetime, datetime]]) -> int:
-    edges = sorted([(b, 1) for b, _ in intervals] + [(e, -1) for _, e in intervals])
-    running = highest = 0
-    for _, change in edges:
-        running += change
-        highest = max(highest, running)
-    return highest
-
-
 def runs_in_s3(endpoint: str) -> dict[str, Any]:
-    """Every run's status document, read from the local stack's bucket."""
+    """What every run did, from its status document in the local stack's bucket."""
     from local.__main__ import clients
     from local.template import load_template
 
@@ -97,21 +51,7 @@ def runs_in_s3(endpoint: str) -> dict[str, Any]:
         for item in page.get("Contents", []):
             if item["Key"].endswith("/status.json"):
                 statuses.append(json.loads(s3.get_object(Bucket=bucket, Key=item["Key"])["Body"].read()))
-    finished = [s for s in statuses if s["status"] in ("succeeded", "failed")]
-    intervals = [
-        (datetime.fromisoformat(s["started_at"]), datetime.fromisoformat(s["finished_at"])) for s in finished
-    ]
-    span = (max(e for _, e in intervals) - min(b for b, _ in intervals)).total_seconds() if intervals else 0
-    by_status: dict[str, int] = {}
-    for status in statuses:
-        by_status[status["status"]] = by_status.get(status["status"], 0) + 1
-    return {
-        "created": len(statuses),
-        "by_status": by_status,
-        "runs_per_minute": round(len(finished) / (span / 60), 1) if span else None,
-        "max_concurrent": max_overlap(intervals),
-        "failed_reasons": sorted({json.dumps(s.get("error")) for s in statuses if s["status"] == "failed"}),
-    }
+    return run_summary(statuses)
 
 
 def warm_up(url: str, requests: int) -> float:
@@ -173,7 +113,7 @@ def locust_command(args: argparse.Namespace, url: str, prefix: Path) -> tuple[li
         command += ["-u", str(args.users), "-r", str(args.spawn_rate), "-t", f"{length}s"]
         command += ["--reset-stats"]
     else:
-        env |= {"LOAD_SHAPE": "ramp", "LOAD_STAGE_SECONDS": str(args.seconds)}
+        env |= {"LOAD_SHAPE": "ramp", "LOAD_STAGE_SECONDS": str(args.seconds), "LOAD_STAGES": args.stages}
         env["LOAD_SPAWN_RATE"] = str(args.spawn_rate)
     return command, env
 
@@ -201,7 +141,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--users", type=int, default=0, help="locust: fixed users (default: the ramp)")
     parser.add_argument("--spawn-rate", type=float, default=100)
     parser.add_argument("--seconds", type=int, default=60, help="test length (each stage of the ramp)")
-    parser.add_argument("--think", type=float, nargs=2, default=(5.0, 15.0), help="locust think time, s")
+    parser.add_argument(
+        "--think",
+        type=float,
+        nargs=2,
+        default=(5.0, 15.0),
+        metavar=("MIN", "MAX"),
+        help="locust think time, s (default 5 15; the old app's pacing: 1 3)",
+    )
+    parser.add_argument(
+        "--stages", default="100,500,1000", help="locust ramp: the user counts, LOAD_SECONDS at each"
+    )
     parser.add_argument("--rate", type=float, default=10, help="artillery: arrivals per second")
     parser.add_argument("--name", default="", help="results file prefix")
     parser.add_argument("--stack-args", default="", help="extra arguments for python -m local")
@@ -225,13 +175,16 @@ def main(argv: list[str] | None = None) -> int:
         summary["warmup_slowest_seconds"] = round(warm_up(args.url.rstrip("/"), args.warmup), 3)
         code = subprocess.call(command, cwd=HERE, env=env)
     else:
-        with local_stack(Path(f"{prefix}-stack.log"), args.stack_args.split()) as (api, endpoint):
-            command, env = build(args, api, prefix)
-            summary["warmup_slowest_seconds"] = round(warm_up(api, args.warmup), 3)
-            started = time.monotonic()
-            code = subprocess.call(command, cwd=HERE, env=env)
-            summary["load_seconds"] = round(time.monotonic() - started, 1)
-            summary["runs"] = runs_in_s3(endpoint)
+        try:
+            with running_stack(Path(f"{prefix}-stack.log"), extra=args.stack_args.split()) as stack:
+                command, env = build(args, stack.api, prefix)
+                summary["warmup_slowest_seconds"] = round(warm_up(stack.api, args.warmup), 3)
+                started = time.monotonic()
+                code = subprocess.call(command, cwd=HERE, env=env)
+                summary["load_seconds"] = round(time.monotonic() - started, 1)
+                summary["runs"] = runs_in_s3(stack.s3)
+        except StackFailed as error:
+            raise SystemExit(str(error)) from error
     locust_summary = Path(f"{prefix}-locust.json")
     if locust_summary.exists():
         summary["locust"] = json.loads(locust_summary.read_text())
