@@ -38,6 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # Locust puts only this file's folder on the path
     sys.path.insert(0, str(ROOT))
 
+from loadtest.mix import WEIGHTS  # noqa: E402
 from loadtest.runs import run_summary  # noqa: E402
 
 DOCUMENTS = [
@@ -123,7 +124,7 @@ class OnAirUser(FastHttpUser):
         # (the closed model's users are independent; a synchronized first burst measures the spawn, not OnAir).
         self.wait()
 
-    @task(3)
+    @task(WEIGHTS["import_schedule"])
     def import_schedule(self) -> None:
         name, body = random.choice(DOCUMENTS)
         with self.client.post(
@@ -135,7 +136,7 @@ class OnAirUser(FastHttpUser):
             else:
                 reply.failure(f"{name}: {reply.status_code} {_text(reply)}")
 
-    @task(3)
+    @task(WEIGHTS["request_run"])
     def request_run(self) -> None:
         if not self.schedules:
             return self.import_schedule()
@@ -156,7 +157,7 @@ class OnAirUser(FastHttpUser):
             else:
                 reply.failure(f"{reply.status_code} {_text(reply)}")
 
-    @task(6)
+    @task(WEIGHTS["poll_run"])
     def poll_run(self) -> None:
         if not self.runs:
             return None
@@ -173,7 +174,7 @@ class OnAirUser(FastHttpUser):
             reply.success()
         return None
 
-    @task(3)
+    @task(WEIGHTS["fetch_output"])
     def fetch_output(self) -> None:
         if not self.finished:
             return
@@ -187,7 +188,7 @@ class OnAirUser(FastHttpUser):
             else:
                 reply.failure(f"{name}: {reply.status_code}")
 
-    @task(2)
+    @task(WEIGHTS["queue_stats"])
     def queue_stats(self) -> None:
         with self.client.get("/queue-stats", name="read GET /queue-stats", catch_response=True) as reply:
             if reply.status_code == 200 and "run_concurrency_limit" in reply.json():
@@ -195,7 +196,7 @@ class OnAirUser(FastHttpUser):
             else:
                 reply.failure(f"{reply.status_code} {_text(reply)}")
 
-    @task(1)
+    @task(WEIGHTS["import_malformed"])
     def import_malformed(self) -> None:
         code, body, expected = random.choice(MALFORMED)
         with self.client.post(
