@@ -39,7 +39,7 @@ from urllib.parse import urlsplit
 
 from bench.calls import Call, Harness, Measured, Recorder, counted, kinds, measure
 from loadtest.mix import WEIGHTS
-from local.provision import DUMMY_CREDENTIALS, lookup
+from local.provision import DUMMY_CREDENTIALS, local_client, lookup
 from local.stack import running_stack
 from local.template import REGION, load_template
 
@@ -95,19 +95,10 @@ def _fresh(value: Any, replace: dict[str, str]) -> Any:
 
 
 def _clients(endpoints: dict[str, str]) -> dict[str, Any]:
-    import boto3
     from botocore.config import Config
 
-    session = boto3.session.Session(
-        aws_access_key_id=DUMMY_CREDENTIALS["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=DUMMY_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
-        region_name=REGION,
-    )
     config = Config(max_pool_connections=64, retries={"mode": "standard", "max_attempts": 1})
-    return {
-        service: session.client(service, endpoint_url=endpoints[service], config=config)
-        for service in ("s3", "sqs")
-    }
+    return {service: local_client(service, endpoints[service], config) for service in ("s3", "sqs")}
 
 
 def replay_once(clients: dict[str, Any], request: Plan) -> bool:
