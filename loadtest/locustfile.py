@@ -9,9 +9,11 @@ imports small XMLTV and OnAir documents, requests runs, polls its runs' status, 
 queue stats and now and then sends a malformed document, whose expected 4xx counts as a success (anything
 else, including another 4xx, as a failure). Request names start with `submit` (POST) or `read` (GET).
 
-One user in LOAD_FEED_SHARE (default 5) is a player instead (FeedPoller): it imports a schedule once, runs
-it with publish, and then polls the feed's guide.xml.gz and channels.m3u every LOAD_FEED_POLL_MIN..MAX
-seconds (2-5) with If-None-Match, as a player does; a 304 is a success. Their names start with `feed`.
+One user in LOAD_FEED_SHARE (default 5) is a player instead (FeedPoller): it polls a feed's guide.xml.gz
+and channels.m3u every LOAD_FEED_POLL_MIN..MAX seconds (2-5) with If-None-Match, as a player does; a 304 is
+a success. The feed is one of LOAD_FEEDS (a JSON file loadtest.run writes: feeds published before the test)
+or, without it, one the player makes first (it imports a schedule and runs it with publish). Their request
+names start with `feed`.
 
 LOAD_SHAPE=ramp uses the stages below (LOAD_STAGE_SECONDS each). At the end `--summary FILE` gets a JSON
 summary: p50/p95/p99 of submit and read answers per user count, errors, and, from the status of every run
@@ -38,7 +40,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # Locust puts only this file's folder on the path
     sys.path.insert(0, str(ROOT))
 
-from loadtest.mix import WEIGHTS  # noqa: E402
+from loadtest.mix import FEED_FILES, WEIGHTS  # noqa: E402
 from loadtest.runs import run_summary  # noqa: E402
 
 DOCUMENTS = [
@@ -61,7 +63,11 @@ FEED_POLL = (
     float(os.environ.get("LOAD_FEED_POLL_MAX", "5")),
 )
 FEED_SHARE = int(os.environ.get("LOAD_FEED_SHARE", "5"))  # one user in this many is a player; 0: none
-FEED_FILES = ("guide.xml.gz", "channels.m3u")
+# Feeds published before the test (loadtest.run writes them): a player polls one. Without them, each player
+# makes its own first (a schedule and a published run), as against a deployed stack without --feeds.
+FEEDS: list[dict[str, str]] = (
+    json.loads(Path(os.environ["LOAD_FEEDS"]).read_text()) if os.environ.get("LOAD_FEEDS") else []
+)
 
 # What the summary needs: every answer's time by kind and user count, and every run created.
 _lock = threading.Lock()
@@ -225,6 +231,9 @@ class FeedPoller(FastHttpUser):
         self.feeds: dict[str, str] = {}  # name -> path
         self.etags: dict[str, str] = {}
         self.wait()
+        if FEEDS:
+            self.feeds = random.choice(FEEDS)
+            return None
         name, body = random.choice(DOCUMENTS)
         with self.client.post(
             "/schedules", data=body, headers=XML, name="submit POST /schedules", catch_response=True

@@ -12,3 +12,5 @@ WEIGHTS = {
     "queue_stats": 2,  # GET /queue-stats
     "import_malformed": 1,  # POST /schedules, refused with a 400
 }
+# The files a player (the FeedPoller user) polls, with If-None-Match.
+FEED_FILES = ("guide.xml.gz", "channels.m3u")

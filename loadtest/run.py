@@ -28,6 +28,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from loadtest.mix import FEED_FILES
 from loadtest.runs import max_overlap, run_summary
 from local.stack import StackFailed, running_stack
 
@@ -54,12 +55,45 @@ def runs_in_s3(endpoint: str) -> dict[str, Any]:
     return run_summary(statuses)
 
 
-def warm_up(url: str, requests: int) -> float:
-    """Requests of every kind from new connections, several at once, so each API process (each Lambda
-    execution environment) has created its clients before the measurement. Returns the slowest answer, s."""
+DOCUMENTS = [ROOT / "events" / "schedule.xml", *sorted((ROOT / "samples").glob("*.xml"))]
+
+
+def _json(url: str, path: str, body: bytes | None = None, media: str = "application/json") -> Any:
+    request = urllib.request.Request(
+        f"{url}{path}",
+        data=body,
+        method="POST" if body is not None else "GET",
+        headers={"content-type": media},
+    )
+    with urllib.request.urlopen(request, timeout=60) as reply:
+        return json.loads(reply.read())
+
+
+def published_feeds(url: str, count: int, timeout: float = 120) -> list[dict[str, str]]:
+    """`count` schedules imported and run with publish, once their feeds answer: the feeds the Locust
+    players poll (a player reads a feed that exists; it does not make one). Each: file name -> path."""
+    feeds, runs = [], []
+    for index in range(count):
+        schedule = _json(url, "/schedules", DOCUMENTS[index % len(DOCUMENTS)].read_bytes(), "application/xml")
+        run = _json(url, f"/schedules/{schedule['id']}/runs", b'{"days": 1, "publish": true}')
+        runs.append(run["id"])
+        feeds.append({name: schedule["feed"]["urls"][name] for name in FEED_FILES})
+    deadline = time.monotonic() + timeout
+    for run_id in runs:
+        while not _json(url, f"/runs/{run_id}").get("published"):
+            if time.monotonic() > deadline:
+                raise SystemExit(f"run {run_id} was not published within {timeout:.0f} s")
+            time.sleep(0.2)
+    return feeds
+
+
+def warm_up(url: str, requests: int, feeds: list[dict[str, str]] | None = None) -> float:
+    """Requests of every kind from new connections, several at once, so that each execution environment
+    the test will need (up to --api-workers per function) has started and created its clients before the
+    measurement. Returns the slowest answer, s."""
     if requests <= 0:
         return 0.0
-    documents = [ROOT / "events" / "schedule.xml", *sorted((ROOT / "samples").glob("*.xml"))]
+    documents = DOCUMENTS
 
     def one(index: int) -> float:
         started = time.monotonic()
@@ -77,7 +111,10 @@ def warm_up(url: str, requests: int) -> float:
         )
         with urllib.request.urlopen(request, timeout=60) as reply:
             run = json.loads(reply.read())["id"]
-        for path in (f"/runs/{run}", "/queue-stats"):
+        paths = [f"/runs/{run}", "/queue-stats"]
+        if feeds:
+            paths.append(feeds[index % len(feeds)][FEED_FILES[index % len(FEED_FILES)]])
+        for path in paths:
             with urllib.request.urlopen(f"{url}{path}", timeout=60) as reply:
                 reply.read()
         return time.monotonic() - started
@@ -107,6 +144,8 @@ def locust_command(args: argparse.Namespace, url: str, prefix: Path) -> tuple[li
         "10",
     ]
     env = dict(os.environ, LOAD_THINK_MIN=str(args.think[0]), LOAD_THINK_MAX=str(args.think[1]))
+    if Path(f"{prefix}-feeds.json").exists():
+        env["LOAD_FEEDS"] = f"{prefix}-feeds.json"
     if args.users:
         # the figures are those after every user has started (the ramp-up is not measured)
         length = args.seconds + round(args.users / args.spawn_rate)
@@ -158,6 +197,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--warmup", type=int, default=200, help="requests sent before the measurement (cold starts), 0: none"
     )
+    parser.add_argument(
+        "--feeds", type=int, default=20, help="locust: published feeds made first for the players to poll"
+    )
     args = parser.parse_args(argv)
 
     RESULTS.mkdir(exist_ok=True)
@@ -170,15 +212,22 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit(f"{ARTILLERY[0]} not found: Artillery needs Node.js and npm")
 
     summary: dict[str, Any] = {"tool": args.tool, "args": {k: v for k, v in vars(args).items()}}
+
+    def prepare(url: str) -> None:
+        feeds = published_feeds(url, args.feeds) if args.tool == "locust" and args.feeds else []
+        if feeds:
+            Path(f"{prefix}-feeds.json").write_text(json.dumps(feeds))
+        summary["warmup_slowest_seconds"] = round(warm_up(url, args.warmup, feeds), 3)
+
     if args.url:
+        prepare(args.url.rstrip("/"))
         command, env = build(args, args.url.rstrip("/"), prefix)
-        summary["warmup_slowest_seconds"] = round(warm_up(args.url.rstrip("/"), args.warmup), 3)
         code = subprocess.call(command, cwd=HERE, env=env)
     else:
         try:
             with running_stack(Path(f"{prefix}-stack.log"), extra=args.stack_args.split()) as stack:
+                prepare(stack.api)
                 command, env = build(args, stack.api, prefix)
-                summary["warmup_slowest_seconds"] = round(warm_up(stack.api, args.warmup), 3)
                 started = time.monotonic()
                 code = subprocess.call(command, cwd=HERE, env=env)
                 summary["load_seconds"] = round(time.monotonic() - started, 1)
