@@ -9,6 +9,12 @@ imports small XMLTV and OnAir documents, requests runs, polls its runs' status, 
 queue stats and now and then sends a malformed document, whose expected 4xx counts as a success (anything
 else, including another 4xx, as a failure). Request names start with `submit` (POST) or `read` (GET).
 
+One user in LOAD_FEED_SHARE (default 5) is a player instead (FeedPoller): it polls a feed's guide.xml.gz
+and channels.m3u every LOAD_FEED_POLL_MIN..MAX seconds (2-5) with If-None-Match, as a player does; a 304 is
+a success. The feed is one of LOAD_FEEDS (a JSON file loadtest.run writes: feeds published before the test)
+or, without it, one the player makes first (it imports a schedule and runs it with publish). Their request
+names start with `feed`.
+
 LOAD_SHAPE=ramp uses the stages below (LOAD_STAGE_SECONDS each). At the end `--summary FILE` gets a JSON
 summary: p50/p95/p99 of submit and read answers per user count, errors, and, from the status of every run
 the test created, how many finished, runs per minute and the highest number that ran at once (the cap).
@@ -25,7 +31,6 @@ import time
 import urllib.request
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -33,11 +38,11 @@ from locust import FastHttpUser, LoadTestShape, between, events, task
 from viewers import ViewerUser  # noqa: F401  (live viewers: in the mix when LOAD_LIVE_URL is set)
 
 ROOT = Path(__file__).resolve().parent.parent
-# Locust puts only this folder on sys.path: the root makes the `loadtest` package importable
-if str(ROOT) not in sys.path:
+if str(ROOT) not in sys.path:  # Locust puts only this file's folder on the path
     sys.path.insert(0, str(ROOT))
 
-from loadtest.run import max_overlap  # noqa: E402  (after the path it needs)
+from loadtest.mix import FEED_FILES, WEIGHTS  # noqa: E402
+from loadtest.runs import run_summary  # noqa: E402
 
 DOCUMENTS = [
     (path.name, path.read_bytes())
@@ -54,6 +59,16 @@ OUTPUTS = ("guide.xml", "channels.m3u", "playlist.m3u8", "asrun.csv", "playout.j
 XML = {"content-type": "application/xml"}
 JSON = {"content-type": "application/json"}
 THINK = (float(os.environ.get("LOAD_THINK_MIN", "5")), float(os.environ.get("LOAD_THINK_MAX", "15")))
+FEED_POLL = (
+    float(os.environ.get("LOAD_FEED_POLL_MIN", "2")),
+    float(os.environ.get("LOAD_FEED_POLL_MAX", "5")),
+)
+FEED_SHARE = int(os.environ.get("LOAD_FEED_SHARE", "5"))  # one user in this many is a player; 0: none
+# Feeds published before the test (loadtest.run writes them): a player polls one. Without them, each player
+# makes its own first (a schedule and a published run), as against a deployed stack without --feeds.
+FEEDS: list[dict[str, str]] = (
+    json.loads(Path(os.environ["LOAD_FEEDS"]).read_text()) if os.environ.get("LOAD_FEEDS") else []
+)
 
 # What the summary needs: every answer's time by kind and user count, and every run created.
 _lock = threading.Lock()
@@ -97,7 +112,13 @@ def _spawned(user_count: int, **kwargs: Any) -> None:
             _errors.clear()
 
 
+def _text(reply: Any) -> str:
+    """The start of an answer's body for a failure message (none when the connection failed)."""
+    return (reply.text or "")[:200]
+
+
 class OnAirUser(FastHttpUser):
+    weight = max(1, FEED_SHARE - 1) if FEED_SHARE else 1
     wait_time = between(*THINK)
     network_timeout = 30.0
     connection_timeout = 10.0
@@ -110,7 +131,7 @@ class OnAirUser(FastHttpUser):
         # (the closed model's users are independent; a synchronized first burst measures the spawn, not OnAir).
         self.wait()
 
-    @task(3)
+    @task(WEIGHTS["import_schedule"])
     def import_schedule(self) -> None:
         name, body = random.choice(DOCUMENTS)
         with self.client.post(
@@ -120,9 +141,9 @@ class OnAirUser(FastHttpUser):
                 self.schedules.append(reply.json()["id"])
                 reply.success()
             else:
-                reply.failure(f"{name}: {reply.status_code} {reply.text[:200]}")
+                reply.failure(f"{name}: {reply.status_code} {_text(reply)}")
 
-    @task(3)
+    @task(WEIGHTS["request_run"])
     def request_run(self) -> None:
         if not self.schedules:
             return self.import_schedule()
@@ -141,16 +162,16 @@ class OnAirUser(FastHttpUser):
                     _runs.append(reply.json()["id"])
                 reply.success()
             else:
-                reply.failure(f"{reply.status_code} {reply.text[:200]}")
+                reply.failure(f"{reply.status_code} {_text(reply)}")
 
-    @task(6)
+    @task(WEIGHTS["poll_run"])
     def poll_run(self) -> None:
         if not self.runs:
             return None
         run_id = self.runs[-1]
         with self.client.get(f"/runs/{run_id}", name="read GET /runs/{id}", catch_response=True) as reply:
             if reply.status_code != 200:
-                return reply.failure(f"{reply.status_code} {reply.text[:200]}")
+                return reply.failure(f"{reply.status_code} {_text(reply)}")
             status = reply.json()
             if status["status"] == "failed":
                 return reply.failure(f"run failed: {status.get('error')}")
@@ -160,7 +181,7 @@ class OnAirUser(FastHttpUser):
             reply.success()
         return None
 
-    @task(3)
+    @task(WEIGHTS["fetch_output"])
     def fetch_output(self) -> None:
         if not self.finished:
             return
@@ -174,15 +195,15 @@ class OnAirUser(FastHttpUser):
             else:
                 reply.failure(f"{name}: {reply.status_code}")
 
-    @task(2)
+    @task(WEIGHTS["queue_stats"])
     def queue_stats(self) -> None:
         with self.client.get("/queue-stats", name="read GET /queue-stats", catch_response=True) as reply:
             if reply.status_code == 200 and "run_concurrency_limit" in reply.json():
                 reply.success()
             else:
-                reply.failure(f"{reply.status_code} {reply.text[:200]}")
+                reply.failure(f"{reply.status_code} {_text(reply)}")
 
-    @task(1)
+    @task(WEIGHTS["import_malformed"])
     def import_malformed(self) -> None:
         code, body, expected = random.choice(MALFORMED)
         with self.client.post(
@@ -196,7 +217,72 @@ class OnAirUser(FastHttpUser):
             if answer.get("error", {}).get("code") == code:
                 reply.success()  # the refusal is the right answer
             else:
-                reply.failure(f"{code}: expected {expected}, got {reply.status_code} {reply.text[:200]}")
+                reply.failure(f"{code}: expected {expected}, got {reply.status_code} {_text(reply)}")
+
+
+class FeedPoller(FastHttpUser):
+    """A player: one schedule imported and run with publish, then its feed polled with If-None-Match."""
+
+    weight = 1 if FEED_SHARE else 0
+    wait_time = between(*FEED_POLL)
+    network_timeout = 30.0
+    connection_timeout = 10.0
+
+    def on_start(self) -> None:
+        self.feeds: dict[str, str] = {}  # name -> path
+        self.etags: dict[str, str] = {}
+        self.wait()
+        if FEEDS:
+            self.feeds = random.choice(FEEDS)
+            return None
+        name, body = random.choice(DOCUMENTS)
+        with self.client.post(
+            "/schedules", data=body, headers=XML, name="submit POST /schedules", catch_response=True
+        ) as reply:
+            if reply.status_code != 201:
+                return reply.failure(f"{name}: {reply.status_code} {_text(reply)}")
+            schedule = reply.json()
+        with self.client.post(
+            f"/schedules/{schedule['id']}/runs",
+            data=json.dumps({"from": "2026-12-01", "days": 1, "publish": True}),
+            headers=JSON,
+            name="submit POST /schedules/{id}/runs",
+            catch_response=True,
+        ) as reply:
+            if reply.status_code != 202:
+                return reply.failure(f"{reply.status_code} {_text(reply)}")
+            run_id = reply.json()["id"]
+            with _lock:
+                _runs.append(run_id)
+        for _ in range(120):  # until its outputs are the feed (the job queue may be long under load)
+            with self.client.get(f"/runs/{run_id}", name="read GET /runs/{id}", catch_response=True) as reply:
+                if reply.status_code != 200:
+                    return reply.failure(f"{reply.status_code} {_text(reply)}")
+                status = reply.json()
+                if status["status"] == "failed":
+                    return reply.failure(f"run failed: {status.get('error')}")
+            if status.get("published"):
+                self.feeds = {name: schedule["feed"]["urls"][name] for name in FEED_FILES}
+                return None
+            self.wait()
+        return None
+
+    @task
+    def poll_feed(self) -> None:
+        if not self.feeds:
+            return
+        name = random.choice(FEED_FILES)
+        headers = {"if-none-match": self.etags[name]} if name in self.etags else {}
+        with self.client.get(
+            self.feeds[name], headers=headers, name=f"feed GET /feeds/{{token}}/{name}", catch_response=True
+        ) as reply:
+            if reply.status_code == 200 and reply.content:
+                self.etags[name] = reply.headers.get("etag") or ""
+                reply.success()
+            elif reply.status_code == 304 and name in self.etags:
+                reply.success()  # not modified: what a player polling with its ETag expects
+            else:
+                reply.failure(f"{name}: {reply.status_code} {_text(reply)}")
 
 
 if os.environ.get("LOAD_SHAPE") == "ramp":
@@ -230,22 +316,7 @@ def run_report(host: str, run_ids: list[str]) -> dict[str, Any]:
             return json.loads(reply.read())
 
     with ThreadPoolExecutor(8) as pool:
-        statuses = list(pool.map(status, run_ids))
-    finished = [s for s in statuses if s["status"] in ("succeeded", "failed")]
-    intervals = [
-        (datetime.fromisoformat(s["started_at"]), datetime.fromisoformat(s["finished_at"])) for s in finished
-    ]
-    minutes = (
-        (max(e for _, e in intervals) - min(b for b, _ in intervals)).total_seconds() / 60 if intervals else 0
-    )
-    return {
-        "created": len(statuses),
-        "by_status": {
-            k: sum(1 for s in statuses if s["status"] == k) for k in sorted({s["status"] for s in statuses})
-        },
-        "runs_per_minute": round(len(finished) / minutes, 1) if minutes else None,
-        "max_concurrent": max_overlap(intervals),
-    }
+        return run_summary(list(pool.map(status, run_ids)))
 
 
 @events.quitting.add_listener

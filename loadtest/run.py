@@ -2,6 +2,7 @@
 
     python -m loadtest.run locust                       # closed model: the ramp 100 -> 500 -> 1000 users
     python -m loadtest.run locust --users 500 --seconds 60
+    python -m loadtest.run locust --think 1 3 --stages 100,250,500,750,1000   # the old app's pacing
     python -m loadtest.run artillery --rate 20 --seconds 60   # open model: 20 new users a second
     python -m loadtest.run locust --url https://abc.execute-api.eu-west-1.amazonaws.com
 
@@ -19,17 +20,19 @@ import argparse
 import json
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+
+from loadtest.mix import FEED_FILES
+from loadtest.runs import max_overlap, run_summary
+from local.stack import StackFailed, running_stack
+
+__all__ = ["main", "max_overlap"]
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -37,56 +40,8 @@ RESULTS = HERE / "results"
 ARTILLERY = os.environ.get("ARTILLERY", "npx --yes artillery@2.0.34").split()
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@contextmanager
-def local_stack(log: Path, extra: list[str]) -> Iterator[tuple[str, str]]:
-    """`python -m local` on free ports; yields (API URL, moto endpoint)."""
-    api_port, moto_port = free_port(), free_port()
-    with log.open("wb") as sink:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "local", "--port", str(api_port), "--moto-port", str(moto_port), *extra],
-            cwd=ROOT,
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-        )
-    api = f"http://127.0.0.1:{api_port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                raise SystemExit(f"the local stack exited: see {log}")
-            try:
-                with urllib.request.urlopen(f"{api}/health", timeout=2):
-                    break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise SystemExit(f"the local stack did not answer within 60 s: see {log}") from None
-                time.sleep(0.2)
-        yield api, f"http://127.0.0.1:{moto_port}"
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-
-
-def max_overlap(intervals: list[tuple[datetime, datetime]]) -> int:
-    edges = sorted([(b, 1) for b, _ in intervals] + [(e, -1) for _, e in intervals])
-    running = highest = 0
-    for _, change in edges:
-        running += change
-        highest = max(highest, running)
-    return highest
-
-
 def runs_in_s3(endpoint: str) -> dict[str, Any]:
-    """Every run's status document, read from the local stack's bucket."""
+    """What every run did, from its status document in the local stack's bucket."""
     from local.__main__ import clients
     from local.template import load_template
 
@@ -97,29 +52,48 @@ def runs_in_s3(endpoint: str) -> dict[str, Any]:
         for item in page.get("Contents", []):
             if item["Key"].endswith("/status.json"):
                 statuses.append(json.loads(s3.get_object(Bucket=bucket, Key=item["Key"])["Body"].read()))
-    finished = [s for s in statuses if s["status"] in ("succeeded", "failed")]
-    intervals = [
-        (datetime.fromisoformat(s["started_at"]), datetime.fromisoformat(s["finished_at"])) for s in finished
-    ]
-    span = (max(e for _, e in intervals) - min(b for b, _ in intervals)).total_seconds() if intervals else 0
-    by_status: dict[str, int] = {}
-    for status in statuses:
-        by_status[status["status"]] = by_status.get(status["status"], 0) + 1
-    return {
-        "created": len(statuses),
-        "by_status": by_status,
-        "runs_per_minute": round(len(finished) / (span / 60), 1) if span else None,
-        "max_concurrent": max_overlap(intervals),
-        "failed_reasons": sorted({json.dumps(s.get("error")) for s in statuses if s["status"] == "failed"}),
-    }
+    return run_summary(statuses)
 
 
-def warm_up(url: str, requests: int) -> float:
-    """Requests of every kind from new connections, several at once, so each API process (each Lambda
-    execution environment) has created its clients before the measurement. Returns the slowest answer, s."""
+DOCUMENTS = [ROOT / "events" / "schedule.xml", *sorted((ROOT / "samples").glob("*.xml"))]
+
+
+def _json(url: str, path: str, body: bytes | None = None, media: str = "application/json") -> Any:
+    request = urllib.request.Request(
+        f"{url}{path}",
+        data=body,
+        method="POST" if body is not None else "GET",
+        headers={"content-type": media},
+    )
+    with urllib.request.urlopen(request, timeout=60) as reply:
+        return json.loads(reply.read())
+
+
+def published_feeds(url: str, count: int, timeout: float = 120) -> list[dict[str, str]]:
+    """`count` schedules imported and run with publish, once their feeds answer: the feeds the Locust
+    players poll (a player reads a feed that exists; it does not make one). Each: file name -> path."""
+    feeds, runs = [], []
+    for index in range(count):
+        schedule = _json(url, "/schedules", DOCUMENTS[index % len(DOCUMENTS)].read_bytes(), "application/xml")
+        run = _json(url, f"/schedules/{schedule['id']}/runs", b'{"days": 1, "publish": true}')
+        runs.append(run["id"])
+        feeds.append({name: schedule["feed"]["urls"][name] for name in FEED_FILES})
+    deadline = time.monotonic() + timeout
+    for run_id in runs:
+        while not _json(url, f"/runs/{run_id}").get("published"):
+            if time.monotonic() > deadline:
+                raise SystemExit(f"run {run_id} was not published within {timeout:.0f} s")
+            time.sleep(0.2)
+    return feeds
+
+
+def warm_up(url: str, requests: int, feeds: list[dict[str, str]] | None = None) -> float:
+    """Requests of every kind from new connections, several at once, so that each execution environment
+    the test will need (up to --api-workers per function) has started and created its clients before the
+    measurement. Returns the slowest answer, s."""
     if requests <= 0:
         return 0.0
-    documents = [ROOT / "events" / "schedule.xml", *sorted((ROOT / "samples").glob("*.xml"))]
+    documents = DOCUMENTS
 
     def one(index: int) -> float:
         started = time.monotonic()
@@ -137,7 +111,10 @@ def warm_up(url: str, requests: int) -> float:
         )
         with urllib.request.urlopen(request, timeout=60) as reply:
             run = json.loads(reply.read())["id"]
-        for path in (f"/runs/{run}", "/queue-stats"):
+        paths = [f"/runs/{run}", "/queue-stats"]
+        if feeds:
+            paths.append(feeds[index % len(feeds)][FEED_FILES[index % len(FEED_FILES)]])
+        for path in paths:
             with urllib.request.urlopen(f"{url}{path}", timeout=60) as reply:
                 reply.read()
         return time.monotonic() - started
@@ -167,13 +144,15 @@ def locust_command(args: argparse.Namespace, url: str, prefix: Path) -> tuple[li
         "10",
     ]
     env = dict(os.environ, LOAD_THINK_MIN=str(args.think[0]), LOAD_THINK_MAX=str(args.think[1]))
+    if Path(f"{prefix}-feeds.json").exists():
+        env["LOAD_FEEDS"] = f"{prefix}-feeds.json"
     if args.users:
         # the figures are those after every user has started (the ramp-up is not measured)
         length = args.seconds + round(args.users / args.spawn_rate)
         command += ["-u", str(args.users), "-r", str(args.spawn_rate), "-t", f"{length}s"]
         command += ["--reset-stats"]
     else:
-        env |= {"LOAD_SHAPE": "ramp", "LOAD_STAGE_SECONDS": str(args.seconds)}
+        env |= {"LOAD_SHAPE": "ramp", "LOAD_STAGE_SECONDS": str(args.seconds), "LOAD_STAGES": args.stages}
         env["LOAD_SPAWN_RATE"] = str(args.spawn_rate)
     return command, env
 
@@ -201,12 +180,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--users", type=int, default=0, help="locust: fixed users (default: the ramp)")
     parser.add_argument("--spawn-rate", type=float, default=100)
     parser.add_argument("--seconds", type=int, default=60, help="test length (each stage of the ramp)")
-    parser.add_argument("--think", type=float, nargs=2, default=(5.0, 15.0), help="locust think time, s")
+    parser.add_argument(
+        "--think",
+        type=float,
+        nargs=2,
+        default=(5.0, 15.0),
+        metavar=("MIN", "MAX"),
+        help="locust think time, s (default 5 15; the old app's pacing: 1 3)",
+    )
+    parser.add_argument(
+        "--stages", default="100,500,1000", help="locust ramp: the user counts, LOAD_SECONDS at each"
+    )
     parser.add_argument("--rate", type=float, default=10, help="artillery: arrivals per second")
     parser.add_argument("--name", default="", help="results file prefix")
     parser.add_argument("--stack-args", default="", help="extra arguments for python -m local")
     parser.add_argument(
         "--warmup", type=int, default=200, help="requests sent before the measurement (cold starts), 0: none"
+    )
+    parser.add_argument(
+        "--feeds", type=int, default=20, help="locust: published feeds made first for the players to poll"
     )
     args = parser.parse_args(argv)
 
@@ -220,18 +212,28 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit(f"{ARTILLERY[0]} not found: Artillery needs Node.js and npm")
 
     summary: dict[str, Any] = {"tool": args.tool, "args": {k: v for k, v in vars(args).items()}}
+
+    def prepare(url: str) -> None:
+        feeds = published_feeds(url, args.feeds) if args.tool == "locust" and args.feeds else []
+        if feeds:
+            Path(f"{prefix}-feeds.json").write_text(json.dumps(feeds))
+        summary["warmup_slowest_seconds"] = round(warm_up(url, args.warmup, feeds), 3)
+
     if args.url:
+        prepare(args.url.rstrip("/"))
         command, env = build(args, args.url.rstrip("/"), prefix)
-        summary["warmup_slowest_seconds"] = round(warm_up(args.url.rstrip("/"), args.warmup), 3)
         code = subprocess.call(command, cwd=HERE, env=env)
     else:
-        with local_stack(Path(f"{prefix}-stack.log"), args.stack_args.split()) as (api, endpoint):
-            command, env = build(args, api, prefix)
-            summary["warmup_slowest_seconds"] = round(warm_up(api, args.warmup), 3)
-            started = time.monotonic()
-            code = subprocess.call(command, cwd=HERE, env=env)
-            summary["load_seconds"] = round(time.monotonic() - started, 1)
-            summary["runs"] = runs_in_s3(endpoint)
+        try:
+            with running_stack(Path(f"{prefix}-stack.log"), extra=args.stack_args.split()) as stack:
+                prepare(stack.api)
+                command, env = build(args, stack.api, prefix)
+                started = time.monotonic()
+                code = subprocess.call(command, cwd=HERE, env=env)
+                summary["load_seconds"] = round(time.monotonic() - started, 1)
+                summary["runs"] = runs_in_s3(stack.s3)
+        except StackFailed as error:
+            raise SystemExit(str(error)) from error
     locust_summary = Path(f"{prefix}-locust.json")
     if locust_summary.exists():
         summary["locust"] = json.loads(locust_summary.read_text())

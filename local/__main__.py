@@ -1,6 +1,7 @@
 """`make run`: the Docker-free local stack, wired from template.yaml.
 
-moto server (S3 + SQS) in a child process; the HTTP API served here, each request invoked in an execution
+moto servers in child processes (S3 and SQS in one each, or both in one with --sqs-port 0); the HTTP API
+served here, each request invoked in an execution
 environment (a process) of its route's function, up to --api-workers per function; one process per
 concurrent execution of each SQS event source (MaximumConcurrency), so a slow job never delays an HTTP
 answer and the run cap is the template's.
@@ -88,7 +89,13 @@ def _tick_forever(tick: ScheduleTick, pool: Pool, stopping: threading.Event) -> 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m local", description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=3000, help="HTTP API port (default 3000)")
-    parser.add_argument("--moto-port", type=int, default=4566, help="moto server port (default 4566)")
+    parser.add_argument("--moto-port", type=int, default=4566, help="moto server port for S3 (default 4566)")
+    parser.add_argument(
+        "--sqs-port",
+        type=int,
+        default=4567,
+        help="moto server port for SQS (default 4567); 0: SQS in the S3 server's process",
+    )
     parser.add_argument(
         "--template", type=Path, default=TEMPLATE, help="SAM template (default template.yaml)"
     )
@@ -112,10 +119,14 @@ def port_free(port: int) -> bool:
     return True
 
 
-def start_moto(port: int, timeout: float = 15.0) -> subprocess.Popen[bytes]:
+def start_moto(port: int, sqs_endpoint: str = "", timeout: float = 15.0) -> subprocess.Popen[bytes]:
+    """A moto server on `port`; with `sqs_endpoint`, S3's notifications go to the SQS server there."""
+    command = [sys.executable, "-m", "local.moto_server", "-H", HOST, "-p", str(port)]
+    if sqs_endpoint:
+        command += ["--sqs-endpoint", sqs_endpoint]
     # A session of its own: Ctrl-C reaches us, and we stop moto after the workers, not before.
     process = subprocess.Popen(
-        [sys.executable, "-m", "local.moto_server", "-H", HOST, "-p", str(port)],
+        command,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
@@ -133,19 +144,20 @@ def start_moto(port: int, timeout: float = 15.0) -> subprocess.Popen[bytes]:
     raise RuntimeError(f"moto server did not listen on {HOST}:{port} within {timeout:.0f} s")
 
 
-def clients(endpoint: str) -> tuple[Any, Any]:
-    """S3 and SQS clients of the moto server at `endpoint`."""
-    return local_client("s3", endpoint), local_client("sqs", endpoint)
+def clients(endpoint: str, sqs_endpoint: str | None = None) -> tuple[Any, Any]:
+    """S3 and SQS clients of the local stack's emulators (SQS at `endpoint` too unless given)."""
+    return local_client("s3", endpoint), local_client("sqs", sqs_endpoint or endpoint)
 
 
-def banner(app: App, api: str, endpoint: str, resources: Resources) -> str:
+def banner(app: App, api: str, endpoint: str, sqs_endpoint: str, resources: Resources) -> str:
     sources = ", ".join(f"{s.function}<-{s.queue} x{app.pollers(s)}" for s in app.sqs_sources)
     queues = "\n".join(f"  {q:<14}{url}" for q, url in resources.queue_urls.items())
     j = "python3 -c 'import json,sys; d=json.load(sys.stdin); print(d[sys.argv[1]])'"
     return f"""
 OnAir local stack ({app.path.name})
   API           {api}   (routes: {len(app.routes)}; try {api}/health)
-  S3 + SQS      {endpoint}   (moto; any credentials; region {REGION})
+  S3            {endpoint}   (moto; any credentials; region {REGION})
+  SQS           {sqs_endpoint}
   bucket        {resources.bucket}
 {queues}
   pollers       {sources}
@@ -160,7 +172,8 @@ Walk-through (in another shell):
   curl -s -T events/schedule.xml -H 'content-type: application/xml' "$(echo "$UP" | j url)"   # presigned PUT -> S3 -> ImportQueue
   curl -s $API/uploads/$UID_                   # until "imported", with its schedule_id
   aws --endpoint-url {endpoint} s3 ls s3://{resources.bucket} --recursive
-  python -m local.invoke RunFunction events/sqs-run-job.json   # one handler, in-process
+  export AWS_ENDPOINT_URL={endpoint} AWS_ENDPOINT_URL_S3={endpoint} AWS_ENDPOINT_URL_SQS={sqs_endpoint}
+  python -m local.invoke RunFunction events/sqs-run-job.json   # one handler, in-process, on this stack
   .venv/bin/onair import events/schedule.xml      # the same with the CLI: import, run --wait, get, upload
 Ctrl-C stops everything.
 """
@@ -170,9 +183,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     app = load_template(args.template)
     http_functions = sorted({route.function for route in app.routes})
-    for port in (args.port, args.moto_port):
+    ports = (args.port, args.moto_port, args.sqs_port) if args.sqs_port else (args.port, args.moto_port)
+    for port in ports:
         if not port_free(port):
-            raise SystemExit(f"port {HOST}:{port} is in use (choose another with --port / --moto-port)")
+            raise SystemExit(
+                f"port {HOST}:{port} is in use (choose another with --port / --moto-port / --sqs-port)"
+            )
 
     stopping = threading.Event()
 
@@ -184,17 +200,29 @@ def main(argv: list[str] | None = None) -> int:
 
     started = time.monotonic()
     endpoint = f"http://{HOST}:{args.moto_port}"
+    sqs_endpoint = f"http://{HOST}:{args.sqs_port}" if args.sqs_port else endpoint
     api = f"http://{HOST}:{args.port}"
-    moto = start_moto(args.moto_port)
     ctx = multiprocessing.get_context("spawn")
+    emulators: list[subprocess.Popen[bytes]] = []
     workers: list[Worker] = []
     pools: dict[str, Pool] = {}
     server: ApiServer | None = None
     try:
-        resources = provision(app, *clients(endpoint), api_url=api)
+        # Two emulators, each with a GIL of its own (docs/PERFORMANCE.md, "Load"); SQS first, since S3
+        # sends it its notifications.
+        if args.sqs_port:
+            emulators.append(start_moto(args.sqs_port))
+        emulators.append(start_moto(args.moto_port, sqs_endpoint if args.sqs_port else ""))
+        resources = provision(app, *clients(endpoint, sqs_endpoint), api_url=api)
+        # botocore's service-specific endpoint variables; the general one keeps any other service local.
+        endpoints = {
+            "AWS_ENDPOINT_URL": endpoint,
+            "AWS_ENDPOINT_URL_S3": endpoint,
+            "AWS_ENDPOINT_URL_SQS": sqs_endpoint,
+        }
 
         def environment(function_id: str) -> dict[str, str]:
-            return function_environment(app, function_id, resources) | {"AWS_ENDPOINT_URL": endpoint}
+            return function_environment(app, function_id, resources) | endpoints
 
         from local.sqs import poll_forever
 
@@ -231,13 +259,14 @@ def main(argv: list[str] | None = None) -> int:
             pool = Pool(app, tick.function, environment(tick.function), 1, ctx)
             pools[f"schedule:{tick.function}"] = pool
             threading.Thread(target=_tick_forever, args=(tick, pool, stopping), daemon=True).start()
-        print(banner(app, api, endpoint, resources), flush=True)
+        print(banner(app, api, endpoint, sqs_endpoint, resources), flush=True)
         print(f"ready: {api} in {time.monotonic() - started:.1f} s", flush=True)
         while not stopping.wait(0.5):
-            if moto.poll() is not None:
+            dead = [moto for moto in emulators if moto.poll() is not None]
+            if dead:
                 # Its state (every object and message) died with it: nothing to go on with.
                 print(
-                    f"stopping: the S3/SQS emulator exited with {moto.returncode}",
+                    f"stopping: an S3/SQS emulator exited with {dead[0].returncode}",
                     file=sys.stderr,
                     flush=True,
                 )
@@ -264,11 +293,13 @@ def main(argv: list[str] | None = None) -> int:
             if child.is_alive():
                 child.kill()  # a poller still in a long invocation: SIGTERM only asked it to finish
                 child.join(2)
-        moto.terminate()
-        try:
-            moto.wait(5)
-        except subprocess.TimeoutExpired:
-            moto.kill()
+        for moto in emulators:
+            moto.terminate()
+        for moto in emulators:
+            try:
+                moto.wait(5)
+            except subprocess.TimeoutExpired:
+                moto.kill()
 
 
 if __name__ == "__main__":

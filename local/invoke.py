@@ -1,7 +1,8 @@
 """`python -m local.invoke FunctionLogicalId events/x.json`: one handler, in-process, like `sam local invoke`.
 
-Talks to a running local stack when AWS_ENDPOINT_URL is set; otherwise provisions the template in moto's
-in-process `mock_aws`, so it works on its own (the resources then live only for this invocation).
+Talks to a running local stack when AWS_ENDPOINT_URL is set (with AWS_ENDPOINT_URL_S3 and _SQS for its two
+emulators: `make run` prints the line to export); otherwise provisions the template in moto's in-process
+`mock_aws`, so it works on its own (the resources then live only for this invocation).
 """
 
 from __future__ import annotations
@@ -45,7 +46,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"{args.function} is not a function of {app.path.name}: {', '.join(app.functions)}")
     event = json.loads(args.event.read_text(encoding="utf-8"))
 
-    endpoint = os.environ.get("AWS_ENDPOINT_URL")
+    # A running stack's emulators: SQS has one of its own (AWS_ENDPOINT_URL_SQS) unless --sqs-port 0.
+    endpoint = os.environ.get("AWS_ENDPOINT_URL_SQS") or os.environ.get("AWS_ENDPOINT_URL")
     if endpoint:
         result = run(app, args.function, event, lookup(app, local_client("sqs", endpoint)))
     else:

@@ -19,7 +19,7 @@ DUMMY_CREDENTIALS = {
 }
 
 
-def local_client(service: Literal["s3", "sqs"], endpoint: str | None = None) -> Any:
+def local_client(service: Literal["s3", "sqs"], endpoint: str | None = None, config: Any = None) -> Any:
     """A boto3 client with the dummy credentials, for moto: the local stack's server at `endpoint`, or
     moto's in-process `mock_aws` without one. Explicit keys, so a real credential in the environment or a
     profile never reaches it; a session of its own, as boto3's default one is not safe across threads."""
@@ -30,7 +30,7 @@ def local_client(service: Literal["s3", "sqs"], endpoint: str | None = None) -> 
         aws_secret_access_key=DUMMY_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
         region_name=REGION,
     )
-    return session.client(service, endpoint_url=endpoint)
+    return session.client(service, endpoint_url=endpoint, config=config)
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """Moves dead letters back to their source queue, once the cause of the failures is fixed.
 
-    python -m local.redrive jobs|imports [--endpoint http://127.0.0.1:4566] [--include-rejections]
+    python -m local.redrive jobs|imports [--endpoint http://127.0.0.1:4567] [--include-rejections]
     make redrive QUEUE=jobs
 
 The queues and their dead-letter queues come from template.yaml's redrive policies. On AWS the same is one
@@ -75,7 +75,9 @@ def redrive(sqs: Any, dlq_url: str, target_url: str, *, include_rejections: bool
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m local.redrive", description=__doc__.splitlines()[0])
     parser.add_argument("queue", help="jobs or imports (or a queue's logical id in template.yaml)")
-    parser.add_argument("--endpoint", default="http://127.0.0.1:4566", help="the local stack's moto server")
+    parser.add_argument(
+        "--endpoint", default="http://127.0.0.1:4567", help="the local stack's SQS emulator (--sqs-port)"
+    )
     parser.add_argument("--template", default=str(TEMPLATE))
     parser.add_argument("--include-rejections", action="store_true", help="move rejected uploads too")
     args = parser.parse_args(argv)

@@ -1,12 +1,8 @@
-"""Starts `python -m local` once per session on free ports and talks to it over HTTP (stdlib only)."""
+"""Starts `python -m local` once per session on free ports (local.stack) and talks to it over HTTP."""
 
 from __future__ import annotations
 
 import http.client
-import signal
-import socket
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -20,10 +16,9 @@ from urllib.parse import urlsplit
 import pytest
 
 from local.provision import local_client
-from local.template import ROOT, App, load_template
+from local.stack import running_stack as stack_process
+from local.template import App, load_template
 from tests.conftest import Reply
-
-START_TIMEOUT = 60.0
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -36,7 +31,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 @dataclass
 class LocalStack:
     api: str
-    endpoint: str
+    endpoint: str  # S3's emulator
+    sqs_endpoint: str
     app: App
     log: Path
     _clients: dict[str, Any] = field(default_factory=dict)
@@ -56,7 +52,8 @@ class LocalStack:
 
     def client(self, service: Literal["s3", "sqs"]) -> Any:
         if service not in self._clients:
-            self._clients[service] = local_client(service, self.endpoint)
+            endpoint = self.sqs_endpoint if service == "sqs" else self.endpoint
+            self._clients[service] = local_client(service, endpoint)
         return self._clients[service]
 
     def keys(self, prefix: str) -> set[str]:
@@ -93,46 +90,17 @@ def wait_for(probe: Callable[[], Any], timeout: float, what: str, interval: floa
     raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @contextmanager
 def running_stack(log: Path, template: Path | None = None) -> Iterator[LocalStack]:
     """`python -m local` on free ports (from `template`, else template.yaml), until the block ends."""
-    api_port, moto_port = free_port(), free_port()
-    command = [sys.executable, "-m", "local", "--port", str(api_port), "--moto-port", str(moto_port)]
-    if template is not None:
-        command += ["--template", str(template)]
-    with log.open("wb") as sink:
-        process = subprocess.Popen(command, cwd=ROOT, stdout=sink, stderr=subprocess.STDOUT)
-    stack = LocalStack(
-        f"http://127.0.0.1:{api_port}",
-        f"http://127.0.0.1:{moto_port}",
-        load_template(template) if template else load_template(),
-        log,
-    )
-
-    def healthy() -> bool:
-        if process.poll() is not None:
-            raise AssertionError(f"the local stack exited ({process.returncode}):\n{log.read_text()[-4000:]}")
-        try:
-            return stack.request("GET", "/health").status == 200
-        except OSError:
-            return False
-
-    try:
-        wait_for(healthy, START_TIMEOUT, "the local stack's /health")
-        yield stack
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    with stack_process(log, template=template) as stack:
+        yield LocalStack(
+            stack.api,
+            stack.s3,
+            stack.sqs,
+            load_template(template) if template else load_template(),
+            log,
+        )
 
 
 @pytest.fixture(scope="session")

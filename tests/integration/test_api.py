@@ -189,6 +189,17 @@ def test_queue_stats_reports_depths_and_the_templates_cap(stack):
     assert stats["run_concurrency_limit"] == stack.app.sources_for("RunFunction")[0].maximum_concurrency
 
 
+def test_queue_stats_with_no_cache_read_the_queues_now_rather_than_the_last_answer(stack):
+    # Given the stats read once (the environment keeps that answer a few seconds)
+    assert stack.api("GET", "/queue-stats").json()["jobs"]["visible"] == 0
+    # When a run is requested
+    schedule = stack.api("POST", "/schedules", SAMPLE_XMLTV).json()
+    assert stack.api("POST", f"/schedules/{schedule['id']}/runs", "{}").status == 202
+    # Then Cache-Control: no-cache shows its job at once
+    fresh = stack.api("GET", "/queue-stats", headers={"cache-control": "no-cache"}).json()
+    assert fresh["jobs"] == {"visible": 1, "in_flight": 0, "delayed": 0}
+
+
 def test_health(stack):
     assert stack.api("GET", "/health").status == 200
 

@@ -93,7 +93,8 @@ def receive_count(message: dict[str, Any]) -> int:
 
 
 def queue_stats(stack) -> dict[str, Any]:
-    reply = stack.api("GET", "/queue-stats")
+    """The depths now (the route's answer may otherwise be the environment's last, up to 5 s old)."""
+    reply = stack.api("GET", "/queue-stats", headers={"cache-control": "no-cache"})
     assert reply.status == 200, reply.body
     return reply.json()
 

@@ -488,12 +488,16 @@ def get_upload_source(upload_id: str) -> SourceExcerpt:
     "/queue-stats",
     operation_id="queue_stats",
     summary="Queue depths",
-    description="Approximate SQS counts of the job and import queues and their dead-letter queues.",
+    description="Approximate SQS counts of the job and import queues and their dead-letter queues, at most "
+    f"{stats.MAX_AGE.seconds} s old (each execution environment keeps its last answer that long); with "
+    "`Cache-Control: no-cache` the queues are read now.",
     tags=["service"],
     responses=answers(200, QueueStats, "approximate counts"),
 )
 def queue_stats() -> QueueStats:
-    return QueueStats.model_validate(stats.queue_stats(_services()))
+    directives = (app.current_event.headers.get("cache-control") or "").lower().replace(" ", "").split(",")
+    fresh = bool({"no-cache", "no-store", "max-age=0"} & set(directives))
+    return QueueStats.model_validate(stats.queue_stats(_services(), fresh=fresh))
 
 
 console.register(app, _services)
