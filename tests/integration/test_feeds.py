@@ -12,9 +12,11 @@ from lxml import etree
 from local.sqs import sqs_record
 from local.template import ROOT
 from onair import keys
+from tests import readers
 from tests.conftest import SAMPLE_XMLTV, shared_path
 
 RADIO = (ROOT / "samples" / "radio-rotation.xml").read_bytes()
+IPTV = (ROOT / "samples" / "iptv-lineup.xml").read_bytes()
 
 
 def deliver_jobs(stack) -> None:
@@ -71,6 +73,43 @@ def test_a_published_run_is_the_feed_at_stable_urls_with_etags_and_304s(stack):
     # And HEAD answers the headers alone
     head = stack.api("HEAD", urls["guide.xml"])
     assert head.status == 200 and head.headers["etag"] == feed_get(stack, urls["guide.xml"]).headers["etag"]
+
+
+def test_a_player_reads_the_lineup_and_finds_every_channel_in_the_guide_for_the_next_24_hours(stack):
+    # Given the IPTV sample published from today, and a player that knows only the feed's M3U URL, on the
+    # deployed API's host
+    yesterday = (datetime.now(UTC) - timedelta(days=1)).date().isoformat()
+    schedule = published_schedule(stack, IPTV, {"from": yesterday, "days": 3})  # now + 24 h, in any zone
+    host = {"host": "abc.execute-api.eu-west-1.amazonaws.com", "x-forwarded-proto": "https"}
+    base = "https://abc.execute-api.eu-west-1.amazonaws.com"
+    m3u = feed_get(stack, schedule["feed"]["urls"]["channels.m3u"], **host)
+    assert m3u.status == 200 and m3u.headers["content-type"] == "audio/x-mpegurl; charset=utf-8"
+    # When it reads channels.m3u as players do (quoted non-empty attributes, an absolute URL after each entry)
+    header, channels = readers.channels_m3u(m3u.body)
+    assert channels and all(value for c in channels for value in c.attributes.values())
+    # Then the guide it names is the feed's gzipped guide, at an absolute URL of the same host
+    assert header["url-tvg"] == header["x-tvg-url"] == f"{base}{schedule['feed']['urls']['guide.xml.gz']}"
+    guide_gz = feed_get(stack, header["url-tvg"].removeprefix(base), **host)
+    _, programmes = readers.guide(gzip.decompress(guide_gz.body))
+    # And every channel it lists has programmes on air over the next 24 hours, matched by tvg-id
+    now = datetime.now(UTC)
+    for channel in channels:
+        airing = [
+            p
+            for p in programmes
+            if p.channel == channel.attributes["tvg-id"]
+            and p.stop_utc
+            and p.stop_utc > now
+            and p.start_utc < now + timedelta(hours=24)
+        ]
+        assert sum(
+            (min(p.stop_utc, now + timedelta(hours=24)) - max(p.start_utc, now) for p in airing), timedelta()
+        ) == timedelta(hours=24), channel.name
+    # And a repeat of the list is a 304
+    again = feed_get(
+        stack, schedule["feed"]["urls"]["channels.m3u"], **host, **{"if-none-match": m3u.headers["etag"]}
+    )
+    assert again.status == 304
 
 
 def test_a_feed_needs_its_token_and_a_published_run(stack):
