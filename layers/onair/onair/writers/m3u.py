@@ -55,6 +55,15 @@ def channels_lineup(schedule: AnySchedule, playout: Playout) -> bytes:
     return (json.dumps(document, sort_keys=True, indent=1, ensure_ascii=False) + "\n").encode()
 
 
+def lineup_channels(lineup: bytes) -> list[dict[str, Any]]:
+    """The channels of a stored lineup (channels_lineup), in the schedule's order."""
+    document = json.loads(lineup)
+    if document.get("format") != LINEUP_FORMAT:
+        raise ValueError("not an OnAir lineup")
+    channels: list[dict[str, Any]] = document["channels"]
+    return channels
+
+
 def render_channels_m3u(lineup: bytes, guide_url: str | None, live_url: Callable[[str], str] | None) -> bytes:
     """channels.m3u for players, from a run's stored lineup.
 
@@ -68,9 +77,6 @@ def render_channels_m3u(lineup: bytes, guide_url: str | None, live_url: Callable
     An output stored before lineups existed is already an M3U: it is answered as it is."""
     if lineup.startswith(b"#EXTM3U"):
         return lineup
-    document = json.loads(lineup)
-    if document.get("format") != LINEUP_FORMAT:
-        raise ValueError("not an OnAir lineup")
     header = "#EXTM3U"
     if guide_url is not None:
         url = quote(guide_url, safe=_URL_SAFE)
@@ -79,7 +85,7 @@ def render_channels_m3u(lineup: bytes, guide_url: str | None, live_url: Callable
             raise ValueError(f"the guide URL {problem}")
         header += f' url-tvg="{url}" x-tvg-url="{url}"'
     lines = [header]
-    for channel in document["channels"]:
+    for channel in lineup_channels(lineup):
         stream = channel.get("stream")
         if stream is None and live_url is not None:
             stream = live_url(channel["id"])
