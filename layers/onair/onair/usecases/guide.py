@@ -4,7 +4,7 @@ so a browser never downloads a whole playout.json.
 The playout is the published run's feed copy (schedules/{id}/feed/{run}/playout.json, found through the
 feed's pointer), parsed once per execution environment and kept in memory by run (a run's files never
 change), each channel's slots in time order with their answer already serialized: a window is a bisection
-per channel and a join. The channels' names come from the run's channels.m3u (the schedule's names, in the
+per channel and a join. The channels' names come from the run's lineup (channels.m3u: the schedule's names, in the
 schedule's order), else the playout's channel ids.
 """
 
@@ -25,6 +25,7 @@ from onair.ports import Services
 from onair.records import Published
 from onair.usecases import schedules
 from onair.usecases.feeds import published_pointer
+from onair.writers.m3u import lineup_channels
 
 log = logging.getLogger("onair.guide")
 
@@ -109,10 +110,13 @@ def _timestamp(text: str) -> float:
     return datetime.fromisoformat(text).timestamp()
 
 
-def _names(m3u: bytes) -> list[dict[str, str]]:
-    """The channels of a channels.m3u (onair.writers: `#EXTINF:-1 tvg-id="<id>" tvg-name="<name>",<name>`)."""
+def _names(lineup: bytes) -> list[dict[str, str]]:
+    """The channels of a run's channels.m3u: its lineup (onair.writers.m3u), or for a run stored before
+    lineups, the M3U itself (`#EXTINF:-1 tvg-id="<id>" tvg-name="<name>",<name>`)."""
+    if not lineup.startswith(b"#EXTM3U"):
+        return [{"id": c["id"], "name": c["name"]} for c in lineup_channels(lineup)]
     channels = []
-    for line in m3u.decode("utf-8", errors="replace").splitlines():
+    for line in lineup.decode("utf-8", errors="replace").splitlines():
         if not line.startswith('#EXTINF:-1 tvg-id="'):
             continue
         channel_id, _, rest = line[len('#EXTINF:-1 tvg-id="') :].partition('" tvg-name="')

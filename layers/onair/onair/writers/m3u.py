@@ -55,6 +55,15 @@ def channels_lineup(schedule: AnySchedule, playout: Playout) -> bytes:
     return (json.dumps(document, sort_keys=True, indent=1, ensure_ascii=False) + "\n").encode()
 
 
+def lineup_channels(lineup: bytes) -> list[dict[str, Any]]:
+    """The channels of a stored lineup (channels_lineup), in the schedule's order."""
+    document = json.loads(lineup)
+    if document.get("format") != LINEUP_FORMAT:
+        raise ValueError("not an OnAir lineup")
+    channels: list[dict[str, Any]] = document["channels"]
+    return channels
+
+
 def render_channels_m3u(
     lineup: bytes, guide_url: str | None, live_url: Callable[[str], str | None] | None
 ) -> bytes:
@@ -63,16 +72,13 @@ def render_channels_m3u(
     `guide_url`: the absolute URL of the feed's guide.xml.gz, named in the first line (url-tvg, x-tvg-url);
     None leaves the line bare. `live_url`: given a channel's id (the schedule's, not the guide id), the
     absolute URL of its live stream (None: it has none), asked for the channels without a stream URL of
-    their own; without one those channels are left out (the run report lists them: notice no_stream). Every URL written is
-    absolute: a stream URL the callable gives that is not raises ValueError. Deterministic: the same
-    arguments give the same bytes.
+    their own; without one those channels are left out (the run report lists them: notice no_stream).
+    Every URL written is absolute: a stream URL the callable gives that is not raises ValueError.
+    Deterministic: the same arguments give the same bytes.
 
     An output stored before lineups existed is already an M3U: it is answered as it is."""
     if lineup.startswith(b"#EXTM3U"):
         return lineup
-    document = json.loads(lineup)
-    if document.get("format") != LINEUP_FORMAT:
-        raise ValueError("not an OnAir lineup")
     header = "#EXTM3U"
     if guide_url is not None:
         url = quote(guide_url, safe=_URL_SAFE)
@@ -81,7 +87,7 @@ def render_channels_m3u(
             raise ValueError(f"the guide URL {problem}")
         header += f' url-tvg="{url}" x-tvg-url="{url}"'
     lines = [header]
-    for channel in document["channels"]:
+    for channel in lineup_channels(lineup):
         stream = channel.get("stream")
         if stream is None and live_url is not None:
             stream = live_url(channel["id"])
