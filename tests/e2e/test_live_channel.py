@@ -107,13 +107,6 @@ def test_ffprobe_reads_programme_date_times_of_segment_starts(local_stack, chann
 
 
 def test_channels_m3u_names_the_live_url(local_stack, channel):
-    import onair.http.feeds as feed_routes
-
-    if feed_routes.render_channels_m3u is None:
-        pytest.skip(
-            "onair.writers.m3u.render_channels_m3u(lineup_bytes, guide_url, live_url) is not on this branch "
-            "(wt-readers adds it): channels.m3u is served as stored, without live URLs"
-        )
     reply = local_stack.request("GET", channel["schedule"]["feed"]["urls"]["channels.m3u"])
     assert reply.status == 200
     assert channel["url"] in reply.body.decode()

@@ -74,3 +74,17 @@ def test_a_connection_failure_is_unavailable(stack):
     )
     with pytest.raises(Unavailable):
         S3BlobStore(client, stack.resources.bucket).get_bytes("k")
+
+
+def test_presigned_urls_name_the_buckets_regional_host_outside_us_east_1(monkeypatch):
+    # Given the adapter built as the functions build it, in eu-west-1 without an endpoint override
+    for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
+    monkeypatch.setenv("AWS_REGION", "eu-west-1")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")  # presigning is local: any key signs
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    storage = S3BlobStore.from_bucket("onair-data")
+    # Then its presigned URLs go to the regional virtual host, never the global one (a 307 for new buckets)
+    for url in (storage.presigned_get("a/b.xml", 60), storage.presigned_put("a/b.xml", 60, "application/xml")):
+        assert url.startswith("https://onair-data.s3.eu-west-1.amazonaws.com/a/b.xml?"), url

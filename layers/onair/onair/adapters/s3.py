@@ -34,8 +34,12 @@ class S3BlobStore:
         from botocore.config import Config
 
         # SigV4: botocore still presigns S3 URLs with SigV2 by default, which S3 refuses for newer buckets
-        # and regions; SigV4 also signs the headers the URL requires (Content-Type).
-        return cls(boto3.client("s3", config=Config(signature_version="s3v4")), bucket)
+        # and regions; SigV4 also signs the headers the URL requires (Content-Type). Virtual-hosted style
+        # names the bucket's regional host (bucket.s3.<region>.amazonaws.com): the global one answers a 307
+        # outside us-east-1 while a new bucket's DNS propagates, which a presigned PUT from a browser cannot
+        # follow. botocore keeps path style for an endpoint override (moto's 127.0.0.1).
+        config = Config(signature_version="s3v4", s3={"addressing_style": "virtual"})
+        return cls(boto3.client("s3", config=config), bucket)
 
     def get_bytes(self, key: str) -> bytes:
         return self.get_bytes_and_etag(key)[0]
