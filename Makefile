@@ -125,4 +125,4 @@ redrive: $(VENV)/.installed
 	$(PY) -m local.redrive $(QUEUE) $(REDRIVE_ARGS)
 
 clean:
-	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) .aws-sam .pytest_cache
+	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) .aws-sam .pytest_cache .mypy_cache
