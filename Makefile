@@ -1,8 +1,5 @@
 # The two commands a fresh clone needs: `make run` and `make test`. Everything else is set up on demand.
 SHELL := /bin/bash
-PYTHON ?= python3
-VENV := .venv
-PY := $(VENV)/bin/python
 SAM_VENV := .venv-sam
 SAM := $(SAM_VENV)/bin/sam
 CHECKOV_VENV := .venv-checkov
@@ -10,14 +7,25 @@ CHECKOV := $(CHECKOV_VENV)/bin/checkov
 # sam build needs the Lambda runtime's Python (3.13) on PATH. pyenv's shim for it fails unless 3.13 is
 # the selected version, so a pyenv install is looked for first.
 PY313_DIR := $(shell dirname "$$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.13*/bin/python3.13 2>/dev/null | tail -n 1 | grep . || command -v python3.13)")
+# The app's venv uses that Python too (what the handlers run on in Lambda, what mypy checks against); without
+# one, any python3 >= 3.11 (pyproject's requires-python) does, with a note. An existing venv is kept as it is.
+# `make VENV_PYTHON=... VENV=...` overrides; the sam and checkov venvs use $(PYTHON).
+PYTHON ?= python3
+VENV_PYTHON ?= $(if $(wildcard $(PY313_DIR)/python3.13),$(PY313_DIR)/python3.13,$(PYTHON))
+VENV ?= .venv
+PY := $(VENV)/bin/python
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: install run test unit integration e2e check lint lint-imports format invoke clean
+.PHONY: install run test unit integration e2e check lint lint-imports typecheck format invoke clean
 
 install: $(VENV)/.installed $(SAM_VENV)/.installed $(CHECKOV_VENV)/.installed
 
 $(VENV)/.installed: requirements-dev.txt layers/onair/requirements.txt pyproject.toml
-	$(PYTHON) -m venv $(VENV)
+	@test -x $(PY) || $(VENV_PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+	  || { echo "$(VENV_PYTHON) is older than 3.11: make VENV_PYTHON=python3.13"; exit 1; }
+	@test -x $(PY) || $(VENV_PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))' \
+	  || echo "note: $(VENV) gets $$($(VENV_PYTHON) -V), not the Lambda runtime's 3.13 (pyenv install 3.13)"
+	test -x $(PY) || $(VENV_PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install -q --disable-pip-version-check -r requirements-dev.txt
 	$(VENV)/bin/pip install -q --disable-pip-version-check -e .  # the `onair` command (cli/)
 	touch $@
@@ -37,7 +45,7 @@ $(CHECKOV_VENV)/.installed: requirements-checkov.txt
 run: $(VENV)/.installed
 	$(PY) -m local
 
-test: install lint check
+test: install lint typecheck check
 	$(PY) -m pytest
 
 unit integration e2e: $(VENV)/.installed
@@ -57,6 +65,14 @@ lint: $(VENV)/.installed lint-imports
 # The import-linter contracts of pyproject.toml: the layering of layers/onair/onair (docs/ARCHITECTURE.md).
 lint-imports: $(VENV)/.installed
 	PYTHONPATH=layers/onair $(VENV)/bin/lint-imports
+
+# mypy --strict with the pydantic plugin ([tool.mypy] of pyproject.toml) over the layer, local/, cli/ and the
+# handlers. Every handler is a top-level `app` module, so each gets a run of its own (the cache makes the
+# repeats cheap): one run with all five would be a duplicate-module error.
+TYPECHECK_PATHS := layers/onair/onair local cli/onair_cli
+typecheck: $(VENV)/.installed
+	$(VENV)/bin/mypy $(TYPECHECK_PATHS)
+	@set -e; for app in functions/*/app.py; do echo "mypy $$app"; $(VENV)/bin/mypy $$app; done
 
 format: $(VENV)/.installed
 	$(VENV)/bin/ruff check --fix .
@@ -109,4 +125,4 @@ redrive: $(VENV)/.installed
 	$(PY) -m local.redrive $(QUEUE) $(REDRIVE_ARGS)
 
 clean:
-	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) .aws-sam .pytest_cache
+	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) .aws-sam .pytest_cache .mypy_cache

@@ -247,7 +247,10 @@ def main(argv: list[str] | None = None) -> int:
                 )
         for worker_ in workers:
             worker_.start(ctx)
-        print("processes: " + ", ".join(f"{w.name} pid {w.process.pid}" for w in workers), flush=True)
+        print(
+            "processes: " + ", ".join(f"{w.name} pid {w.process and w.process.pid}" for w in workers),
+            flush=True,
+        )
         try:
             for pool in pools.values():
                 pool.warm()  # one environment per function before the first request: its init errors show now

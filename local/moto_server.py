@@ -42,12 +42,12 @@ def fast_clock() -> None:
     time."""
     import moto.sqs.models as sqs_models
 
-    original = sqs_models.unix_time_millis
+    original = sqs_models.unix_time_millis  # type: ignore[attr-defined]  # moto's own import, patched where used
 
     def unix_time_millis(dt: Any = None) -> float:
         return time.time() * 1000.0 if dt is None else original(dt)
 
-    sqs_models.unix_time_millis = unix_time_millis
+    sqs_models.unix_time_millis = unix_time_millis  # type: ignore[attr-defined]
 
 
 def cached_dispatch() -> None:
@@ -96,8 +96,8 @@ def prefix_scoped_versions() -> None:
         finally:
             _listing.prefix = ""
 
-    _VersionedKeyStore.iterlists = _VersionedKeyStore.lists = iterlists  # type: ignore[method-assign]
-    S3Backend.list_object_versions = list_object_versions  # type: ignore[method-assign]
+    _VersionedKeyStore.iterlists = _VersionedKeyStore.lists = iterlists
+    S3Backend.list_object_versions = list_object_versions  # type: ignore[method-assign]  # a patch of moto's
 
 
 def notifications_to(sqs_endpoint: str) -> None:

@@ -54,7 +54,10 @@ def load_handler(app: App, function_id: str) -> Handler:
     function = app.functions[function_id]
     module_path, _, attribute = function.handler.rpartition(".")
     file = function.code_uri / (module_path.replace(".", "/") + ".py")
-    return getattr(_load_module(file, f"_onair_{function_id}_{module_path.replace('.', '_')}"), attribute)
+    handler: Handler = getattr(
+        _load_module(file, f"_onair_{function_id}_{module_path.replace('.', '_')}"), attribute
+    )
+    return handler
 
 
 @cache

@@ -7,6 +7,7 @@ import re
 import sys
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from io import BufferedIOBase
 from typing import Any, BinaryIO
 
 from local.apigw import HttpResponse, date_header, error_response, http_event, http_response, match_route
@@ -57,7 +58,7 @@ def body_framing(headers: Message) -> tuple[str, int]:
     return "length", length
 
 
-def read_chunked(rfile: BinaryIO, limit: int) -> bytes:
+def read_chunked(rfile: BinaryIO | BufferedIOBase, limit: int) -> bytes:
     """A chunked body (RFC 9112 section 7.1), refused past `limit` bytes; trailers are read and dropped."""
     parts: list[bytes] = []
     total = 0

@@ -38,8 +38,10 @@ def _construct(tag: str, node: yaml.Node, loader: CfnLoader) -> dict[str, Any]:
         value: Any = loader.construct_scalar(node)
     elif isinstance(node, yaml.SequenceNode):
         value = loader.construct_sequence(node, deep=True)
-    else:
+    elif isinstance(node, yaml.MappingNode):
         value = loader.construct_mapping(node, deep=True)
+    else:  # the three above are all the nodes a YAML document composes to
+        raise yaml.constructor.ConstructorError(None, None, f"!{tag} on an unknown node", node.start_mark)
     if tag == "Ref":
         return {"Ref": value}
     if tag == "GetAtt" and isinstance(value, str):
@@ -47,11 +49,23 @@ def _construct(tag: str, node: yaml.Node, loader: CfnLoader) -> dict[str, Any]:
     return {f"Fn::{tag}": value}
 
 
+def _short_form(tag: str) -> Callable[[CfnLoader, yaml.Node], dict[str, Any]]:
+    return lambda loader, node: _construct(tag, node, loader)
+
+
+def _condition(loader: CfnLoader, node: yaml.Node) -> dict[str, Any]:
+    if not isinstance(node, yaml.ScalarNode):
+        raise yaml.constructor.ConstructorError(
+            None, None, "!Condition takes a condition's name", node.start_mark
+        )
+    return {"Condition": loader.construct_scalar(node)}
+
+
 for _tag in ("Ref", "GetAtt", "Sub", "Join", "Select", "Split", "If", "Equals", "Not", "And", "Or"):
-    CfnLoader.add_constructor(f"!{_tag}", lambda loader, node, _t=_tag: _construct(_t, node, loader))
+    CfnLoader.add_constructor(f"!{_tag}", _short_form(_tag))
 for _tag in ("FindInMap", "ImportValue", "Base64", "Cidr", "GetAZs"):
-    CfnLoader.add_constructor(f"!{_tag}", lambda loader, node, _t=_tag: _construct(_t, node, loader))
-CfnLoader.add_constructor("!Condition", lambda loader, node: {"Condition": loader.construct_scalar(node)})
+    CfnLoader.add_constructor(f"!{_tag}", _short_form(_tag))
+CfnLoader.add_constructor("!Condition", _condition)
 
 
 @dataclass(frozen=True)
@@ -311,7 +325,7 @@ def _api_routes(path: Path, resources: Mapping[str, Any], functions: Mapping[str
         integration = resources.get(match.group(1), {}) if match else {}
         uri = integration.get("Properties", {}).get("IntegrationUri")
         function = uri["Fn::GetAtt"][0] if isinstance(uri, dict) and "Fn::GetAtt" in uri else None
-        if function not in functions:
+        if function is None or function not in functions:
             raise ValueError(f"{rid}: target {target!r} is not a Lambda integration of {path}")
         method, _, route_path = str(props["RouteKey"]).partition(" ")
         routes.append(Route(method.upper(), route_path, function))

@@ -6,7 +6,7 @@ import hashlib
 import re
 from collections.abc import Callable, Iterator
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, model_validator
@@ -344,7 +344,7 @@ class OnAirSchedule(Model):
 
     def rules_for(self, channel_id: str) -> Rules:
         """The rules in force on a channel: the global rules overridden by the channel's own."""
-        merged: dict[str, object] = {}
+        merged: dict[str, Any] = {}
         for scope in (None, channel_id):
             for rules in self.rules:
                 if rules.channel == scope:

@@ -163,15 +163,17 @@ class S3BlobStore:
     @infrastructure
     def presigned_put(self, key: str, seconds: int, content_type: str) -> str:
         """A PUT URL for `key` whose signature covers the Content-Type header: the client must send it."""
-        return self._s3.generate_presigned_url(
+        url: str = self._s3.generate_presigned_url(
             "put_object",
             Params={"Bucket": self.bucket, "Key": key, "ContentType": content_type},
             ExpiresIn=seconds,
             HttpMethod="PUT",
         )
+        return url
 
     @infrastructure
     def presigned_get(self, key: str, seconds: int) -> str:
-        return self._s3.generate_presigned_url(
+        url: str = self._s3.generate_presigned_url(
             "get_object", Params={"Bucket": self.bucket, "Key": key}, ExpiresIn=seconds
         )
+        return url

@@ -29,7 +29,8 @@ class SqsQueues:
         answer = self._sqs.send_message(
             QueueUrl=queue_url, MessageBody=text, MessageAttributes=message_attributes
         )
-        return answer["MessageId"]
+        message_id: str = answer["MessageId"]
+        return message_id
 
     @infrastructure
     def depth(self, queue_url: str) -> dict[str, int]:

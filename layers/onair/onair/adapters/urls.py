@@ -58,7 +58,7 @@ class _HTTPHandler(urllib.request.HTTPHandler):
         self._allow_private = allow_private
 
     def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
-        return self.do_open(_Guarded, req, allow_private=self._allow_private)  # type: ignore[arg-type]
+        return self.do_open(_Guarded, req, allow_private=self._allow_private)
 
 
 class _HTTPSHandler(urllib.request.HTTPSHandler):
@@ -67,8 +67,11 @@ class _HTTPSHandler(urllib.request.HTTPSHandler):
         self._allow_private = allow_private
 
     def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
-        return self.do_open(  # type: ignore[arg-type]
-            _GuardedHTTPS, req, context=self._context, allow_private=self._allow_private
+        return self.do_open(
+            _GuardedHTTPS,
+            req,
+            context=self._context,  # type: ignore[attr-defined]  # HTTPSHandler's, undeclared in typeshed
+            allow_private=self._allow_private,
         )
 
 

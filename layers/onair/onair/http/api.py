@@ -411,7 +411,7 @@ def get_run(run_id: str) -> RunView:
         404: answers(404, None, "", 404)[404],
     },
 )
-def get_run_output(run_id: str, name: str):  # noqa: ANN201 (bytes: an annotated answer is validated as JSON)
+def get_run_output(run_id: str, name: str):  # type: ignore[no-untyped-def]  # noqa: ANN201 (bytes: an annotated answer is validated as JSON)
     output = runs.get_output(_services(), run_id, name)
     if output.redirect:
         return Response(HTTPStatus.FOUND, output.content_type, "", {"Location": output.redirect})

@@ -175,12 +175,12 @@ FEED_DOC = {
 
 
 @app.get("/feeds/<token>/<name>", operation_id="get_feed_file", **FEED_DOC)  # type: ignore[arg-type]
-def get_feed_file(token: str, name: str):  # noqa: ANN201
+def get_feed_file(token: str, name: str):  # type: ignore[no-untyped-def]  # noqa: ANN201
     return _answer(token, name)
 
 
 @app.head("/feeds/<token>/<name>", operation_id="head_feed_file", **FEED_DOC)  # type: ignore[arg-type]
-def head_feed_file(token: str, name: str):  # noqa: ANN201
+def head_feed_file(token: str, name: str):  # type: ignore[no-untyped-def]  # noqa: ANN201
     return _answer(token, name)
 
 
@@ -234,7 +234,7 @@ LIVE_DOC: dict[str, Any] = {
     "published timeline. No authorization: the token is the credential.",
     **LIVE_DOC,
 )
-def get_live_channel(token: str, channel: str):  # noqa: ANN201
+def get_live_channel(token: str, channel: str):  # type: ignore[no-untyped-def]  # noqa: ANN201
     return _hls(token, _stem(channel, "live channel"), None)
 
 
@@ -246,7 +246,7 @@ def get_live_channel(token: str, channel: str):  # noqa: ANN201
     "HLS media playlist of the instant.",
     **LIVE_DOC,
 )
-def get_live_rendition(token: str, channel: str, rendition: str):  # noqa: ANN201
+def get_live_rendition(token: str, channel: str, rendition: str):  # type: ignore[no-untyped-def]  # noqa: ANN201
     number = _stem(rendition, "rendition")
     if not (number.isascii() and number.isdigit() and len(number) <= 3):
         raise NotFound("no such rendition: 0.m3u8, 1.m3u8, …")

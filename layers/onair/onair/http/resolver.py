@@ -11,8 +11,9 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Callable
 from http import HTTPStatus
-from typing import Any
+from typing import Any, TypeVar
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError as RouteNotFound
@@ -37,6 +38,9 @@ ERROR_MEANINGS = {
 }
 
 
+_Handler = TypeVar("_Handler", bound=Callable[..., Any])
+
+
 class Resolver(APIGatewayHttpResolver):
     """Powertools documents a 422 for request validation and a 500 for response validation on every route;
     this API answers the first with a 400 `invalid_request` and the second with its ErrorBody 500, so the
@@ -57,6 +61,11 @@ class Resolver(APIGatewayHttpResolver):
             for name in ("HTTPValidationError", "ValidationError", "ResponseValidationError"):
                 schema.components.schemas.pop(name, None)
         return schema
+
+    def on_error(self, exc_class: type[Exception] | list[type[Exception]]) -> Callable[[_Handler], _Handler]:
+        """`exception_handler`, typed (Powertools' is not): it registers the handler and returns it as is."""
+        register: Callable[[_Handler], _Handler] = self.exception_handler(exc_class)
+        return register
 
 
 FINDINGS = frozenset({"details", "warnings"})  # findings always show all five fields, null or not
@@ -87,11 +96,11 @@ def new_resolver() -> Resolver:
         serializer=_serialize,
     )
 
-    @app.exception_handler(OnAirError)
+    @app.on_error(OnAirError)
     def _domain_error(error: OnAirError) -> Response[Any]:
         return json_response(error.status, error.to_dict())
 
-    @app.exception_handler([RequestValidationError, ValidationError])
+    @app.on_error([RequestValidationError, ValidationError])
     def _invalid_request(error: RequestValidationError | ValidationError) -> Response[Any]:
         details = [
             Finding(problem["type"], problem["msg"], path=".".join(map(str, problem["loc"]))).to_dict()
@@ -99,20 +108,20 @@ def new_resolver() -> Resolver:
         ]
         return error_response(HTTPStatus.BAD_REQUEST, "invalid_request", "the request is not valid", details)
 
-    @app.exception_handler(Transient)
+    @app.on_error(Transient)
     def _unavailable(error: Transient) -> Response[Any]:
         logger.warning("transient error", exc_info=error)
         body = {"error": {"code": "unavailable", "message": "try again: " + str(error)[:200], "details": []}}
         return json_response(HTTPStatus.SERVICE_UNAVAILABLE, body, {"Retry-After": "1"})
 
-    @app.exception_handler(Exception)
+    @app.on_error(Exception)
     def _unexpected(error: Exception) -> Response[Any]:
         logger.exception("unexpected error")
         request_id = app.current_event.request_context.request_id
         message = f"unexpected error; request id {request_id}"
         return error_response(HTTPStatus.INTERNAL_SERVER_ERROR, "internal", message)
 
-    @app.exception_handler(RouteNotFound)
+    @app.on_error(RouteNotFound)
     def _no_route(error: RouteNotFound) -> Response[Any]:
         return error_response(HTTPStatus.NOT_FOUND, "not_found", "no such route")
 

@@ -226,7 +226,8 @@ def _playlist(uri: str, fetcher: Fetcher, cache: PlaylistCache | None, limits: L
     except FetchError as error:
         return _failed(error.code, error.message, uri)
     if fetched.body is None and cached is not None:
-        return cached["value"]
+        value: dict[str, Any] = cached["value"]  # an entry is JSON: its value is the parse stored
+        return value
     if fetched.body is None:
         return _failed("unreachable", "304 Not Modified to an unconditional request", uri)
     value = parse(fetched.body, fetched.url, limits)

@@ -45,7 +45,7 @@ def live_playlist(
         return "\n".join(lines) + "\n"
     mapped = uri_map or (lambda uri: uri)
     last = segments[-1]
-    pending = timeline.slots_between(first.start, last.start + last.duration)
+    pending = timeline.slots_between(segments[0].start, last.start + last.duration)
     current_map: tuple[str, list[int] | None] | None = None
     for n, segment in enumerate(segments):
         # The first segment's own discontinuity tag is left out: EXT-X-DISCONTINUITY-SEQUENCE counts it.

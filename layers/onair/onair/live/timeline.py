@@ -157,7 +157,7 @@ class Piece(NamedTuple):
     start: int  # ms
     media: int  # index into Timeline.media
     first: int  # first segment of the media
-    count: int  # segments per repetition
+    count: int  # type: ignore[assignment]  # segments per repetition (shadows tuple.count, unused here)
     reps: int  # repetitions (a looped slate); > 1 only when every repetition is whole
     cut: int  # airtime of the very last segment (ms): its duration unless the slot ended inside it
 
@@ -182,7 +182,7 @@ class Segment(NamedTuple):
     start: int  # ms
     duration: int  # ms of airtime (the last one of a slot may be cut)
     media: int
-    index: int  # segment of the media
+    index: int  # type: ignore[assignment]  # segment of the media (shadows tuple.index, unused here)
     discontinuity: bool  # an EXT-X-DISCONTINUITY precedes it
     dseq: int  # its discontinuity sequence number
 
@@ -357,7 +357,7 @@ class Timeline:
                     kind,
                     item,
                     slot_id(channel, start, stop, kind, item, title),
-                    tuple(scte35[str(n)]) if str(n) in scte35 else None,  # type: ignore[arg-type]
+                    tuple(scte35[str(n)]) if str(n) in scte35 else None,
                 )
                 for n, (start, stop, title, kind, item) in enumerate(
                     zip(*(slots[name] for name in _SLOT_FIELDS), strict=True)
@@ -388,8 +388,8 @@ def build_timeline(
     usable = {key: index for key, index in media.items() if index is not None}
     slate_index = usable.get(slate) if slate else None
     used_keys = list(dict.fromkeys(s.media for s in ordered if s.media in usable))
-    if slate_index is not None and slate not in used_keys:
-        used_keys.append(slate)  # type: ignore[arg-type]
+    if slate and slate_index is not None and slate not in used_keys:
+        used_keys.append(slate)
     common, findings = ladder_mismatch(usable[k] for k in used_keys)
     renditions = len(common) if common and len(common) > 1 else 1
     table = {key: TimelineMedia.of(usable[key], renditions) for key in used_keys}
@@ -407,7 +407,7 @@ def build_timeline(
         records.append(_record(channel, start, slot.stop_ms, slot.title, slot.kind, slot.item_id))
         at = start
         if slot.media in usable:
-            at = builder.once(order[slot.media], start, slot.stop_ms)  # type: ignore[index]
+            at = builder.once(order[slot.media], start, slot.stop_ms)
         if at < slot.stop_ms:
             if slate_index is not None:
                 builder.loop(order[slate], at, slot.stop_ms)  # type: ignore[index]
@@ -428,7 +428,7 @@ def build_timeline(
     target = max(
         [r.target_duration for key in used_keys for r in usable[key].renditions[:renditions]], default=1
     )
-    ladder = _ladder(common, [usable[k] for k in used_keys]) if renditions > 1 else []
+    ladder = _ladder(common, [usable[k] for k in used_keys]) if common and renditions > 1 else []
     timeline = Timeline(
         channel=channel,
         target=target,
@@ -530,7 +530,8 @@ def _scte35(event_id: int, seconds: float) -> tuple[str, str]:
         splice = Cue()
         splice.command = command
         splice.encode()
-        return splice.hex()
+        encoded: str = splice.hex()  # threefive is untyped
+        return encoded
 
     return cue(True), cue(False)
 

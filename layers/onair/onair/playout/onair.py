@@ -116,17 +116,17 @@ class _ChannelGenerator:
         events: list[_Event] = []
         for day in days:
             weekday = WEEKDAYS[day.weekday()]
-            for block in self.schedule.blocks:
-                if block.channel == self.channel and weekday in block.days:
+            for spec in self.schedule.blocks:
+                if spec.channel == self.channel and weekday in spec.days:
                     start, end = (
-                        self._instant(day, block.start_seconds),
-                        self._instant(day, block.end_seconds),
+                        self._instant(day, spec.start_seconds),
+                        self._instant(day, spec.end_seconds),
                     )
                     if end > start:  # a block inside the skipped hour of a DST change is empty
-                        blocks.append(_Block(start, end, block))
-            for event in self.schedule.events:
-                if event.channel == self.channel and weekday in event.days:
-                    events.append(_Event(self._instant(day, event.time_seconds), self.items[event.item]))
+                        blocks.append(_Block(start, end, spec))
+            for fixed in self.schedule.events:
+                if fixed.channel == self.channel and weekday in fixed.days:
+                    events.append(_Event(self._instant(day, fixed.time_seconds), self.items[fixed.item]))
         blocks.sort(key=lambda b: b.start_ms)
         events.sort(key=lambda e: e.start_ms)
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
@@ -493,9 +493,9 @@ class _Reader:
     ) -> list[tuple[Block, etree._Element]]:
         blocks: list[tuple[Block, etree._Element]] = []
         for element in _section(self.root, "blocks"):
+            days = _days(element.get("days", ""))
             values = {
                 "channel": _token(element.get("channel")),
-                "days": _days(element.get("days", "")),
                 "start": _token(element.get("start")),
                 "end": _token(element.get("end")),
                 "pool": _token(element.get("pool")),
@@ -517,7 +517,7 @@ class _Reader:
                     "end",
                 )
                 continue
-            model = self._build(Block, values, element)
+            model = self._build(Block, {**values, "days": days}, element)
             if model is not None:
                 blocks.append((model, element))
         self._check_overlaps(
@@ -532,9 +532,9 @@ class _Reader:
     ) -> list[tuple[FixedEvent, etree._Element]]:
         events: list[tuple[FixedEvent, etree._Element]] = []
         for element in _section(self.root, "events"):
+            days = _days(element.get("days", ""))
             values = {
                 "channel": _token(element.get("channel")),
-                "days": _days(element.get("days", "")),
                 "time": _token(element.get("time")),
                 "item": _token(element.get("item")),
             }
@@ -548,7 +548,7 @@ class _Reader:
                     "time",
                 )
                 continue
-            model = self._build(FixedEvent, values, element)
+            model = self._build(FixedEvent, {**values, "days": days}, element)
             if model is not None:
                 events.append((model, element))
         # Two events of a channel that overlap by their items' durations cannot both start on time.
@@ -567,7 +567,7 @@ class _Reader:
         return events
 
     def _check_overlaps(
-        self, spans: list[tuple[str, list[str], float, float, etree._Element]], kind: str
+        self, spans: Sequence[tuple[str, Sequence[str], float, float, etree._Element]], kind: str
     ) -> None:
         """Per channel and weekday, a sweep in start order: each span is checked against the one that
         reaches furthest so far. One finding per overlapping pair, listing its days."""

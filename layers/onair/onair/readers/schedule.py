@@ -44,7 +44,7 @@ def parse_schedule(data: bytes, *, max_bytes: int, strict: bool = False) -> Pars
     for _ in elements:  # a document that is not even well-formed says so before "not a schedule"
         pass
     if name == "tv":
-        namespace = root.tag[1:].partition("}")[0]
+        namespace = str(root.tag)[1:].partition("}")[0]  # a parsed element's tag is a str
         raise NotASchedule(
             f"<tv> in namespace '{namespace}' is not an XMLTV listing: XMLTV elements have no namespace",
             details=[

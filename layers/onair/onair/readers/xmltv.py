@@ -334,7 +334,14 @@ class _Reader:
         channel = self.channel_ids.setdefault(channel, channel)
         self.programmes.append(
             XmltvProgramme.model_construct(
-                _PROGRAMME_FIELDS, channel=channel, start=start, stop=stop, title=title, xml=xml, clump=clump
+                # pydantic annotates a set, stores what it is given: one frozenset shared by all of them
+                _PROGRAMME_FIELDS,  # type: ignore[arg-type]
+                channel=channel,
+                start=start,
+                stop=stop,
+                title=title,
+                xml=xml,
+                clump=clump,
             )
         )
         index = self.counts["programme"]
@@ -560,7 +567,7 @@ def _validate(element: etree._Element, name: str, path: str) -> list[_Violation]
 
     Names are compared as lxml gives them: XMLTV has no namespace, so "{urn:x}title" is no title."""
     violations = _check_attributes(element, name, path)
-    children = [child for child in element if isinstance(child.tag, str)]
+    children = [(child, tag) for child in element if isinstance(tag := child.tag, str)]  # no comments, PIs
     texts = [element.text or ""] + [child.tail or "" for child in element]
     if name in dtd.EMPTY:
         if children or any(texts):
@@ -569,8 +576,7 @@ def _validate(element: etree._Element, name: str, path: str) -> list[_Violation]
     if name in dtd.SEQUENCES and any(text.strip() for text in texts):
         violations.append(_Violation(f"text is not allowed directly in <{name}>", element.sourceline, path))
     numbers: dict[str, int] = {}
-    for child in children:
-        child_name = child.tag
+    for child, child_name in children:
         number = numbers[child_name] = numbers.get(child_name, 0) + 1
         child_path = f"{path}/{child_name}[{number}]"
         if child_name in dtd.ALLOWED_CHILDREN.get(name, ()):
@@ -583,14 +589,13 @@ def _validate(element: etree._Element, name: str, path: str) -> list[_Violation]
 
 
 def _check_sequence(
-    element: etree._Element, name: str, children: list[etree._Element], path: str
+    element: etree._Element, name: str, children: list[tuple[etree._Element, str]], path: str
 ) -> list[_Violation]:
     model, position = dtd.SEQUENCES[name], dtd.POSITIONS[name]
     violations: list[_Violation] = []
     counts: dict[str, int] = {}
     furthest = -1
-    for child in children:
-        child_name = child.tag
+    for child, child_name in children:
         if child_name not in position:
             continue
         number = counts[child_name] = counts.get(child_name, 0) + 1

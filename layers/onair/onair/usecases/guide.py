@@ -129,7 +129,7 @@ def _value(value: Any) -> str:
     return _string(value) if isinstance(value, str) else json.dumps(value)
 
 
-_string: Any = json.encoder.encode_basestring  # type: ignore[attr-defined]  # C: a JSON string, not ASCII-escaped
+_string: Any = json.encoder.encode_basestring  # C: a JSON string, not ASCII-escaped
 _KEYS = tuple((name, f'"{name}":') for name in SLOT_FIELDS)
 
 

@@ -106,7 +106,7 @@ class StoredPlaylistCache:
             return None
         if not all(name in entry for name in ("etag", "url", "value")):
             return None
-        return entry  # type: ignore[no-any-return]
+        return entry
 
     def put(self, uri: str, entry: dict[str, Any]) -> None:
         try:

@@ -100,7 +100,8 @@ def _xmltv_programme(slot: Slot) -> etree._Element:
     # Only what _conform can keep is copied: lxml sets each attribute after a scan of those already set.
     declared = dtd.ATTRIBUTES["programme"]
     kept = {name: value for name, value in attributes(source) if name in declared and name not in times}
-    element = etree.Element("programme", {**times, **kept})
+    attrib = {**times, **kept}
+    element = etree.Element("programme", attrib)
     element.text = source.text
     element.extend(list(source))
     if source.tag == "programme" and _conform(element, "programme"):
@@ -193,24 +194,24 @@ def _conform(element: etree._Element, name: str) -> bool:
     if name not in dtd.SEQUENCES:
         return False
     positions, model = dtd.POSITIONS[name], dtd.SEQUENCES[name]
-    children: list[etree._Element] = []
+    children: list[tuple[str, etree._Element]] = []
     for child in list(element):
         element.remove(child)
         child.tail = None
-        if child.tag in positions and _conform(child, child.tag):
-            children.append(child)
-    children.sort(key=lambda child: positions[child.tag])  # stable: same-name children keep their order
+        if isinstance(tag := child.tag, str) and tag in positions and _conform(child, tag):
+            children.append((tag, child))
+    children.sort(key=lambda pair: positions[pair[0]])  # stable: same-name children keep their order
     counts: dict[str, int] = {}
-    kept: list[etree._Element] = []
-    for child in children:
-        count = counts[child.tag] = counts.get(child.tag, 0) + 1
-        maximum = model[positions[child.tag]][2]
+    kept_children: list[etree._Element] = []
+    for tag, child in children:
+        count = counts[tag] = counts.get(tag, 0) + 1
+        maximum = model[positions[tag]][2]
         if maximum is None or count <= maximum:
-            kept.append(child)
+            kept_children.append(child)
     if any(counts.get(child_name, 0) < minimum for child_name, minimum, _ in model):
         return False
     element.text = None
-    element.extend(kept)
+    element.extend(kept_children)
     return True
 
 
