@@ -86,5 +86,8 @@ def test_presigned_urls_name_the_buckets_regional_host_outside_us_east_1(monkeyp
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     storage = S3BlobStore.from_bucket("onair-data")
     # Then its presigned URLs go to the regional virtual host, never the global one (a 307 for new buckets)
-    for url in (storage.presigned_get("a/b.xml", 60), storage.presigned_put("a/b.xml", 60, "application/xml")):
+    for url in (
+        storage.presigned_get("a/b.xml", 60),
+        storage.presigned_put("a/b.xml", 60, "application/xml"),
+    ):
         assert url.startswith("https://onair-data.s3.eu-west-1.amazonaws.com/a/b.xml?"), url
