@@ -74,6 +74,16 @@ class Stack:
                 )
         return result
 
+    def deliver_all(self, queue_id: str, function_id: str) -> None:
+        """Every queued message delivered until the queue is empty, each step without a failure."""
+        while (
+            self.sqs.get_queue_attributes(
+                QueueUrl=self.resources.queue_urls[queue_id], AttributeNames=["ApproximateNumberOfMessages"]
+            )["Attributes"]["ApproximateNumberOfMessages"]
+            != "0"
+        ):
+            assert self.deliver(queue_id, function_id) == {"batchItemFailures": []}
+
     def keys(self, prefix: str = "") -> list[str]:
         listing = self.s3.list_objects_v2(Bucket=self.resources.bucket, Prefix=prefix)
         return [item["Key"] for item in listing.get("Contents", [])]

@@ -9,7 +9,6 @@ from datetime import UTC, datetime, timedelta
 
 from lxml import etree
 
-from local.sqs import sqs_record
 from local.template import ROOT
 from onair import keys
 from tests import readers
@@ -19,16 +18,6 @@ RADIO = (ROOT / "samples" / "radio-rotation.xml").read_bytes()
 IPTV = (ROOT / "samples" / "iptv-lineup.xml").read_bytes()
 
 
-def deliver_jobs(stack) -> None:
-    """Every queued job, run once, as RunFunction's event source would."""
-    queue, arn = stack.resources.queue_urls["JobQueue"], stack.resources.queue_arns["JobQueue"]
-    while messages := stack.receive("JobQueue"):
-        result = stack.invoke("RunFunction", {"Records": [sqs_record(m, arn) for m in messages]})
-        assert result == {"batchItemFailures": []}
-        for message in messages:
-            stack.sqs.delete_message(QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"])
-
-
 def published_schedule(stack, document: bytes = RADIO, run: dict | None = None) -> dict:
     schedule = stack.api("POST", "/schedules", document)
     assert schedule.status == 201, schedule.body
@@ -36,7 +25,7 @@ def published_schedule(stack, document: bytes = RADIO, run: dict | None = None) 
     body = json.dumps(run or {"from": today, "days": 2})
     created = stack.api("POST", f"/schedules/{schedule.json()['id']}/runs", body)
     assert created.status == 202, created.body
-    deliver_jobs(stack)
+    stack.deliver_all("JobQueue", "RunFunction")
     return stack.api("GET", f"/schedules/{schedule.json()['id']}").json()
 
 
@@ -129,7 +118,7 @@ def test_a_failed_or_unpublished_run_never_replaces_a_good_feed(stack):
     before = feed_get(stack, url)
     # When a run with publish false succeeds, and a run that fails (a deleted output format) does not
     run = stack.api("POST", f"/schedules/{schedule['id']}/runs", json.dumps({"days": 3, "publish": False}))
-    deliver_jobs(stack)
+    stack.deliver_all("JobQueue", "RunFunction")
     assert stack.api("GET", f"/runs/{run.json()['id']}").json()["status"] == "succeeded"
     # Then the feed is still the first run's
     after = feed_get(stack, url)
@@ -142,7 +131,7 @@ def test_a_new_version_and_a_refresh_tick_change_the_feed(stack):
     schedule = stack.api("POST", "/schedules", RADIO, query="refresh_days=2&refresh_at=00:00").json()
     assert schedule["refresh"] == {"days": 2, "at": "00:00"}
     stack.invoke("RefreshFunction", {})
-    deliver_jobs(stack)
+    stack.deliver_all("JobQueue", "RunFunction")
     url = stack.api("GET", f"/schedules/{schedule['id']}").json()["feed"]["urls"]["guide.xml"]
     first = feed_get(stack, url)
     assert first.status == 200
@@ -158,7 +147,7 @@ def test_a_new_version_and_a_refresh_tick_change_the_feed(stack):
     from onair.usecases.refresh import tick
 
     assert len(tick(services(RefreshSettings), tomorrow).queued) == 1
-    deliver_jobs(stack)
+    stack.deliver_all("JobQueue", "RunFunction")
     # Then the feed's ETag changed, at the same URL
     second = feed_get(stack, url)
     assert second.status == 200 and second.headers["etag"] != first.headers["etag"]

@@ -16,7 +16,6 @@ from urllib.parse import unquote, urlsplit
 import pytest
 from threefive import Cue
 
-from local.sqs import sqs_record
 from onair import bootstrap, keys
 from onair.adapters.urls import UrlFetcher
 from onair.bootstrap import services
@@ -80,20 +79,11 @@ def shows(stack, names: tuple[str, ...] = ("a", "b"), folder: str = "shows") -> 
     return items
 
 
-def deliver_jobs(stack) -> None:
-    queue, arn = stack.resources.queue_urls["JobQueue"], stack.resources.queue_arns["JobQueue"]
-    while messages := stack.receive("JobQueue"):
-        result = stack.invoke("RunFunction", {"Records": [sqs_record(m, arn) for m in messages]})
-        assert result == {"batchItemFailures": []}
-        for message in messages:
-            stack.sqs.delete_message(QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"])
-
-
 def run(stack, schedule_id: str, first: date, days: int = 2, **request) -> dict:
     body = json.dumps({"from": first.isoformat(), "days": days, **request})
     created = stack.api("POST", f"/schedules/{schedule_id}/runs", body)
     assert created.status == 202, created.body
-    deliver_jobs(stack)
+    stack.deliver_all("JobQueue", "RunFunction")
     status = stack.api("GET", f"/runs/{created.json()['id']}").json()
     assert status["status"] == "succeeded", status
     return status
