@@ -3,6 +3,7 @@ made with ffmpeg, and a loopback HTTP server."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import threading
@@ -69,6 +70,20 @@ FFPROBE = shutil.which("ffprobe")
 def need_ffmpeg() -> None:
     if FFMPEG is None or FFPROBE is None:
         pytest.skip("ffmpeg/ffprobe are absent (Debian package ffmpeg): real HLS assets cannot be made")
+
+
+def probed_tags(url: str) -> tuple[list[str], list[str]]:
+    """What ffprobe read of a live playlist: its EXT-X-PROGRAM-DATE-TIME and EXT-X-DATERANGE values.
+    ffmpeg's HLS reader passes over those tags and logs each one it passes at trace level: that log is
+    what it read."""
+    probe = subprocess.run(
+        [str(FFPROBE), "-hide_banner", "-v", "trace", "-i", url], capture_output=True, text=True, timeout=60
+    )
+    assert probe.returncode == 0, probe.stderr[-2000:]
+    dates = re.findall(r"Skip \('#EXT-X-PROGRAM-DATE-TIME:([^']+)'\)", probe.stderr)
+    ranges = re.findall(r"Skip \('#EXT-X-DATERANGE:([^']+)'\)", probe.stderr)
+    assert dates, probe.stderr[-2000:]
+    return dates, ranges
 
 
 def make_asset(folder: Path, name: str, pattern: str, seconds: float, tone_hz: int) -> Path:
