@@ -75,7 +75,9 @@ class ScheduleView(Answer):
 
 class ScheduleList(Answer):
     items: list[ScheduleView]
-    next_cursor: str | None = Field(description="pass as ?cursor= for the next page; absent on the last")
+    next_cursor: str | None = Field(
+        default=None, description="pass as ?cursor= for the next page; absent on the last"
+    )
 
 
 class VersionView(Answer):
@@ -137,7 +139,7 @@ class UploadGrant(Answer):
 
 
 class UploadedObject(Answer):
-    etag: str | None = Field(description="hex MD5 of the bytes (S3's ETag for the PUT)")
+    etag: str | None = Field(default=None, description="hex MD5 of the bytes (S3's ETag for the PUT)")
     bytes: int | None = None
 
 
