@@ -68,13 +68,14 @@ invoke: $(VENV)/.installed
 	$(PY) -m local.invoke $(FN) $(EVENT)
 
 # Importer speed and memory against xmllint, rejection times of ../shared's hostile files, playout, XMLTV
-# scaling (docs/PERFORMANCE.md):
+# scaling, each function's cold start against the boto3 floor (docs/PERFORMANCE.md; ratios, never tests):
 #   make bench BENCH_ARGS="--profile --output /tmp/bench.md"
 .PHONY: bench
 bench: $(VENV)/.installed
 	$(PY) -m bench.import_bench $(BENCH_ARGS)
 	$(PY) -m bench.playout_bench
 	$(PY) -m bench.xmltv_scaling
+	$(PY) -m bench.cold_start
 
 # The console (functions/api/console/, docs/PERFORMANCE.md "Console"): the EPG grid of 150 channels x 24 h
 # in headless Chromium on the local stack's /console/ (--page: also a real published run, read and drawn

@@ -5,11 +5,14 @@ Python function that talks to AWS, `python -c "import boto3; boto3.client('s3')"
     .venv/bin/python -m bench.cold_start --importtime ApiFunction   # what its import spends, -X importtime
 
 Each function's module is loaded as Lambda's init phase loads it (local.runtime.load_handler: the layer on
-sys.path, the handler file by path) with the environment the template gives it, tracing as deployed
-(Tracing: Active, so Powertools' Tracer loads the X-Ray SDK; locally the stack turns it off). Pairs
-alternate, floor then function, so a neighbour's load falls on both; the ratio is the median of the
-function's wall times over the median of the floor's, in the same run. A ratio, never a test: the
-goal is ≤ 1.2 (docs/PERFORMANCE.md, "Cold start").
+sys.path, the handler file by path) with the environment the template and the runtime give it
+(LAMBDA_TASK_ROOT among them), tracing as deployed (Tracing: Active, so Powertools' Tracer loads the X-Ray
+SDK and patches botocore; locally the stack turns it off). Pairs alternate, floor then function, so a
+neighbour's load falls on both; the ratio is the median of the function's wall times over the median of
+the floor's, in the same run, and beside it the same in CPU time (user + system), steadier on a shared
+machine. Only the init is measured: what a handler loads on its first event (lxml and the readers on an
+import, the writers on a run) is that path's cost, not the cold start's. A ratio, never a test: the goal
+is ≤ 1.2 (docs/PERFORMANCE.md, "Cold start").
 """
 
 from __future__ import annotations
