@@ -15,7 +15,7 @@ class Answer(BaseModel):
     """An answer's optional field that has no value is left out (onair.http.resolver's serializer)."""
 
     # defer_build: a model's validator is built when first used, not at import; ApiFunction and
-    # FeedFunction share this module and each answers with few of its models (~70 ms of a cold start).
+    # FeedFunction share this module and each answers with few of its models (~30 ms of a cold start).
     model_config = ConfigDict(extra="forbid", defer_build=True)
 
 

@@ -24,7 +24,7 @@ from onair.errors import BadRequest, Finding, OnAirError, Transient
 from onair.http.models import ErrorBody
 
 if TYPE_CHECKING:
-    # Powertools' OpenAPI models cost ~70 ms to import; only `make openapi` builds the document.
+    # Powertools' OpenAPI models cost ~70 ms to import; only /swagger and `make openapi` build the document.
     from aws_lambda_powertools.event_handler.openapi.models import OpenAPI
 
 ERROR_MEANINGS = {
