@@ -95,13 +95,17 @@ openapi: $(VENV)/.installed
 # Load tests (loadtest/, docs/PERFORMANCE.md "Load"). Without URL they start the local stack on free ports.
 #   make load                                  Locust, closed model: 100 -> 500 -> 1000 users, LOAD_SECONDS each
 #   make load LOAD_ARGS="--users 500"          one fixed level; make load URL=https://... a deployed stack
+#   make load-paced                            the old app's pacing: think 1-3 s, 100 -> 250 -> 500 -> 750 -> 1000 users (the knee)
 #   make load-artillery ARRIVAL_RATE=20        Artillery (npx), open model: new users a second for LOAD_SECONDS
 #   make redrive QUEUE=jobs|imports            dead letters back to their queue (the running make run)
-.PHONY: load load-artillery redrive
+.PHONY: load load-paced load-artillery redrive
 LOAD_SECONDS ?= 60
 ARRIVAL_RATE ?= 10
 load: $(VENV)/.installed
 	$(PY) -m loadtest.run locust --seconds $(LOAD_SECONDS) $(if $(URL),--url $(URL)) $(LOAD_ARGS)
+
+load-paced: $(VENV)/.installed
+	$(PY) -m loadtest.run locust --think 1 3 --stages 100,250,500,750,1000 --seconds $(LOAD_SECONDS) $(if $(URL),--url $(URL)) $(LOAD_ARGS)
 
 load-artillery: $(VENV)/.installed
 	$(PY) -m loadtest.run artillery --seconds $(LOAD_SECONDS) --rate $(ARRIVAL_RATE) $(if $(URL),--url $(URL)) $(LOAD_ARGS)
