@@ -84,13 +84,14 @@ invoke: $(VENV)/.installed
 	$(PY) -m local.invoke $(FN) $(EVENT)
 
 # Importer speed and memory against xmllint, rejection times of ../shared's hostile files, playout, XMLTV
-# scaling (docs/PERFORMANCE.md):
+# scaling, each function's cold start against the boto3 floor (docs/PERFORMANCE.md; ratios, never tests):
 #   make bench BENCH_ARGS="--profile --output /tmp/bench.md"
 .PHONY: bench
 bench: $(VENV)/.installed
 	$(PY) -m bench.import_bench $(BENCH_ARGS)
 	$(PY) -m bench.playout_bench
 	$(PY) -m bench.xmltv_scaling
+	$(PY) -m bench.cold_start
 
 # The console (functions/api/console/, docs/PERFORMANCE.md "Console"): the EPG grid of 150 channels x 24 h
 # in headless Chromium on the local stack's /console/ (--page: also a real published run, read and drawn
@@ -110,13 +111,17 @@ openapi: $(VENV)/.installed
 # Load tests (loadtest/, docs/PERFORMANCE.md "Load"). Without URL they start the local stack on free ports.
 #   make load                                  Locust, closed model: 100 -> 500 -> 1000 users, LOAD_SECONDS each
 #   make load LOAD_ARGS="--users 500"          one fixed level; make load URL=https://... a deployed stack
+#   make load-paced                            the old app's pacing: think 1-3 s, 100 -> 250 -> 500 -> 750 -> 1000 users (the knee)
 #   make load-artillery ARRIVAL_RATE=20        Artillery (npx), open model: new users a second for LOAD_SECONDS
 #   make redrive QUEUE=jobs|imports            dead letters back to their queue (the running make run)
-.PHONY: load load-artillery redrive
+.PHONY: load load-paced load-artillery redrive
 LOAD_SECONDS ?= 60
 ARRIVAL_RATE ?= 10
 load: $(VENV)/.installed
 	$(PY) -m loadtest.run locust --seconds $(LOAD_SECONDS) $(if $(URL),--url $(URL)) $(LOAD_ARGS)
+
+load-paced: $(VENV)/.installed
+	$(PY) -m loadtest.run locust --think 1 3 --stages 100,250,500,750,1000 --seconds $(LOAD_SECONDS) $(if $(URL),--url $(URL)) $(LOAD_ARGS)
 
 load-artillery: $(VENV)/.installed
 	$(PY) -m loadtest.run artillery --seconds $(LOAD_SECONDS) --rate $(ARRIVAL_RATE) $(if $(URL),--url $(URL)) $(LOAD_ARGS)

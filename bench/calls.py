@@ -320,7 +320,7 @@ def kinds(harness: Harness, *, workers_here: bool) -> Iterator[Kind]:
     yield Kind("GET /health", lambda: ok(h.http("GET", "/health"), 200), http=("GET", "/health", None, {}))
     for name in ("guide.xml.gz", "channels.m3u"):
         path = schedule["feed"]["urls"][name]
-        etag = ok(h.http("GET", path), 200).headers["etag"]  # the environment now holds its bytes
+        etag = settled_etag(h, path)  # the environment now holds its bytes
         yield Kind(
             f"GET /feeds/{{token}}/{name}",
             lambda p=path: ok(h.http("GET", p), 200),
@@ -338,6 +338,23 @@ def kinds(harness: Harness, *, workers_here: bool) -> Iterator[Kind]:
         writes=True,
         http=("POST", "/uploads", None, {}),
     )
+
+
+def settled_etag(h: Harness, path: str, timeout: float = 120) -> str:
+    """The feed file's ETag once the feed stays on one run for 3 s. The runs requested by the kinds above
+    may still be publishing, one after another: each switch drops the copies of the run before the one it
+    replaces, so a file read just then can be gone (404), and its bytes change with every switch."""
+    deadline = time.monotonic() + timeout
+    last, since = "", time.monotonic()
+    while time.monotonic() < deadline:
+        answer = h.http("GET", path)
+        etag = answer.headers.get("etag", "") if answer.status == 200 else ""
+        if etag != last:
+            last, since = etag, time.monotonic()
+        elif etag and time.monotonic() - since >= 3:
+            return etag
+        time.sleep(0.25)
+    raise TimeoutError(f"{path}: the feed did not settle within {timeout:.0f} s")
 
 
 def wait_published(h: Harness, run_id: str, timeout: float = 120) -> dict[str, Any]:

@@ -13,17 +13,20 @@ import binascii
 import json
 from collections.abc import Callable
 from http import HTTPStatus
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError as RouteNotFound
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
-from aws_lambda_powertools.event_handler.openapi.models import OpenAPI
 from pydantic import ValidationError
 
 from onair.adapters.powertools import logger
 from onair.errors import BadRequest, Finding, OnAirError, Transient
 from onair.http.models import ErrorBody
+
+if TYPE_CHECKING:
+    # Powertools' OpenAPI models cost ~70 ms to import; only /swagger and `make openapi` build the document.
+    from aws_lambda_powertools.event_handler.openapi.models import OpenAPI
 
 ERROR_MEANINGS = {
     304: "not modified: the If-None-Match / If-Modified-Since copy is current",
