@@ -163,4 +163,4 @@ class Services:
     queues: MessageQueue
     metrics: Metrics
     clock: Clock = field(default=utc_now)
-    http: Fetcher = field(default_factory=lambda: NoWebFetcher())  # item playlists over http(s) (live)
+    http: Fetcher = field(default_factory=NoWebFetcher)  # item playlists over http(s) (live channels)

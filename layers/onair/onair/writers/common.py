@@ -3,7 +3,7 @@ and text as the outputs write them."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from decimal import ROUND_HALF_UP, Decimal
 
 from lxml import etree
@@ -12,7 +12,6 @@ from onair.models import OnAirSchedule, XmltvListing
 from onair.playout.types import Playout, Slot
 
 AnySchedule = XmltvListing | OnAirSchedule
-Writer = Callable[[AnySchedule, Playout], bytes]
 
 # Stored elements were serialized by lxml from a hardened parse; parse them back just as carefully.
 PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
