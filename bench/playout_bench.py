@@ -3,7 +3,7 @@
     .venv/bin/python -m bench.playout_bench [--repeat 3] [--output FILE]
 
 1 channel x 30 / 90 / 365 days from a 10,000-item library (goal: 365 days under 2 s, linear in days), and
-8 channels x 7 days; every pool order. Times are the best of --repeat runs of `onair.playout.generate`
+8 channels x 7 days; every pool order. Times are the best of --repeat runs of `onair.playout.engine.generate`
 (no outputs written); the machine is shared, so the minimum is the least disturbed run.
 """
 
@@ -17,7 +17,7 @@ from pathlib import Path
 
 import bench  # noqa: F401  (puts layers/onair on sys.path)
 from onair.models import WEEKDAYS, Block, Channel, Item, OnAirSchedule, Pool, PoolMember, Rules
-from onair.playout import generate
+from onair.playout.engine import generate
 from onair.playout.types import RunRange
 
 GOAL_SECONDS = 2.0

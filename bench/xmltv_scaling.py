@@ -27,7 +27,7 @@ from typing import TypeVar
 import bench  # noqa: F401  (puts layers/onair on sys.path)
 from bench.xmltv_gen import START, listing_of
 from onair.models import StoredSchedule, XmltvListing, stored_json_chunks
-from onair.playout import generate
+from onair.playout.engine import generate
 from onair.playout.types import RunRange
 from onair.readers.schedule import parse_schedule
 from onair.writers import WRITERS

@@ -517,7 +517,7 @@ def test_slates_fill_airtime_without_media_and_a_bad_slate_is_a_channel_finding(
     # (the OnAir reader's <channel slate="…"> arrives from another branch: build_run_live takes slates)
     from onair.config import RunSettings
     from onair.models import StoredSchedule
-    from onair.playout import generate
+    from onair.playout.engine import generate
     from onair.playout.types import RunRange
 
     items = [*shows(stack, ("a",)), LiveItem("plain", 60, "https://example.com/a.mp4")]

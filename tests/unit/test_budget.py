@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 from local.template import load_template
 from onair.errors import RunTooLarge
 from onair.models import WEEKDAYS, Block, Channel, FixedEvent, Item, OnAirSchedule, Pool, PoolMember
-from onair.playout import generate
 from onair.playout.budget import SLOT_BYTES, SlotBudget, SlotFloor
+from onair.playout.engine import generate
 from onair.playout.types import RunRange
 
 MONDAY = date(2026, 3, 2)

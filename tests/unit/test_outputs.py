@@ -13,7 +13,7 @@ from lxml import etree
 
 from onair.errors import DocumentRejected
 from onair.models import WEEKDAYS, Block, Channel, Item, OnAirSchedule, Pool, PoolMember, XmltvListing
-from onair.playout import generate
+from onair.playout.engine import generate
 from onair.playout.types import FillError, Playout, Report, RuleBreak, RunRange, Slot
 from onair.readers.schedule import parse_schedule
 from onair.writers import WRITERS

@@ -30,8 +30,8 @@ from onair.models import (
     XmltvListing,
     XmltvProgramme,
 )
-from onair.playout import generate
 from onair.playout import xmltv as playout_xmltv
+from onair.playout.engine import generate
 from onair.playout.rotation import RELAXATION_ORDER, Clock, History, choose
 from onair.playout.types import Change, FillError, Playout, RunRange, Slot
 from onair.readers.schedule import parse_schedule

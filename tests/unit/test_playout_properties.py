@@ -44,7 +44,7 @@ from onair.models import (
     XmltvListing,
     seconds_of_day,
 )
-from onair.playout import generate
+from onair.playout.engine import generate
 from onair.playout.types import Playout, RunRange, Slot
 from onair.readers.schedule import parse_schedule
 from onair.readers.xmltv import format_time

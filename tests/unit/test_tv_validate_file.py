@@ -22,7 +22,7 @@ from lxml import etree
 
 from onair.errors import DocumentRejected
 from onair.models import Channel, Item, OnAirSchedule, XmltvListing
-from onair.playout import generate
+from onair.playout.engine import generate
 from onair.playout.types import RunRange
 from onair.readers.schedule import parse_schedule
 from onair.writers.guide import guide_xml

@@ -12,7 +12,7 @@ from lxml import etree
 
 from onair.errors import Finding, InvalidSchedule, NotASchedule
 from onair.models import XmltvListing
-from onair.playout import generate
+from onair.playout.engine import generate
 from onair.playout.types import RunRange
 from onair.readers import xmltv
 from onair.readers.schedule import parse_schedule

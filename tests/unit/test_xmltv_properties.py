@@ -20,8 +20,8 @@ from hypothesis import strategies as st
 
 from onair.errors import InvalidSchedule
 from onair.models import XmltvListing, XmltvProgramme
-from onair.playout import generate
 from onair.playout import xmltv as playout_xmltv
+from onair.playout.engine import generate
 from onair.playout.types import Playout, RunRange, Slot
 from onair.readers.schedule import parse_schedule
 from onair.readers.xmltv import format_time, parse_time

@@ -21,7 +21,7 @@ from onair.models import (
     PoolMember,
     XmltvListing,
 )
-from onair.playout import generate
+from onair.playout.engine import generate
 from onair.playout.types import FillError, Playout, RunRange, Slot
 from onair.readers.schedule import parse_schedule
 from onair.writers import WRITERS

@@ -11,8 +11,8 @@ from typing import Any, Literal
 from onair import keys
 from onair.errors import NotFound, OnAirError, RunInProgress, Transient
 from onair.models import OnAirSchedule, StoredSchedule
-from onair.playout import generate
 from onair.playout.budget import SlotBudget
+from onair.playout.engine import generate
 from onair.playout.types import RunRange
 from onair.ports import ObjectChanged, Services
 from onair.records import Job, RunStatus
