@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 
 from lxml import etree
@@ -42,31 +43,167 @@ def guide_xml(schedule: AnySchedule, playout: Playout) -> bytes:
     """An XMLTV guide that validates against xmltv.dtd: the channels with programmes in the run, then the
     programmes by channel and time. A channel with none is left out (tv_validate_file's
     channelnoprogramme); so is a channel of a listing that only its programmes name, when tv_validate_file
-    refuses its id (the listing has the same unknownid)."""
-    tv = etree.Element("tv", {"generator-info-name": GENERATOR})
+    refuses its id (the listing has the same unknownid).
+
+    Written as a stream of elements, each serialized as it would be in the whole indented tree; a stored
+    programme already in the DTD's shape is copied as text (_Copier), not parsed and rebuilt."""
     slots = ordered(schedule, playout)
     on_air = {slot.channel for slot in slots}
     ids: dict[str, str] = {}
+    parts: list[str] = []
     if isinstance(schedule, XmltvListing):
         for xmltv_channel in schedule.channels:
             if xmltv_channel.id in on_air and (
                 xmltv_channel.declared or XMLTV_CHANNEL_ID.match(xmltv_channel.id)
             ):
-                tv.append(_xmltv_channel(xmltv_channel.id, xmltv_channel.xml))
+                parts.append(_serialized(_xmltv_channel(xmltv_channel.id, xmltv_channel.xml)))
     else:
         ids = {channel.id: channel.guide_id for channel in schedule.channels}
         for channel in schedule.channels:
             if channel.id in on_air:
-                tv.append(_channel(channel))
+                parts.append(_serialized(_channel(channel)))
+    copier = _Copier()
     for slot in slots:
-        tv.append(_xmltv_programme(slot) if slot.source_xml else _programme(slot, ids.get(slot.channel)))
-    etree.cleanup_namespaces(tv)
-    etree.indent(tv, space=" ")
-    data = etree.tostring(tv, xml_declaration=True, encoding="UTF-8", doctype=DOCTYPE) + b"\n"
+        if slot.source_xml:
+            parts.append(copier.programme(slot))
+        else:
+            parts.append(_serialized(_programme(slot, ids.get(slot.channel))))
+    head = f"<?xml version='1.0' encoding='UTF-8'?>\n{DOCTYPE}\n<tv generator-info-name=\"{GENERATOR}\""
+    body = head + ">\n " + "\n ".join(parts) + "\n</tv>\n" if parts else head + "/>\n"
+    if copier.copied:  # copied text keeps the stored (ASCII) serialization's references to non-ASCII
+        body = _CHARREF.sub(_charref, body)
+    data = body.encode()
     data = _C1.sub(lambda match: b"&#x%X;" % match[1][0], data)
     for suspect, reference in _REPLACEMENTS:
         data = data.replace(suspect, reference)
     return data
+
+
+def _serialized(element: etree._Element) -> str:
+    """The element as the guide's whole tree writes it, at depth 1 below <tv>: indented, no tail, no
+    namespace declaration it does not use."""
+    etree.cleanup_namespaces(element)
+    etree.indent(element, space=" ", level=1)
+    element.tail = None
+    return etree.tostring(element, encoding="unicode")
+
+
+# A character reference to a non-ASCII character (lxml's ASCII serialization writes one for each): the
+# character itself in a UTF-8 guide, as lxml writes it there. ASCII references (&#10; in attributes, &#13;)
+# are written the same by both.
+_CHARREF = re.compile(r"&#(x[0-9A-Fa-f]+|[0-9]+);")
+
+
+def _charref(match: re.Match[str]) -> str:
+    digits = match[1]
+    code = int(digits[1:], 16) if digits[0] == "x" else int(digits)
+    return chr(code) if code >= 0x80 else match[0]
+
+
+# Stored elements are lxml serializations: attributes double-quoted with `<`, `>`, `&` and `"` escaped,
+# `>` in text escaped, so every `>` ends a tag. Whitespace-only (or empty) text between two tags:
+_GAP = re.compile(r">(\s*)<")
+_WORDS = re.compile(r">[^<]*[^\s<][^<]*<")  # text with something other than whitespace
+_ENUMERATED = sorted(
+    {name for declared in dtd.ATTRIBUTES.values() for name, spec in declared.items() if spec.values}
+)
+# An attribute whose value cannot change what _conform keeps (only an enumeration's value can)
+_FREE_VALUE = re.compile(r'(\s(?!(?:{})=)[^\s=<>"]+)="[^"]*"'.format("|".join(map(re.escape, _ENUMERATED))))
+_TAG = re.compile(r"<(/?)([^\s/>]+)[^>]*?(/?)>")
+_ATTRIBUTE = re.compile(r'\s([^\s=]+)="([^"]*)"')
+_UNSAFE = re.compile(r"<!|<\?|&(?!(?:amp|lt|gt|quot|#x?[0-9A-Fa-f]+);)")  # comments, PIs, CDATA, entities
+
+
+class _Copier:
+    """Stored programmes written by copying their text, when that gives what rebuilding them gives.
+
+    A programme's shape (its tags, attribute names, enumerated values, where text is and where only
+    whitespace is; _shape) decides what _conform and the indentation do to it. The first programme of each
+    shape is written both ways: when the copy (new start, stop and channel, the whitespace between tags
+    re-indented) equals the rebuilt element, every programme of that shape is copied; otherwise each is
+    rebuilt. Anything the copy cannot read safely (comments, processing instructions, CDATA, entity
+    references) is always rebuilt."""
+
+    def __init__(self) -> None:
+        self.gaps: dict[str, list[str | None] | None] = {}  # shape -> per gap, its new text (None: kept)
+        self.copied = False
+
+    def programme(self, slot: Slot) -> str:
+        xml = slot.source_xml
+        assert xml is not None
+        if _UNSAFE.search(xml) or not xml.startswith("<programme "):
+            return _serialized(_xmltv_programme(slot))
+        shape = _FREE_VALUE.sub(r"\1", _GAP.sub("><", _WORDS.sub(">T<", xml)))
+        if shape in self.gaps:
+            gaps = self.gaps[shape]
+            if gaps is None:
+                return _serialized(_xmltv_programme(slot))
+            self.copied = True
+            return _copy(slot, xml, gaps)
+        rebuilt = _serialized(_xmltv_programme(slot))
+        gaps = _indentation(shape)
+        if gaps is not None and _CHARREF.sub(_charref, _copy(slot, xml, gaps)) != rebuilt:
+            gaps = None
+        self.gaps[shape] = gaps
+        return rebuilt
+
+
+def _indentation(shape: str) -> list[str | None] | None:
+    """Per gap between two tags of a programme of this shape, in order: the whitespace the indented guide
+    has there (None: the text of an element without children, kept). None: not a shape to copy."""
+    tags = list(_TAG.finditer(shape))
+    if (
+        not tags
+        or tags[0].group(1, 2, 3) != ("", "programme", "")
+        or tags[-1].group(1, 2) != ("/", "programme")
+    ):
+        return None
+    gaps: list[str | None] = []
+    depth = 0
+    depths = []  # each tag's element's depth below <tv> (the programme is at 1)
+    for tag in tags:
+        closing, empty = tag[1] == "/", tag[3] == "/"
+        depths.append(depth if closing else depth + 1)
+        depth += -1 if closing else 0 if empty else 1
+    for index, (tag, following) in enumerate(itertools.pairwise(tags)):
+        if tag.end() != following.start():
+            continue  # text between them (">T<"): not a gap
+        leaf = not tag[1] and not tag[3] and following[1] == "/" and following[2] == tag[2]
+        gaps.append(None if leaf else "\n" + " " * depths[index + 1])
+    return gaps
+
+
+def _copy(slot: Slot, xml: str, gaps: list[str | None]) -> str:
+    pieces = _GAP.split(xml)
+    if len(pieces) != 2 * len(gaps) + 1:
+        raise AssertionError("a programme's gaps do not match its shape")
+    source = dict(_ATTRIBUTE.findall(pieces[0]))
+    times = _programme_times(slot)
+    if slot.stop == slot.start and "stop" not in source:
+        del times["stop"]
+    declared = dtd.ATTRIBUTES["programme"]
+    start = ["<programme"]
+    start.extend(f' {name}="{_escape(value)}"' for name, value in times.items())
+    start.extend(
+        f' {name}="{value}"' for name, value in source.items() if name in declared and name not in times
+    )
+    out = ["".join(start)]
+    for index, gap in enumerate(gaps):
+        out.append(">" + (pieces[2 * index + 1] if gap is None else gap) + "<" + pieces[2 * index + 2])
+    return "".join(out)
+
+
+def _escape(value: str) -> str:
+    """An attribute value as lxml writes it."""
+    return (
+        value.replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace('"', "&quot;")
+        .replace("\n", "&#10;")
+        .replace("\r", "&#13;")
+        .replace("\t", "&#9;")
+    )
 
 
 def _channel(channel: Channel) -> etree._Element:
