@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from datetime import datetime, timedelta
 
 from lxml import etree
 
@@ -104,53 +105,97 @@ def _charref(match: re.Match[str]) -> str:
 # `>` in text escaped, so every `>` ends a tag. Whitespace-only (or empty) text between two tags:
 _GAP = re.compile(r">(\s*)<")
 _WORDS = re.compile(r">[^<]*[^\s<][^<]*<")  # text with something other than whitespace
+_TEXT = re.compile(r">[^<]+<")  # any text, in a programme split at its gaps (where it has words)
 _ENUMERATED = sorted(
     {name for declared in dtd.ATTRIBUTES.values() for name, spec in declared.items() if spec.values}
 )
-# An attribute whose value cannot change what _conform keeps (only an enumeration's value can)
-_FREE_VALUE = re.compile(r'(\s(?!(?:{})=)[^\s=<>"]+)="[^"]*"'.format("|".join(map(re.escape, _ENUMERATED))))
+# An attribute's value, unless an enumeration's (only those can change what _conform keeps); a name
+# merely ending like one keeps its value too, which only makes more shapes
+_FREE_VALUE = re.compile("=" + "".join(f"(?<!{re.escape(name)}=)" for name in _ENUMERATED) + '"[^"<>]*"')
 _TAG = re.compile(r"<(/?)([^\s/>]+)[^>]*?(/?)>")
 _ATTRIBUTE = re.compile(r'\s([^\s=]+)="([^"]*)"')
-_UNSAFE = re.compile(r"<!|<\?|&(?!(?:amp|lt|gt|quot|#x?[0-9A-Fa-f]+);)")  # comments, PIs, CDATA, entities
+_ENTITY = re.compile("&(?!#|amp;|lt;|gt;|quot;)")  # lxml writes only these references
+
+
+def _unsafe(xml: str) -> bool:
+    """Holds what the copy cannot read: comments, processing instructions, CDATA, entity references."""
+    return "<!" in xml or "<?" in xml or _ENTITY.search(xml) is not None
 
 
 class _Copier:
     """Stored programmes written by copying their text, when that gives what rebuilding them gives.
 
     A programme's shape (its tags, attribute names, enumerated values, where text is and where only
-    whitespace is; _shape) decides what _conform and the indentation do to it. The first programme of each
-    shape is written both ways: when the copy (new start, stop and channel, the whitespace between tags
+    whitespace is) decides what _conform and the indentation do to it. The first programme of each shape
+    is written both ways: when the copy (new start, stop and channel, the whitespace between tags
     re-indented) equals the rebuilt element, every programme of that shape is copied; otherwise each is
     rebuilt. Anything the copy cannot read safely (comments, processing instructions, CDATA, entity
     references) is always rebuilt."""
 
     def __init__(self) -> None:
-        self.gaps: dict[str, list[str | None] | None] = {}  # shape -> per gap, its new text (None: kept)
+        self.gaps: dict[str, list[str | None] | None] = {}  # shape -> per gap, ">new text<" (None: kept)
         self.copied = False
+        self._channels: dict[str, str] = {}  # channel id -> its escaped attribute value
+        self._last_time: tuple[datetime, timedelta | None, str] | None = None  # a stop is the next start
 
     def programme(self, slot: Slot) -> str:
         xml = slot.source_xml
         assert xml is not None
-        if _UNSAFE.search(xml) or not xml.startswith("<programme "):
+        if _unsafe(xml) or not xml.startswith("<programme "):
             return _serialized(_xmltv_programme(slot))
-        shape = _FREE_VALUE.sub(r"\1", _GAP.sub("><", _WORDS.sub(">T<", xml)))
+        pieces = _GAP.split(xml)  # the gaps are at the odd indexes; text left in a piece has words
+        shape = _TEXT.sub(">T<", _FREE_VALUE.sub('=""', "\0".join(pieces[::2])))
         if shape in self.gaps:
             gaps = self.gaps[shape]
             if gaps is None:
                 return _serialized(_xmltv_programme(slot))
             self.copied = True
-            return _copy(slot, xml, gaps)
+            return self._copy(slot, pieces, gaps)
         rebuilt = _serialized(_xmltv_programme(slot))
-        gaps = _indentation(shape)
-        if gaps is not None and _CHARREF.sub(_charref, _copy(slot, xml, gaps)) != rebuilt:
+        gaps = _indentation(_FREE_VALUE.sub('=""', _GAP.sub("><", _WORDS.sub(">T<", xml))))
+        if gaps is not None and _CHARREF.sub(_charref, self._copy(slot, list(pieces), gaps)) != rebuilt:
             gaps = None
         self.gaps[shape] = gaps
         return rebuilt
 
+    def _copy(self, slot: Slot, pieces: list[str], gaps: list[str | None]) -> str:
+        """The copy, from the programme's text split at its gaps (`pieces`, changed in place)."""
+        if len(pieces) != 2 * len(gaps) + 1:
+            raise AssertionError("a programme's gaps do not match its shape")
+        source = _ATTRIBUTE.findall(pieces[0])
+        channel = self._channels.get(slot.channel)
+        if channel is None:
+            channel = self._channels[slot.channel] = _escape(slot.channel)
+        start = [f'<programme start="{self._time(slot.start)}"']
+        if slot.stop != slot.start or any(name == "stop" for name, _ in source):
+            start.append(f' stop="{self._time(slot.stop)}"')
+        start.append(f' channel="{channel}"')
+        start.extend(f' {name}="{value}"' for name, value in source if name in _PROGRAMME_KEPT)
+        pieces[0] = "".join(start)
+        for index, gap in enumerate(gaps):
+            at = 2 * index + 1
+            pieces[at] = ">" + pieces[at] + "<" if gap is None else gap
+        return "".join(pieces)
+
+    def _time(self, value: datetime) -> str:
+        """format_time, once for a stop and the next programme's start (the same instant and offset)."""
+        offset = value.utcoffset()
+        last = self._last_time
+        if last is not None and last[0] == value and last[1] == offset:
+            return last[2]
+        text = format_time(value)
+        self._last_time = (value, offset, text)
+        return text
+
+
+# A stored programme's attributes the copy keeps (after start, stop and channel, which come from the slot)
+_PROGRAMME_KEPT = frozenset(dtd.ATTRIBUTES["programme"]) - {"start", "stop", "channel"}
+
 
 def _indentation(shape: str) -> list[str | None] | None:
-    """Per gap between two tags of a programme of this shape, in order: the whitespace the indented guide
-    has there (None: the text of an element without children, kept). None: not a shape to copy."""
+    """Per gap between two tags of a programme of this shape, in order: ">" the whitespace the indented
+    guide has there "<" (None: the text of an element without children, kept). None: not a shape to
+    copy."""
     tags = list(_TAG.finditer(shape))
     if (
         not tags
@@ -169,28 +214,8 @@ def _indentation(shape: str) -> list[str | None] | None:
         if tag.end() != following.start():
             continue  # text between them (">T<"): not a gap
         leaf = not tag[1] and not tag[3] and following[1] == "/" and following[2] == tag[2]
-        gaps.append(None if leaf else "\n" + " " * depths[index + 1])
+        gaps.append(None if leaf else ">\n" + " " * depths[index + 1] + "<")
     return gaps
-
-
-def _copy(slot: Slot, xml: str, gaps: list[str | None]) -> str:
-    pieces = _GAP.split(xml)
-    if len(pieces) != 2 * len(gaps) + 1:
-        raise AssertionError("a programme's gaps do not match its shape")
-    source = dict(_ATTRIBUTE.findall(pieces[0]))
-    times = _programme_times(slot)
-    if slot.stop == slot.start and "stop" not in source:
-        del times["stop"]
-    declared = dtd.ATTRIBUTES["programme"]
-    start = ["<programme"]
-    start.extend(f' {name}="{_escape(value)}"' for name, value in times.items())
-    start.extend(
-        f' {name}="{value}"' for name, value in source.items() if name in declared and name not in times
-    )
-    out = ["".join(start)]
-    for index, gap in enumerate(gaps):
-        out.append(">" + (pieces[2 * index + 1] if gap is None else gap) + "<" + pieces[2 * index + 2])
-    return "".join(out)
 
 
 def _escape(value: str) -> str:
