@@ -7,7 +7,7 @@ from json.encoder import encode_basestring  # type: ignore[attr-defined]  # the 
 from typing import Any
 
 from onair.playout.types import Playout, Slot
-from onair.writers.common import AnySchedule, ordered
+from onair.writers.common import AnySchedule, iso_times, ordered
 
 # json.dumps with indent runs the pure-Python encoder (7 s for 85,000 slots); each slot's flat entry is
 # written here instead, byte for byte as json.dumps(indent=1, sort_keys=True, ensure_ascii=False) would.
@@ -19,14 +19,15 @@ _ENTRY = (
 
 
 def playout_json(schedule: AnySchedule, playout: Playout) -> bytes:
-    entries = ",\n".join(_entry(slot) for slot in ordered(schedule, playout))
+    starts, stops = iso_times(schedule, playout)
+    entries = ",\n".join(map(_entry, ordered(schedule, playout), starts, stops))
     report = json.dumps(playout.report.to_dict(), ensure_ascii=False, indent=1, sort_keys=True)
     listed = f"[\n{entries}\n ]" if entries else "[]"
     # the report one level down: one more space of indent on each of its lines (JSON strings hold none)
     return f'{{\n "playout": {listed},\n "report": {report.replace(chr(10), chr(10) + " ")}\n}}\n'.encode()
 
 
-def _entry(slot: Slot) -> str:
+def _entry(slot: Slot, start: str, stop: str) -> str:
     return _ENTRY.format(
         _value(slot.artist),
         _value(slot.block),
@@ -36,8 +37,8 @@ def _entry(slot: Slot) -> str:
         _value(slot.item_id),
         _value(slot.kind),
         _value(slot.pool),
-        encode_basestring(slot.start.isoformat()),
-        encode_basestring(slot.stop.isoformat()),
+        encode_basestring(start),
+        encode_basestring(stop),
         _value(slot.title),
         _value(slot.uri),
     )
