@@ -32,7 +32,7 @@ def asrun_csv(schedule: AnySchedule, playout: Playout) -> bytes:
     writer.writerow(CSV_HEADER)
     starts, stops = iso_times(schedule, playout)
     for slot, start, stop in zip(ordered(schedule, playout), starts, stops, strict=True):
-        # times and durations start with a digit: only the other cells can look like a formula
+        # times start with a digit: only the other cells can look like a formula
         writer.writerow(
             (
                 _inert(slot.channel),

@@ -183,9 +183,12 @@ class _Copier:
         start.append(f' channel="{channel}"')
         start.extend(f' {name}="{value}"' for name, value in source if name in _PROGRAMME_KEPT)
         pieces[0] = "".join(start)
-        for index, gap in enumerate(gaps):
-            at = 2 * index + 1
-            pieces[at] = ">" + pieces[at] + "<" if gap is None else gap
+        if None in gaps:
+            for index, gap in enumerate(gaps):
+                at = 2 * index + 1
+                pieces[at] = ">" + pieces[at] + "<" if gap is None else gap
+        else:
+            pieces[1::2] = gaps
         return "".join(pieces)
 
     def _time(self, value: datetime) -> str:
