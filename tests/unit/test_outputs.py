@@ -908,7 +908,7 @@ def test_guide_copies_stored_programmes_byte_for_byte_as_rebuilding_them_would(m
     # When the guide is written, copying what it can
     guide = write("guide.xml", listing, playout)
     # Then some programmes were copied, and the guide is the one rebuilding every programme writes
-    assert copied[0].copied and any(gaps is not None for gaps in copied[0].gaps.values())
+    assert copied[0].copies >= 5 and any(gaps is not None for gaps in copied[0].gaps.values())
     monkeypatch.setattr(
         guide_writer._Copier,
         "programme",

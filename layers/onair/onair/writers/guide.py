@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 from lxml import etree
@@ -46,35 +47,61 @@ def guide_xml(schedule: AnySchedule, playout: Playout) -> bytes:
     channelnoprogramme); so is a channel of a listing that only its programmes name, when tv_validate_file
     refuses its id (the listing has the same unknownid).
 
-    Written as a stream of elements, each serialized as it would be in the whole indented tree; a stored
-    programme already in the DTD's shape is copied as text (_Copier), not parsed and rebuilt."""
+    Written as a stream of elements, each serialized as it would be in the whole indented tree, and
+    encoded a batch at a time (no tree of the guide, nor its whole text, is ever held); a stored programme
+    already in the DTD's shape is copied as text (_Copier), not parsed and rebuilt."""
+    head = f"<?xml version='1.0' encoding='UTF-8'?>\n{DOCTYPE}\n<tv generator-info-name=\"{GENERATOR}\""
+    elements = _elements(schedule, playout)
+    first = next(elements, None)
+    if first is None:
+        return (head + "/>\n").encode()
+    out = [(head + ">").encode()]
+    batch = [first]
+    for element in elements:
+        batch.append(element)
+        if len(batch) == _BATCH:
+            out.append(_encoded(batch))
+            batch = []
+    out.append(_encoded(batch))
+    out.append(b"\n</tv>\n")
+    return b"".join(out)
+
+
+_BATCH = 2000  # elements encoded at a time: a few MB
+
+
+def _elements(schedule: AnySchedule, playout: Playout) -> Iterator[str]:
+    """The guide's elements in order, each as _serialized writes it."""
     slots = ordered(schedule, playout)
     on_air = {slot.channel for slot in slots}
     ids: dict[str, str] = {}
-    parts: list[str] = []
     if isinstance(schedule, XmltvListing):
         for xmltv_channel in schedule.channels:
             if xmltv_channel.id in on_air and (
                 xmltv_channel.declared or XMLTV_CHANNEL_ID.match(xmltv_channel.id)
             ):
-                parts.append(_serialized(_xmltv_channel(xmltv_channel.id, xmltv_channel.xml)))
+                yield _serialized(_xmltv_channel(xmltv_channel.id, xmltv_channel.xml))
     else:
         ids = {channel.id: channel.guide_id for channel in schedule.channels}
         for channel in schedule.channels:
             if channel.id in on_air:
-                parts.append(_serialized(_channel(channel)))
+                yield _serialized(_channel(channel))
     copier = _Copier()
     for slot in slots:
         if slot.source_xml:
-            parts.append(copier.programme(slot))
+            yield copier.programme(slot)
         else:
-            parts.append(_serialized(_programme(slot, ids.get(slot.channel))))
-    head = f"<?xml version='1.0' encoding='UTF-8'?>\n{DOCTYPE}\n<tv generator-info-name=\"{GENERATOR}\""
-    body = head + ">\n " + "\n ".join(parts) + "\n</tv>\n" if parts else head + "/>\n"
-    if copier.copied:  # copied text keeps the stored (ASCII) serialization's references to non-ASCII
-        body = _characters(body)
-    data = body.encode()
-    data = _C1.sub(lambda match: b"&#x%X;" % match[1][0], data)
+            yield _serialized(_programme(slot, ids.get(slot.channel)))
+
+
+def _encoded(elements: list[str]) -> bytes:
+    """Elements as the guide's bytes, each after a line break and a space of indent. Copied text keeps the
+    stored (ASCII) serialization's references to non-ASCII (lxml writes none in UTF-8); bytes
+    tv_validate_file reads as mis-encoded become references. Neither spans two elements."""
+    text = "\n " + "\n ".join(elements)
+    if "&#" in text:
+        text = _characters(text)
+    data = _C1.sub(lambda match: b"&#x%X;" % match[1][0], text.encode())
     for suspect, reference in _REPLACEMENTS:
         data = data.replace(suspect, reference)
     return data
@@ -145,7 +172,7 @@ class _Copier:
 
     def __init__(self) -> None:
         self.gaps: dict[str, list[str | None] | None] = {}  # shape -> per gap, ">new text<" (None: kept)
-        self.copied = False
+        self.copies = 0
         self._channels: dict[str, str] = {}  # channel id -> its escaped attribute value
         self._last_time: tuple[datetime, timedelta | None, str] | None = None  # a stop is the next start
 
@@ -160,7 +187,7 @@ class _Copier:
             gaps = self.gaps[shape]
             if gaps is None:
                 return _serialized(_xmltv_programme(slot))
-            self.copied = True
+            self.copies += 1
             return self._copy(slot, pieces, gaps)
         rebuilt = _serialized(_xmltv_programme(slot))
         gaps = _indentation(_FREE_VALUE.sub('=""', _GAP.sub("><", _WORDS.sub(">T<", xml))))
