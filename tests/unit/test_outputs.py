@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import gc
 import io
 import json
 from datetime import UTC, date, datetime, time, timedelta, timezone
@@ -916,3 +917,23 @@ def test_guide_copies_stored_programmes_byte_for_byte_as_rebuilding_them_would(m
     )
     assert guide == write("guide.xml", listing, playout)
     validate(guide)
+
+
+def test_what_writers_share_is_reused_for_one_playout_and_let_go_with_it():
+    # Given an XMLTV listing's playout whose outputs were all written
+    from onair.writers import common
+
+    listing = xmltv_listing()
+    playout = xmltv_playout(listing)
+    first = {name: write(name, listing, playout) for name in WRITERS}
+    # When a second playout of the same schedule is written, then the first is dropped
+    moved = Playout(
+        [Slot(s.channel, s.start, s.stop, s.title + "!", source_xml=s.source_xml) for s in playout.slots],
+        Report(),
+    )
+    assert write("asrun.csv", listing, moved) != first["asrun.csv"]  # its own slots, not the first's
+    assert {name: write(name, listing, playout) for name in WRITERS} == first
+    del playout, moved
+    gc.collect()
+    # Then nothing is kept for them: their slots (and stored XML) go with them
+    assert common._last == []
