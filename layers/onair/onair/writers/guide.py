@@ -6,6 +6,7 @@ import itertools
 import re
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from typing import cast
 
 from lxml import etree
 
@@ -215,7 +216,7 @@ class _Copier:
                 at = 2 * index + 1
                 pieces[at] = ">" + pieces[at] + "<" if gap is None else gap
         else:
-            pieces[1::2] = gaps
+            pieces[1::2] = cast("list[str]", gaps)  # no None in it
         return "".join(pieces)
 
     def _time(self, value: datetime) -> str:
