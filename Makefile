@@ -92,6 +92,7 @@ bench: $(VENV)/.installed
 	$(PY) -m bench.playout_bench
 	$(PY) -m bench.xmltv_scaling
 	$(PY) -m bench.cold_start
+	$(PY) -m bench.run_bench
 
 # The console (functions/api/console/, docs/PERFORMANCE.md "Console"): the EPG grid of 150 channels x 24 h
 # in headless Chromium on the local stack's /console/ (--page: also a real published run, read and drawn

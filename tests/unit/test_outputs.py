@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import gc
 import io
 import json
 from datetime import UTC, date, datetime, time, timedelta, timezone
@@ -17,6 +18,7 @@ from onair.playout.engine import generate
 from onair.playout.types import FillError, Playout, Report, RuleBreak, RunRange, Slot
 from onair.readers.schedule import parse_schedule
 from onair.writers import WRITERS
+from onair.writers import guide as guide_writer
 from onair.writers.m3u import render_channels_m3u
 from tests import readers
 from tests.conftest import SAMPLE_XMLTV, shared_path
@@ -849,3 +851,89 @@ def test_every_output_lists_a_dst_day_in_instant_order_with_the_offset_of_each_i
         underrun = timedelta(seconds=sum(error.seconds for error in playout.report.fill_errors))
         last_stop = entries[-1][2]
         assert last_stop is not None and last_stop.astimezone(UTC) + underrun == next_midnight
+
+
+COPY_SHAPES = [
+    "<title>Plain</title>",
+    '<title lang="en">Spaced</title><desc>  </desc><category> </category>',
+    '<title xml:lang="fr">Été 🎉</title><desc>C1 \u0085 and U+FFFD \ufffd, quotes " and &amp; &lt;tags&gt;</desc>',
+    '<title>Rated Öl 🎉 \u0085</title><rating system="VCHIP"><value>TV-PG</value><icon src="r.png"/></rating>',
+    '<title>Cast</title><credits><actor role="Host">Ana<image>a.png</image> <url>u</url></actor></credits>',
+    '<title>Long</title><length units="minutes">90</length><video><aspect>16:9</aspect></video>',
+    '<title>Bad unit</title><length units="weeks">1</length>',
+    "<desc>Before its title</desc><title>Out of order</title>",
+    "<title>Words between</title> stray words <desc>d</desc>",
+    "<title>Commented</title><!-- note --><new/>",
+    '<title>Extra</title><x-custom a="1">dropped</x-custom><previously-shown start="2020"/>',
+    "<title>\n   Indented\n   </title>\n      <sub-title>deep</sub-title>\n",
+]
+
+
+def copy_listing() -> bytes:
+    """Each shape twice (the second of a shape is the one copied), on two channels."""
+    programmes = []
+    for index, children in enumerate(COPY_SHAPES * 2):
+        start = datetime(2026, 12, 1, tzinfo=UTC) + timedelta(hours=index)
+        channel = ("one.example", "two.example")[index % 2]
+        stop = (
+            ""
+            if index == 2 * len(COPY_SHAPES) - 1
+            else f' stop="{start + timedelta(hours=1):%Y%m%d%H%M%S} +0000"'
+        )
+        programmes.append(
+            f'<programme start="{start:%Y%m%d%H%M%S} +0000"{stop} channel="{channel}" x-extra="1">'
+            f"\n    {children}\n  </programme>"
+        )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<tv>\n'
+        '<channel id="one.example"><display-name>One</display-name></channel>\n'
+        '<channel id="two.example"><display-name>Two</display-name></channel>\n'
+        + "\n".join(programmes)
+        + "\n</tv>\n"
+    ).encode()
+
+
+def test_guide_copies_stored_programmes_byte_for_byte_as_rebuilding_them_would(monkeypatch):
+    # Given a listing whose programmes come in many shapes (in DTD order or not, with comments, words
+    # between elements, nested and mixed content, non-ASCII and C1 text), each shape twice
+    listing = xmltv_listing(copy_listing())
+    playout = generate(listing, RunRange(None, 1), 1)
+    copied = []
+    real_init = guide_writer._Copier.__init__
+
+    def recording_init(self):
+        real_init(self)
+        copied.append(self)
+
+    monkeypatch.setattr(guide_writer._Copier, "__init__", recording_init)
+    # When the guide is written, copying what it can
+    guide = write("guide.xml", listing, playout)
+    # Then some programmes were copied, and the guide is the one rebuilding every programme writes
+    assert copied[0].copies >= 5 and any(gaps is not None for gaps in copied[0].gaps.values())
+    monkeypatch.setattr(
+        guide_writer._Copier,
+        "programme",
+        lambda self, slot: guide_writer._serialized(guide_writer._xmltv_programme(slot)),
+    )
+    assert guide == write("guide.xml", listing, playout)
+    validate(guide)
+
+
+def test_what_writers_share_is_reused_for_one_playout_and_let_go_with_it():
+    # Given an XMLTV listing's playout whose outputs were all written
+    from onair.writers import common
+
+    listing = xmltv_listing()
+    playout = xmltv_playout(listing)
+    first = {name: write(name, listing, playout) for name in WRITERS}
+    # When a second playout of the same schedule is written, then the first is dropped
+    moved = Playout(
+        [Slot(s.channel, s.start, s.stop, s.title + "!", source_xml=s.source_xml) for s in playout.slots],
+        Report(),
+    )
+    assert write("asrun.csv", listing, moved) != first["asrun.csv"]  # its own slots, not the first's
+    assert {name: write(name, listing, playout) for name in WRITERS} == first
+    del playout, moved
+    gc.collect()
+    # Then nothing is kept for them: their slots (and stored XML) go with them
+    assert common._last == []

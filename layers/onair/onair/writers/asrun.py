@@ -7,7 +7,7 @@ import io
 
 from onair.live.ids import slot_id, splice_event_id
 from onair.playout.types import Playout, Slot
-from onair.writers.common import AnySchedule, decimal_seconds, ordered
+from onair.writers.common import AnySchedule, decimal_seconds, iso_times, ordered
 
 # break_id (last, so readers by position keep working): a filler slot's SCTE-35 splice_event_id, the cue
 # the live channel's EXT-X-DATERANGE carries for that break (onair.live.timeline).
@@ -30,20 +30,23 @@ def asrun_csv(schedule: AnySchedule, playout: Playout) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(CSV_HEADER)
-    for slot in ordered(schedule, playout):
-        row = [
-            slot.channel,
-            slot.start.isoformat(),
-            slot.stop.isoformat(),
-            decimal_seconds(slot.seconds),
-            slot.item_id or "",
-            slot.title,
-            slot.artist or "",
-            slot.pool or "",
-            slot.block or "",
-            break_id(slot),
-        ]
-        writer.writerow([_inert(cell) for cell in row])
+    starts, stops = iso_times(schedule, playout)
+    for slot, start, stop in zip(ordered(schedule, playout), starts, stops, strict=True):
+        # times start with a digit: only the other cells can look like a formula
+        writer.writerow(
+            (
+                _inert(slot.channel),
+                start,
+                stop,
+                _inert(decimal_seconds(slot.seconds)),
+                _inert(slot.item_id or ""),
+                _inert(slot.title),
+                _inert(slot.artist or ""),
+                _inert(slot.pool or ""),
+                _inert(slot.block or ""),
+                break_id(slot),
+            )
+        )
     return buffer.getvalue().encode()
 
 

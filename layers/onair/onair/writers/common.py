@@ -3,7 +3,7 @@ and text as the outputs write them."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import weakref
 from decimal import ROUND_HALF_UP, Decimal
 
 from lxml import etree
@@ -22,14 +22,10 @@ def display_name(xml: str) -> str:
     return str(names[0].xpath("string()")).strip() if names else ""
 
 
-def by_channel(schedule: AnySchedule, playout: Playout) -> Iterator[tuple[str, list[Slot]]]:
+def by_channel(schedule: AnySchedule, playout: Playout) -> list[tuple[str, list[Slot]]]:
     """Each channel id with its slots in time order: schedule channels first (those without slots too),
     then any channel only a slot names, in order of first use."""
-    groups: dict[str, list[Slot]] = {channel.id: [] for channel in schedule.channels}
-    for slot in playout.slots:
-        groups.setdefault(slot.channel, []).append(slot)
-    for channel_id, slots in groups.items():
-        yield channel_id, sorted(slots, key=instants)  # stable for ties
+    return _memo(schedule, playout).groups
 
 
 def instants(slot: Slot) -> tuple[float, float]:
@@ -39,7 +35,60 @@ def instants(slot: Slot) -> tuple[float, float]:
 
 
 def ordered(schedule: AnySchedule, playout: Playout) -> list[Slot]:
-    return [slot for _, slots in by_channel(schedule, playout) for slot in slots]
+    return _memo(schedule, playout).slots
+
+
+def iso_times(schedule: AnySchedule, playout: Playout) -> tuple[list[str], list[str]]:
+    """The start and the stop (ISO 8601) of each slot of `ordered`, in its order."""
+    memo = _memo(schedule, playout)
+    if memo.starts is None:
+        memo.starts = [slot.start.isoformat() for slot in memo.slots]
+        memo.stops = [slot.stop.isoformat() for slot in memo.slots]
+    assert memo.stops is not None
+    return memo.starts, memo.stops
+
+
+class _Memo:
+    """What every writer of a run starts from, worked out once: the run job calls each writer with the same
+    schedule and playout. Only the last pair's is kept, and only while that playout lives."""
+
+    def __init__(self, schedule: AnySchedule, playout: Playout) -> None:
+        self.schedule, self.playout = weakref.ref(schedule), weakref.ref(playout)
+        self.slots_list, self.count = playout.slots, len(playout.slots)
+        self.channels = [channel.id for channel in schedule.channels]
+        groups: dict[str, list[Slot]] = {channel_id: [] for channel_id in self.channels}
+        for slot in playout.slots:
+            groups.setdefault(slot.channel, []).append(slot)
+        self.groups = [(channel_id, sorted(slots, key=instants)) for channel_id, slots in groups.items()]
+        self.slots = [slot for _, slots in self.groups for slot in slots]
+        self.starts: list[str] | None = None
+        self.stops: list[str] | None = None
+
+    def serves(self, schedule: AnySchedule, playout: Playout) -> bool:
+        return (
+            self.schedule() is schedule
+            and self.playout() is playout
+            and playout.slots is self.slots_list
+            and len(playout.slots) == self.count
+            and [channel.id for channel in schedule.channels] == self.channels
+        )
+
+
+_last: list[_Memo] = []
+
+
+def _memo(schedule: AnySchedule, playout: Playout) -> _Memo:
+    if _last and _last[0].serves(schedule, playout):
+        return _last[0]
+    memo = _Memo(schedule, playout)
+    _last[:] = [memo]
+    weakref.finalize(playout, _forget, memo)  # its slots are not kept alive past the run
+    return memo
+
+
+def _forget(memo: _Memo) -> None:
+    if _last and _last[0] is memo:
+        _last.clear()
 
 
 def whole_seconds(seconds: float) -> int:

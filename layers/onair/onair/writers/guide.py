@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
 import re
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from typing import cast
 
 from lxml import etree
 
@@ -42,8 +46,33 @@ def guide_xml(schedule: AnySchedule, playout: Playout) -> bytes:
     """An XMLTV guide that validates against xmltv.dtd: the channels with programmes in the run, then the
     programmes by channel and time. A channel with none is left out (tv_validate_file's
     channelnoprogramme); so is a channel of a listing that only its programmes name, when tv_validate_file
-    refuses its id (the listing has the same unknownid)."""
-    tv = etree.Element("tv", {"generator-info-name": GENERATOR})
+    refuses its id (the listing has the same unknownid).
+
+    Written as a stream of elements, each serialized as it would be in the whole indented tree, and
+    encoded a batch at a time (no tree of the guide, nor its whole text, is ever held); a stored programme
+    already in the DTD's shape is copied as text (_Copier), not parsed and rebuilt."""
+    head = f"<?xml version='1.0' encoding='UTF-8'?>\n{DOCTYPE}\n<tv generator-info-name=\"{GENERATOR}\""
+    elements = _elements(schedule, playout)
+    first = next(elements, None)
+    if first is None:
+        return (head + "/>\n").encode()
+    out = [(head + ">").encode()]
+    batch = [first]
+    for element in elements:
+        batch.append(element)
+        if len(batch) == _BATCH:
+            out.append(_encoded(batch))
+            batch = []
+    out.append(_encoded(batch))
+    out.append(b"\n</tv>\n")
+    return b"".join(out)
+
+
+_BATCH = 2000  # elements encoded at a time: a few MB
+
+
+def _elements(schedule: AnySchedule, playout: Playout) -> Iterator[str]:
+    """The guide's elements in order, each as _serialized writes it."""
     slots = ordered(schedule, playout)
     on_air = {slot.channel for slot in slots}
     ids: dict[str, str] = {}
@@ -52,21 +81,196 @@ def guide_xml(schedule: AnySchedule, playout: Playout) -> bytes:
             if xmltv_channel.id in on_air and (
                 xmltv_channel.declared or XMLTV_CHANNEL_ID.match(xmltv_channel.id)
             ):
-                tv.append(_xmltv_channel(xmltv_channel.id, xmltv_channel.xml))
+                yield _serialized(_xmltv_channel(xmltv_channel.id, xmltv_channel.xml))
     else:
         ids = {channel.id: channel.guide_id for channel in schedule.channels}
         for channel in schedule.channels:
             if channel.id in on_air:
-                tv.append(_channel(channel))
+                yield _serialized(_channel(channel))
+    copier = _Copier()
     for slot in slots:
-        tv.append(_xmltv_programme(slot) if slot.source_xml else _programme(slot, ids.get(slot.channel)))
-    etree.cleanup_namespaces(tv)
-    etree.indent(tv, space=" ")
-    data = etree.tostring(tv, xml_declaration=True, encoding="UTF-8", doctype=DOCTYPE) + b"\n"
-    data = _C1.sub(lambda match: b"&#x%X;" % match[1][0], data)
+        if slot.source_xml:
+            yield copier.programme(slot)
+        else:
+            yield _serialized(_programme(slot, ids.get(slot.channel)))
+
+
+def _encoded(elements: list[str]) -> bytes:
+    """Elements as the guide's bytes, each after a line break and a space of indent. Copied text keeps the
+    stored (ASCII) serialization's references to non-ASCII (lxml writes none in UTF-8); bytes
+    tv_validate_file reads as mis-encoded become references. Neither spans two elements."""
+    text = "\n " + "\n ".join(elements)
+    if "&#" in text:
+        text = _characters(text)
+    data = _C1.sub(lambda match: b"&#x%X;" % match[1][0], text.encode())
     for suspect, reference in _REPLACEMENTS:
         data = data.replace(suspect, reference)
     return data
+
+
+def _serialized(element: etree._Element) -> str:
+    """The element as the guide's whole tree writes it, at depth 1 below <tv>: indented, no tail, no
+    namespace declaration it does not use."""
+    etree.cleanup_namespaces(element)
+    etree.indent(element, space=" ", level=1)
+    element.tail = None
+    return etree.tostring(element, encoding="unicode")
+
+
+# A character reference to a non-ASCII character (lxml's ASCII serialization writes one for each): the
+# character itself in a UTF-8 guide, as lxml writes it there. ASCII references (&#10; in attributes, &#13;)
+# are written the same by both.
+_CHARREF = re.compile(r"&#(x[0-9A-Fa-f]+|[0-9]+);")
+
+
+class _Characters(dict[str, str]):
+    """A reference's digits ("233", "xE9") -> what the UTF-8 guide writes for it."""
+
+    def __missing__(self, digits: str) -> str:
+        code = int(digits[1:], 16) if digits[0] == "x" else int(digits)
+        text = self[digits] = chr(code) if code >= 0x80 else f"&#{digits};"
+        return text
+
+
+def _characters(text: str) -> str:
+    """The text with each reference to a non-ASCII character replaced by the character (a split and a
+    lookup per reference, not a Python call per reference: a 50 MB guide has 650,000)."""
+    parts = _CHARREF.split(text)
+    parts[1::2] = map(_Characters().__getitem__, parts[1::2])  # per guide: at most its own characters
+    return "".join(parts)
+
+
+# Stored elements are lxml serializations: attributes double-quoted with `<`, `>`, `&` and `"` escaped,
+# `>` in text escaped, so every `>` ends a tag. Whitespace-only (or empty) text between two tags:
+_GAP = re.compile(r">(\s*)<")
+_WORDS = re.compile(r">[^<]*[^\s<][^<]*<")  # text with something other than whitespace
+_TEXT = re.compile(r">[^<]+<")  # any text, in a programme split at its gaps (where it has words)
+_ENUMERATED = sorted(
+    {name for declared in dtd.ATTRIBUTES.values() for name, spec in declared.items() if spec.values}
+)
+# An attribute's value, unless an enumeration's (only those can change what _conform keeps); a name
+# merely ending like one keeps its value too, which only makes more shapes
+_FREE_VALUE = re.compile("=" + "".join(f"(?<!{re.escape(name)}=)" for name in _ENUMERATED) + '"[^"<>]*"')
+_TAG = re.compile(r"<(/?)([^\s/>]+)[^>]*?(/?)>")
+_ATTRIBUTE = re.compile(r'\s([^\s=]+)="([^"]*)"')
+_ENTITY = re.compile("&(?!#|amp;|lt;|gt;|quot;)")  # lxml writes only these references
+
+
+def _unsafe(xml: str) -> bool:
+    """Holds what the copy cannot read: comments, processing instructions, CDATA, entity references."""
+    return "<!" in xml or "<?" in xml or _ENTITY.search(xml) is not None
+
+
+class _Copier:
+    """Stored programmes written by copying their text, when that gives what rebuilding them gives.
+
+    A programme's shape (its tags, attribute names, enumerated values, where text is and where only
+    whitespace is) decides what _conform and the indentation do to it. The first programme of each shape
+    is written both ways: when the copy (new start, stop and channel, the whitespace between tags
+    re-indented) equals the rebuilt element, every programme of that shape is copied; otherwise each is
+    rebuilt. Anything the copy cannot read safely (comments, processing instructions, CDATA, entity
+    references) is always rebuilt."""
+
+    def __init__(self) -> None:
+        self.gaps: dict[str, list[str | None] | None] = {}  # shape -> per gap, ">new text<" (None: kept)
+        self.copies = 0
+        self._channels: dict[str, str] = {}  # channel id -> its escaped attribute value
+        self._last_time: tuple[datetime, timedelta | None, str] | None = None  # a stop is the next start
+
+    def programme(self, slot: Slot) -> str:
+        xml = slot.source_xml
+        assert xml is not None
+        if _unsafe(xml) or not xml.startswith("<programme "):
+            return _serialized(_xmltv_programme(slot))
+        pieces = _GAP.split(xml)  # the gaps are at the odd indexes; text left in a piece has words
+        shape = _TEXT.sub(">T<", _FREE_VALUE.sub('=""', "\0".join(pieces[::2])))
+        if shape in self.gaps:
+            gaps = self.gaps[shape]
+            if gaps is None:
+                return _serialized(_xmltv_programme(slot))
+            self.copies += 1
+            return self._copy(slot, pieces, gaps)
+        rebuilt = _serialized(_xmltv_programme(slot))
+        gaps = _indentation(_FREE_VALUE.sub('=""', _GAP.sub("><", _WORDS.sub(">T<", xml))))
+        if gaps is not None and _characters(self._copy(slot, list(pieces), gaps)) != rebuilt:
+            gaps = None
+        self.gaps[shape] = gaps
+        return rebuilt
+
+    def _copy(self, slot: Slot, pieces: list[str], gaps: list[str | None]) -> str:
+        """The copy, from the programme's text split at its gaps (`pieces`, changed in place)."""
+        if len(pieces) != 2 * len(gaps) + 1:
+            raise AssertionError("a programme's gaps do not match its shape")
+        source = _ATTRIBUTE.findall(pieces[0])
+        channel = self._channels.get(slot.channel)
+        if channel is None:
+            channel = self._channels[slot.channel] = _escape(slot.channel)
+        start = [f'<programme start="{self._time(slot.start)}"']
+        if slot.stop != slot.start or any(name == "stop" for name, _ in source):
+            start.append(f' stop="{self._time(slot.stop)}"')
+        start.append(f' channel="{channel}"')
+        start.extend(f' {name}="{value}"' for name, value in source if name in _PROGRAMME_KEPT)
+        pieces[0] = "".join(start)
+        if None in gaps:
+            for index, gap in enumerate(gaps):
+                at = 2 * index + 1
+                pieces[at] = ">" + pieces[at] + "<" if gap is None else gap
+        else:
+            pieces[1::2] = cast("list[str]", gaps)  # no None in it
+        return "".join(pieces)
+
+    def _time(self, value: datetime) -> str:
+        """format_time, once for a stop and the next programme's start (the same instant and offset)."""
+        offset = value.utcoffset()
+        last = self._last_time
+        if last is not None and last[0] == value and last[1] == offset:
+            return last[2]
+        text = format_time(value)
+        self._last_time = (value, offset, text)
+        return text
+
+
+# A stored programme's attributes the copy keeps (after start, stop and channel, which come from the slot)
+_PROGRAMME_KEPT = frozenset(dtd.ATTRIBUTES["programme"]) - {"start", "stop", "channel"}
+
+
+def _indentation(shape: str) -> list[str | None] | None:
+    """Per gap between two tags of a programme of this shape, in order: ">" the whitespace the indented
+    guide has there "<" (None: the text of an element without children, kept). None: not a shape to
+    copy."""
+    tags = list(_TAG.finditer(shape))
+    if (
+        not tags
+        or tags[0].group(1, 2, 3) != ("", "programme", "")
+        or tags[-1].group(1, 2) != ("/", "programme")
+    ):
+        return None
+    gaps: list[str | None] = []
+    depth = 0
+    depths = []  # each tag's element's depth below <tv> (the programme is at 1)
+    for tag in tags:
+        closing, empty = tag[1] == "/", tag[3] == "/"
+        depths.append(depth if closing else depth + 1)
+        depth += -1 if closing else 0 if empty else 1
+    for index, (tag, following) in enumerate(itertools.pairwise(tags)):
+        if tag.end() != following.start():
+            continue  # text between them (">T<"): not a gap
+        leaf = not tag[1] and not tag[3] and following[1] == "/" and following[2] == tag[2]
+        gaps.append(None if leaf else ">\n" + " " * depths[index + 1] + "<")
+    return gaps
+
+
+def _escape(value: str) -> str:
+    """An attribute value as lxml writes it."""
+    return (
+        value.replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace('"', "&quot;")
+        .replace("\n", "&#10;")
+        .replace("\r", "&#13;")
+        .replace("\t", "&#9;")
+    )
 
 
 def _channel(channel: Channel) -> etree._Element:

@@ -9,7 +9,14 @@ from urllib.parse import quote
 
 from onair.models import STREAM_SCHEMES, WEB_SCHEMES, OnAirSchedule, url_problem
 from onair.playout.types import Playout
-from onair.writers.common import AnySchedule, by_channel, display_name, one_line, whole_seconds
+from onair.writers.common import (
+    AnySchedule,
+    by_channel,
+    display_name,
+    iso_times,
+    one_line,
+    whole_seconds,
+)
 
 LINEUP_FORMAT = "onair-lineup"
 LINEUP_VERSION = 1
@@ -122,6 +129,8 @@ def _uri(text: str) -> str:
 
 def playlist_m3u8(schedule: AnySchedule, playout: Playout) -> bytes:
     lines = ["#EXTM3U"]
+    starts, _ = iso_times(schedule, playout)  # of the slots in by_channel's order
+    index = 0
     for channel_id, slots in by_channel(schedule, playout):
         lines.append(f"#EXTGRP:{one_line(channel_id)}")
         for slot in slots:
@@ -131,5 +140,6 @@ def playlist_m3u8(schedule: AnySchedule, playout: Playout) -> bytes:
                 lines.append(f"#EXTINF:{whole_seconds(slot.seconds)},{label}")
                 lines.append(_uri(slot.uri))
             else:
-                lines.append(f"# {slot.start.isoformat()} {title} (no media uri)")
+                lines.append(f"# {starts[index]} {title} (no media uri)")
+            index += 1
     return ("\n".join(lines) + "\n").encode()
