@@ -32,9 +32,8 @@ from typing import Any
 from lxml import etree
 
 from bench import REPO_ROOT
-from bench.probe import serialize
+from bench.probe import MAX_UPLOAD_BYTES, serialize
 from bench.xmltv_gen import SEED, write_listing
-from onair.config import Settings
 from onair.readers.schedule import parse_schedule
 
 XMLLINT = "/usr/bin/xmllint"
@@ -140,7 +139,7 @@ def verdict(value: float, goal: float) -> str:
 
 
 def bench_speed(report: Report, path: Path, data: bytes, repeat: int) -> float:
-    limit = Settings.max_upload_bytes
+    limit = MAX_UPLOAD_BYTES
     parse_times: list[float] = []
     total_times: list[float] = []
     json_bytes = warnings = 0
@@ -336,7 +335,7 @@ def bench_floors(report: Report, data: bytes, repeat: int, xmllint_noout: float)
 
 
 def bench_profile(report: Report, data: bytes, top: int = 15) -> None:
-    limit = Settings.max_upload_bytes
+    limit = MAX_UPLOAD_BYTES
     profiler = cProfile.Profile()
     profiler.enable()
     serialize(parse_schedule(data, max_bytes=limit, strict=False))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from json.encoder import encode_basestring  # type: ignore[attr-defined]  # the C encoder json.dumps uses
+from json.encoder import encode_basestring  # the C encoder json.dumps uses
 from typing import Any
 
 from onair.playout.types import Playout, Slot
@@ -48,7 +48,7 @@ def _value(value: Any) -> str:
     if value is None:
         return "null"
     if type(value) is str:
-        return encode_basestring(value)  # type: ignore[no-any-return]
+        return encode_basestring(value)
     if type(value) is float and value - value == 0:  # finite: json.dumps writes float.__repr__
         return repr(value)
     return json.dumps(value, ensure_ascii=False)
