@@ -8,7 +8,8 @@ which answers every request with `Connection: close` (each SDK call paid a new T
 thread) and then waits 10 ms for stray request bytes before it lets the connection go. waitress keeps
 connections alive and serves them from a fixed pool of threads. Flask's debug mode stays off; SQS's
 message clock (fast_clock) and S3's version listing (prefix_scoped_versions) cost what real S3 and SQS
-make them cost, not a walk of every message or every object.
+make them cost, not a walk of every message or every object; conditional writes are atomic, as S3's are
+(atomic_conditional_writes).
 
 S3 and SQS may run in two of these processes (the local stack does: each emulator has a core's worth of
 GIL). S3's event notifications are then sent to the SQS process with --sqs-endpoint (moto would deliver
@@ -100,6 +101,27 @@ def prefix_scoped_versions() -> None:
     S3Backend.list_object_versions = list_object_versions  # type: ignore[method-assign]  # a patch of moto's
 
 
+def atomic_conditional_writes() -> None:
+    """moto checks a PUT's or DELETE's If-Match / If-None-Match, then writes, with nothing between: two
+    writers on one ETag can both pass the check (S3 lets one win and answers the other 412). The run
+    status and the feed pointer are compare-and-swaps on the ETag, so every object PUT and DELETE is made
+    one step here, under one lock (the emulator's writes are memory copies: the lock costs little)."""
+    from moto.s3.responses import S3Response
+
+    lock = threading.RLock()
+    for name in ("put_object", "delete_object"):
+        original = getattr(S3Response, name)
+        if getattr(original, "_onair_atomic", False):
+            continue
+
+        def atomic(self: S3Response, *, _original: Any = original) -> Any:
+            with lock:
+                return _original(self)
+
+        atomic._onair_atomic = True  # type: ignore[attr-defined]
+        setattr(S3Response, name, atomic)
+
+
 def notifications_to(sqs_endpoint: str) -> None:
     """S3's notifications to SQS queues, sent to the emulator at `sqs_endpoint` (SQS in a process of its
     own). Like moto's own delivery, a failure is dropped: S3 delivers events asynchronously, and at least
@@ -147,6 +169,7 @@ def main(argv: list[str] | None = None) -> None:
     fast_clock()
     cached_dispatch()
     prefix_scoped_versions()
+    atomic_conditional_writes()
     if args.sqs_endpoint:
         notifications_to(args.sqs_endpoint.rstrip("/"))
     app = DomainDispatcherApplication(create_backend_app)

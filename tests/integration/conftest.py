@@ -11,12 +11,15 @@ import pytest
 from moto import mock_aws
 
 from local.apigw import http_event, match_route
+from local.moto_server import atomic_conditional_writes
 from local.provision import DUMMY_CREDENTIALS, Resources, function_environment, local_client, provision
 from local.runtime import LambdaContext, load_handler, new_context
 from local.sqs import sqs_record
 from local.template import App, load_template
 from onair.bootstrap import services
 from tests.conftest import Reply
+
+atomic_conditional_writes()  # as the local stack's emulator: S3's compare-and-swap holds between threads
 
 
 @dataclass

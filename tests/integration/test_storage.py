@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+from concurrent.futures import ThreadPoolExecutor
+
 import boto3
 import pytest
 from botocore.config import Config
@@ -91,3 +94,31 @@ def test_presigned_urls_name_the_buckets_regional_host_outside_us_east_1(monkeyp
         storage.presigned_put("a/b.xml", 60, "application/xml"),
     ):
         assert url.startswith("https://onair-data.s3.eu-west-1.amazonaws.com/a/b.xml?"), url
+
+
+def test_of_writers_racing_on_one_etag_exactly_one_wins(storage, monkeypatch):
+    # Given an object, and eight writers that all read its ETag; moto's check and write made slow, so a
+    # check of one writer falls between another's check and write
+    from moto.s3.models import S3Backend
+
+    etag = storage.put_json("runs/r/status.json", {"status": "queued"})
+    real_get = S3Backend.get_object
+
+    def slow_get(self, *args, **kwargs):
+        found = real_get(self, *args, **kwargs)
+        time.sleep(0.02)
+        return found
+
+    monkeypatch.setattr(S3Backend, "get_object", slow_get)
+
+    def write(n: int) -> str:
+        try:
+            storage.put_json("runs/r/status.json", {"status": "running", "by": n}, if_match=etag)
+            return "won"
+        except ObjectChanged:
+            return "lost"
+
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(write, range(8)))
+    # Then one swap happened and the seven others were refused, as S3's conditional writes do
+    assert sorted(results) == ["lost"] * 7 + ["won"]
