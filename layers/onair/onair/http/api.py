@@ -9,6 +9,7 @@ from __future__ import annotations
 import gzip
 import json
 from http import HTTPStatus
+from pathlib import Path
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
@@ -44,18 +45,24 @@ from onair.http.resolver import (
 from onair.records import RefreshPolicy
 from onair.usecases import guide, runs, schedules, stats, uploads
 
-
-class _WholeApi:
-    """What Powertools' /swagger asks of a merge (configure_openapi_merge would find the resolvers by
-    scanning files): the whole API's document, feeds included, built when first asked for."""
-
-    def get_openapi_json_schema(self) -> str:
-        return openapi.document()
-
-
 app = new_resolver()
-app._openapi_merge = _WholeApi()  # type: ignore[assignment]
-app.enable_swagger(path="/swagger", compress=True)  # assets inlined from Powertools' package, no CDN
+
+
+@app.get("/swagger", include_in_schema=False, compress=True)
+def swagger():  # type: ignore[no-untyped-def]  # noqa: ANN201 (HTML: an annotated answer is validated as JSON)
+    """Swagger UI over the whole API's document (feeds included), its assets inlined from Powertools'
+    package (no CDN); `?format=json`: the document. Not Powertools' enable_swagger, which imports its
+    OpenAPI models when the route is registered: every cold start of ApiFunction would pay for them."""
+    from aws_lambda_powertools.event_handler.openapi import swagger_ui
+
+    spec = openapi.document().replace("</", "<\\/")  # no "</script>" inside the page's script
+    if (app.current_event.query_string_parameters or {}).get("format") == "json":
+        return Response(HTTPStatus.OK, content_types.APPLICATION_JSON, spec)
+    assets = Path(swagger_ui.__file__).parent
+    js = (assets / "swagger-ui-bundle.min.js").read_text(encoding="utf-8")
+    css = (assets / "swagger-ui.min.css").read_text(encoding="utf-8")
+    return Response(HTTPStatus.OK, "text/html", swagger_ui.generate_swagger_html(spec, js, css, "", None))
+
 
 REFRESH = [
     query("refresh_days", "refresh policy: each day, a published run of this many days (1-31; 0 clears it)",

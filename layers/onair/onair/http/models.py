@@ -6,37 +6,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
+from onair.http.answer import Answer, ErrorDetail, ErrorInfo
 from onair.records import RefreshPolicy, RunBrief, RunState
-
-
-class Answer(BaseModel):
-    """An answer's optional field that has no value is left out (onair.http.resolver's serializer)."""
-
-    # defer_build: a model's validator is built when first used, not at import; ApiFunction and
-    # FeedFunction share this module and each answers with few of its models (~30 ms of a cold start).
-    model_config = ConfigDict(extra="forbid", defer_build=True)
-
-
-class ErrorDetail(Answer):
-    code: str = Field(description="finding code, e.g. notwell or an XMLTV tv_validate_file code")
-    message: str
-    line: int | None = None
-    column: int | None = None
-    path: str | None = Field(default=None, description="element path, or the request field at fault")
-
-
-class ErrorInfo(Answer):
-    code: str = Field(description="stable error code, e.g. not_well_formed, invalid_schedule, not_found")
-    message: str
-    details: list[ErrorDetail] = Field(default_factory=list)
-
-
-class ErrorBody(Answer):
-    """Every 4xx (and 500) answer."""
-
-    error: ErrorInfo
 
 
 class Health(Answer):

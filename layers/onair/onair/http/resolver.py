@@ -22,7 +22,7 @@ from pydantic import ValidationError
 
 from onair.adapters.powertools import logger
 from onair.errors import BadRequest, Finding, OnAirError, Transient
-from onair.http.models import ErrorBody
+from onair.http.answer import ErrorBody
 
 if TYPE_CHECKING:
     # Powertools' OpenAPI models cost ~70 ms to import; only /swagger and `make openapi` build the document.

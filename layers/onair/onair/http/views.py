@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from onair.http.models import ErrorDetail, Feed, PublishedView, RunView, ScheduleView, VersionView
+from onair.http.answer import ErrorDetail
+from onair.http.models import Feed, PublishedView, RunView, ScheduleView, VersionView
 from onair.records import RunStatus, ScheduleRecord, VersionInfo
 from onair.usecases.feeds import feed_urls, live_urls
 

@@ -25,7 +25,7 @@ from onair.ports import Services
 from onair.records import Published
 from onair.usecases import schedules
 from onair.usecases.feeds import published_pointer
-from onair.writers.m3u import lineup_channels
+from onair.writers.lineup import lineup_channels
 
 log = logging.getLogger("onair.guide")
 

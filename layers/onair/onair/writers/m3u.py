@@ -17,9 +17,8 @@ from onair.writers.common import (
     one_line,
     whole_seconds,
 )
+from onair.writers.lineup import LINEUP_FORMAT, LINEUP_VERSION, lineup_channels
 
-LINEUP_FORMAT = "onair-lineup"
-LINEUP_VERSION = 1
 # What a guide URL may hold as it is in the #EXTM3U line: Kodi cuts url-tvg at the first comma (a list of
 # guides), and a quote would end the attribute. Anything else is percent-encoded.
 _URL_SAFE = ":/?#[]@!$&'()*+;=%-._~"
@@ -60,15 +59,6 @@ def channels_lineup(schedule: AnySchedule, playout: Playout) -> bytes:
             )
     document = {"format": LINEUP_FORMAT, "version": LINEUP_VERSION, "channels": channels}
     return (json.dumps(document, sort_keys=True, indent=1, ensure_ascii=False) + "\n").encode()
-
-
-def lineup_channels(lineup: bytes) -> list[dict[str, Any]]:
-    """The channels of a stored lineup (channels_lineup), in the schedule's order."""
-    document = json.loads(lineup)
-    if document.get("format") != LINEUP_FORMAT:
-        raise ValueError("not an OnAir lineup")
-    channels: list[dict[str, Any]] = document["channels"]
-    return channels
 
 
 def render_channels_m3u(
