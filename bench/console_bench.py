@@ -27,6 +27,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from bench.xmltv_gen import WORDS
 from tests.e2e.conftest import running_stack
 from tests.e2e.console_harness import chromium_missing, launch_chromium
 
@@ -34,26 +35,6 @@ GOAL_MS = 1000.0
 DAY = "2026-06-01"
 ZONE = "Europe/Paris"
 DAY_START = datetime(2026, 5, 31, 22, 0, tzinfo=UTC)  # local midnight in Paris (CEST)
-WORDS = [
-    "morning",
-    "news",
-    "world",
-    "garden",
-    "kitchen",
-    "detective",
-    "island",
-    "secret",
-    "river",
-    "city",
-    "summer",
-    "winter",
-    "story",
-    "live",
-    "report",
-    "football",
-    "music",
-    "night",
-]
 
 
 def _iso(at: datetime) -> str:

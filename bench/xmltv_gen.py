@@ -20,7 +20,7 @@ START = datetime(2026, 6, 1, 6, 0, tzinfo=timezone(timedelta(hours=1)))
 CHANNELS = 150
 OFFSETS = ("+0100", "+0100", "+0100", "+0200", "+0000", "-0500")  # mostly one zone, as grabbers write
 
-_WORDS = [
+WORDS = [
     "night",
     "news",
     "world",
@@ -114,7 +114,7 @@ _DURATIONS = (5, 10, 15, 25, 30, 30, 45, 60, 60, 60, 90, 120)
 
 
 def _words(rng: random.Random, low: int, high: int) -> str:
-    return " ".join(rng.choice(_WORDS) for _ in range(rng.randint(low, high)))
+    return " ".join(rng.choice(WORDS) for _ in range(rng.randint(low, high)))
 
 
 def _sentence(rng: random.Random) -> str:
