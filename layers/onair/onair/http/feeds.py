@@ -106,7 +106,8 @@ def base_url(service: Services) -> str:
 
 
 def _rendered_channels(service: Services, token: str, answer: feeds.FeedFileAnswer) -> bytes:
-    """channels.m3u for this request: the stored lineup with absolute guide and live URLs."""
+    """channels.m3u for this request: the stored lineup with absolute guide and live URLs, rendered once per
+    (run, host, token) and kept with the feed files (a run's lineup and live channels never change)."""
     from onair.writers.m3u import render_channels_m3u  # lazily, as WRITERS: the live polls never load it
 
     base = base_url(service)
@@ -116,9 +117,10 @@ def _rendered_channels(service: Services, token: str, answer: feeds.FeedFileAnsw
     def live_url(channel_id: str) -> str | None:
         return base + feeds.live_path(token, channel_id) if channel_id in live else None
 
-    lineup = _cache.get(answer.key, service.storage.get_bytes)
-    rendered: bytes = render_channels_m3u(lineup, guide_url, live_url)
-    return rendered
+    def render(_: str) -> bytes:
+        return render_channels_m3u(_cache.get(answer.key, service.storage.get_bytes), guide_url, live_url)
+
+    return _cache.get(f"{answer.key} {base} {token}", render)
 
 
 def _answer(token: str, name: str) -> Response[Any]:
