@@ -3,19 +3,22 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
+from onair.collector import cold_start
 
-from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.typing import LambdaContext
+with cold_start():  # the init without cyclic collections (onair/collector.py)
+    from pathlib import Path
+    from typing import Any
 
-from onair.adapters.powertools import logger, metrics, tracer
-from onair.config import ApiSettings
-from onair.http import console
-from onair.http.api import app
+    from aws_lambda_powertools.logging import correlation_paths
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
-ApiSettings.from_env()  # cold start: a variable the template forgot fails the init, by name
-console.serve_from(Path(__file__).parent / "console")  # the console's files ship with this function
+    from onair.adapters.powertools import logger, metrics, tracer
+    from onair.config import ApiSettings
+    from onair.http import console
+    from onair.http.api import app
+
+    ApiSettings.from_env()  # cold start: a variable the template forgot fails the init, by name
+    console.serve_from(Path(__file__).parent / "console")  # the console's files ship with this function
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
+from onair.collector import cold_start
 
-from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.typing import LambdaContext
+with cold_start():  # the init without cyclic collections (onair/collector.py)
+    from typing import Any
 
-from onair.adapters.powertools import logger, metrics, tracer
-from onair.config import FeedSettings
-from onair.http.feeds import app
+    from aws_lambda_powertools.logging import correlation_paths
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
-FeedSettings.from_env()  # cold start: a variable the template forgot fails the init, by name
+    from onair.adapters.powertools import logger, metrics, tracer
+    from onair.config import FeedSettings
+    from onair.http.feeds import app
+
+    FeedSettings.from_env()  # cold start: a variable the template forgot fails the init, by name
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)

@@ -3,24 +3,27 @@ record (storage or queue trouble) is reported for redelivery, a rejected documen
 
 from __future__ import annotations
 
-import json
-from typing import Any
-from urllib.parse import unquote_plus
+from onair.collector import cold_start
 
-from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from aws_lambda_powertools.utilities.typing import LambdaContext
+with cold_start():  # the init without cyclic collections (onair/collector.py)
+    import json
+    from typing import Any
+    from urllib.parse import unquote_plus
 
-from onair.adapters.powertools import logger, metrics, tracer
-from onair.bootstrap import services
-from onair.config import ImportSettings
-from onair.errors import Transient
-from onair.usecases.uploads import Put, import_upload
+    from aws_lambda_powertools.metrics import MetricUnit
+    from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+    from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
-ImportSettings.from_env()  # cold start: a variable the template forgot fails the init, by name
-processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+    from onair.adapters.powertools import logger, metrics, tracer
+    from onair.bootstrap import services
+    from onair.config import ImportSettings
+    from onair.errors import Transient
+    from onair.usecases.uploads import Put, import_upload
+
+    ImportSettings.from_env()  # cold start: a variable the template forgot fails the init, by name
+    processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
 def import_record(record: SQSRecord) -> None:

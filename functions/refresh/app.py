@@ -3,16 +3,19 @@ refresh runs of every schedule with a refresh policy (onair.usecases.refresh).""
 
 from __future__ import annotations
 
-from typing import Any
+from onair.collector import cold_start
 
-from aws_lambda_powertools.utilities.typing import LambdaContext
+with cold_start():  # the init without cyclic collections (onair/collector.py)
+    from typing import Any
 
-from onair.adapters.powertools import logger, metrics, tracer
-from onair.bootstrap import services
-from onair.config import RefreshSettings
-from onair.usecases.refresh import tick
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
-RefreshSettings.from_env()  # cold start: a variable the template forgot fails the init, by name
+    from onair.adapters.powertools import logger, metrics, tracer
+    from onair.bootstrap import services
+    from onair.config import RefreshSettings
+    from onair.usecases.refresh import tick
+
+    RefreshSettings.from_env()  # cold start: a variable the template forgot fails the init, by name
 
 
 @logger.inject_lambda_context(clear_state=True)

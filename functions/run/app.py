@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
-import json
-from datetime import timedelta
-from typing import Any
+from onair.collector import cold_start
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from aws_lambda_powertools.utilities.typing import LambdaContext
+with cold_start():  # the init without cyclic collections (onair/collector.py)
+    import json
+    from datetime import timedelta
+    from typing import Any
 
-from onair.adapters.powertools import logger, metrics, tracer
-from onair.bootstrap import services
-from onair.config import RunSettings
-from onair.usecases.jobs import execute_run
+    from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+    from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
-RunSettings.from_env()  # cold start: a variable the template forgot fails the init, by name
-processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+    from onair.adapters.powertools import logger, metrics, tracer
+    from onair.bootstrap import services
+    from onair.config import RunSettings
+    from onair.usecases.jobs import execute_run
+
+    RunSettings.from_env()  # cold start: a variable the template forgot fails the init, by name
+    processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
 def run_job(record: SQSRecord, lambda_context: LambdaContext) -> None:

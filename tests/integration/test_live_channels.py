@@ -51,12 +51,12 @@ def clock(stack, monkeypatch):
     clock = Clock()
     real = feed_routes._services
     monkeypatch.setattr(feed_routes, "_services", lambda: replace(real(), clock=clock))
-    feed_routes._live.clear()
+    feed_routes._live_channels().clear()
     # Every request reads the pointer again, as a new execution environment would (the cache is tested
     # on its own below)
-    monkeypatch.setattr(feed_routes._live, "pointer_seconds", 0.0)
+    monkeypatch.setattr(feed_routes._live_channels(), "pointer_seconds", 0.0)
     yield clock
-    feed_routes._live.clear()
+    feed_routes._live_channels().clear()
 
 
 def put(stack, key: str, body: bytes | str) -> None:
@@ -569,7 +569,7 @@ def test_an_s3_outage_on_the_pointer_serves_the_playlist_held_not_a_503(stack, c
     monkeypatch.setattr(storage, "get_json", down)
     monkeypatch.setattr(storage, "get_bytes", down)
     assert stack.api("GET", schedule["feed"]["live"]["tv1"]).status == 200
-    feed_routes._live.clear()  # a new instance has nothing to fall back on: 503 with Retry-After
+    feed_routes._live_channels().clear()  # a new instance has nothing to fall back on: 503 with Retry-After
     reply = stack.api("GET", schedule["feed"]["live"]["tv1"])
     assert reply.status == 503 and reply.headers["retry-after"] == "1"
 

@@ -29,8 +29,12 @@ class HttpFetcher:
 
 def web_fetcher() -> Fetcher:
     """The production HTTP fetcher: public addresses only (tests replace this to reach a loopback server)."""
+    from onair.adapters.powertools import tracer
     from onair.adapters.urls import UrlFetcher
 
+    # X-Ray subsegments for the media fetches: patching http.client imports urllib3 (~25 ms), so it is
+    # done here, on a run's first HLS item, not in every function's init.
+    tracer.patch(["httplib"])
     return UrlFetcher()
 
 

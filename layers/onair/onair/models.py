@@ -17,7 +17,9 @@ Identifier = Annotated[str, Field(min_length=1, max_length=200)]
 
 
 class Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # defer_build: a model's validator is built on its first use, not at import (a read route never
+    # builds the schedule documents' validators, a feed poll none but its records')
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 class XmltvChannel(Model):
@@ -365,7 +367,7 @@ class StoredSchedule(Model):
 
 
 PROGRAMMES_PER_CHUNK = 1000
-_programmes_json = TypeAdapter(list[XmltvProgramme])
+_programmes_json = TypeAdapter(list[XmltvProgramme], config=ConfigDict(defer_build=True))
 
 
 def stored_json_chunks(stored: StoredSchedule) -> Iterator[bytes]:

@@ -31,10 +31,10 @@ NAMESPACE_ENV = "POWERTOOLS_METRICS_NAMESPACE"  # the variable Powertools reads
 DEFAULT_NAMESPACE = "OnAir"
 
 logger = Logger()
-# What the functions call through: boto3 (botocore) and the live media fetcher (urllib, http.client).
-# Tracer() alone patches every library X-Ray supports that is installed (sqlite3, requests, …): imports
-# at cold start for calls this code never makes.
-tracer = Tracer(patch_modules=("botocore", "httplib"))
+# What every function calls through: boto3 (botocore). Tracer() alone patches every library X-Ray
+# supports that is installed (sqlite3, requests, …): imports at cold start for calls this code never
+# makes. The live media fetcher's http.client is patched when a run first needs it (onair.bootstrap).
+tracer = Tracer(patch_modules=("botocore",))
 metrics = Metrics(namespace=os.environ.get(NAMESPACE_ENV) or DEFAULT_NAMESPACE)
 # Reads (GET /health, /runs/…) record no metric: an empty flush is normal here, not worth a warning.
 warnings.filterwarnings("ignore", message="No application metrics to publish", category=UserWarning)

@@ -7,8 +7,8 @@ this environment's memory after the first read: a poll costs two small S3 reads 
 
 Live channels (`/feeds/{token}/live/{channel}.m3u8`, docs/LIVE.md): the playlist of the instant, computed
 from the channel's timeline held in memory; token and pointer are kept for live.POINTER_SECONDS, so a poll
-usually costs no S3 read at all. channels.m3u is rendered per request from the run's lineup (absolute
-guide and live URLs of the host the player used).
+usually costs no S3 read at all. channels.m3u is rendered from the run's lineup once per run, host and
+token (absolute guide and live URLs of the host the player used).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import re
 from collections import OrderedDict
 from email.utils import format_datetime, parsedate_to_datetime
 from http import HTTPStatus
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from aws_lambda_powertools.event_handler import Response
@@ -29,7 +29,9 @@ from onair.errors import NotFound
 from onair.http.resolver import answers, new_resolver
 from onair.keys import channel_name
 from onair.usecases import feeds
-from onair.usecases.live import LiveChannels
+
+if TYPE_CHECKING:
+    from onair.usecases.live import LiveChannels
 
 app = new_resolver()
 
@@ -60,13 +62,24 @@ class _FileCache:
 
 
 _cache = _FileCache(CACHE_BYTES)
-_live = LiveChannels()
+_live: LiveChannels | None = None  # made by the first live request (_live_channels)
 HLS = "application/vnd.apple.mpegurl"
 _HOST = re.compile(r"^[A-Za-z0-9.-]{1,253}(:[0-9]{1,5})?$|^\[[0-9A-Fa-f:.]{2,45}\](:[0-9]{1,5})?$")
 
 
 def _services() -> Services:
     return services(FeedSettings)
+
+
+def _live_channels() -> LiveChannels:
+    """The live routes' state, and their modules (HLS, media, timelines) loaded on the first live request:
+    an environment that answers only guide and lineup polls never imports them (a shorter cold start)."""
+    global _live
+    if _live is None:
+        from onair.usecases.live import LiveChannels
+
+        _live = LiveChannels()
+    return _live
 
 
 def _not_modified(answer: feeds.FeedFileAnswer) -> bool:
@@ -192,7 +205,7 @@ def head_feed_file(token: str, name: str):  # type: ignore[no-untyped-def]  # no
 def _hls(token: str, channel: str, rendition: int | None) -> Response[str]:
     service = _services()
     channel_id = unquote(channel)
-    answer = _live.playlist(
+    answer = _live_channels().playlist(
         service,
         token,
         channel_id,

@@ -61,7 +61,7 @@ class SlotFloor(BaseModel):
     shorter than 24 h (a DST change, a zone skipping a day) loses at most the missing time per channel.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     timezone: str
     channels: int
