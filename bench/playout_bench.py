@@ -2,7 +2,7 @@
 
     .venv/bin/python -m bench.playout_bench [--repeat 3] [--output FILE]
 
-1 channel x 30 / 90 / 365 days from a 10,000-item library (goal: 365 days under 2 s, linear in days), and
+1 channel x 30 / 90 / 366 days from a 10,000-item library (goal: 366 days within 1 s, linear in days), and
 8 channels x 7 days; every pool order. Times are the best of --repeat runs of `onair.playout.engine.generate`
 (no outputs written); the machine is shared, so the minimum is the least disturbed run.
 """
@@ -20,7 +20,7 @@ from onair.models import WEEKDAYS, Block, Channel, Item, OnAirSchedule, Pool, Po
 from onair.playout.engine import generate
 from onair.playout.types import RunRange
 
-GOAL_SECONDS = 2.0
+GOAL_SECONDS = 1.0  # issue 13 (was 2 s for 365 days)
 FIRST_DAY = date(2026, 1, 1)
 
 
@@ -82,17 +82,17 @@ def main(argv: list[str] | None = None) -> int:
         "|---|---|---:|---:|---:|---:|",
     ]
     verdicts = []
-    for channels, days in ((1, 30), (1, 90), (1, 365), (8, 7)):
+    for channels, days in ((1, 30), (1, 90), (1, 366), (8, 7)):
         for order in ("shuffle", "sequential", "random", "weighted"):
             seconds, slots, breaks = best(args.repeat, channels, days, order)
             lines.append(
                 f"| {channels} x {days} | {order} | {seconds:.2f} | {slots} | {slots / seconds:,.0f} | {breaks} |"
             )
-            if (channels, days) == (1, 365):
+            if (channels, days) == (1, 366):
                 verdicts.append(
                     f"{order} {seconds:.2f} s {'met' if seconds < GOAL_SECONDS else '**missed**'}"
                 )
-    lines += ["", f"Goal: 1 channel x 365 days under {GOAL_SECONDS:.0f} s: " + "; ".join(verdicts) + "."]
+    lines += ["", f"Goal: 1 channel x 366 days within {GOAL_SECONDS:.0f} s: " + "; ".join(verdicts) + "."]
     report = "\n".join(lines) + "\n"
     print(report)
     if args.output:

@@ -62,14 +62,15 @@ def test_a_playout_over_its_budget_is_stopped_while_it_is_generated(monkeypatch)
     # Given a day of one-minute items (1,440 slots) and a budget of 1,000
     sched = library_schedule([60])
     made = 0
-    real_add = engine._ChannelGenerator._add
+    real_play = engine._ChannelGenerator._play
 
     def counted(self, *args, **kwargs):
         nonlocal made
-        real_add(self, *args, **kwargs)
+        end = real_play(self, *args, **kwargs)
         made += 1  # a slot was made
+        return end
 
-    monkeypatch.setattr(engine._ChannelGenerator, "_add", counted)
+    monkeypatch.setattr(engine._ChannelGenerator, "_play", counted)
     # When it is generated, then it stops at the 1,001st slot, unmade, with run_too_large
     with pytest.raises(RunTooLarge) as raised:
         generate(sched, RunRange(MONDAY, 1), 0, SlotBudget(1000, 1024))

@@ -32,7 +32,7 @@ from onair.models import (
 )
 from onair.playout import xmltv as playout_xmltv
 from onair.playout.engine import generate
-from onair.playout.rotation import RELAXATION_ORDER, Clock, History, choose
+from onair.playout.rotation import RELAXATION_ORDER, Clock, History, choose, hour_key
 from onair.playout.types import Change, FillError, Playout, RunRange, Slot
 from onair.readers.schedule import parse_schedule
 from onair.writers import WRITERS
@@ -490,7 +490,7 @@ def test_artist_separation_is_given_up_before_title_separation() -> None:
 
 
 def clock(minute: int, day: int = 1) -> Clock:
-    return Clock(minute * 60_000, (day, minute // 60, 0), day)
+    return Clock(minute * 60_000, hour_key(day, minute // 60, 0), day)
 
 
 def at(history: History, placed: Item, minute: int) -> None:
@@ -1363,16 +1363,16 @@ def test_generation_terminates_with_an_item_shorter_than_a_millisecond(
     import onair.playout.onair as engine
 
     added = 0
-    original = engine._ChannelGenerator._add
+    original = engine._ChannelGenerator._play
 
-    def counting_add(self: object, *args: object, **kwargs: object) -> None:
+    def counting_play(self: object, *args: object, **kwargs: object) -> int:
         nonlocal added
         added += 1
         if added > 60_001:  # more slots than milliseconds in the block: it would never end
             raise Runaway(f"{added} slots for a one-minute block")
-        original(self, *args, **kwargs)  # type: ignore[arg-type]
+        return original(self, *args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(engine._ChannelGenerator, "_add", counting_add)
+    monkeypatch.setattr(engine._ChannelGenerator, "_play", counting_play)
     sched = schedule(
         [Item.model_construct(**dict(item("blip"), duration=0.0001))],
         [pool("p", "sequential", "blip")],

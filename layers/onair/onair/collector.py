@@ -1,11 +1,14 @@
 """Pauses of Python's cyclic garbage collector, where the objects made all outlive the code making them.
 
 A collection walks every tracked object to find unreachable cycles. While a function's init imports its
-modules (botocore's service models, pydantic's validators, Powertools, the routes) or the engine builds a
-playout (a slot per item placed, kept until the run is written), nearly everything allocated stays alive,
-and the full passes that the allocations trigger walk all of it for nothing: ~60 ms of a ~380 ms init,
-~18 % of a year's playout on the benchmark's machine (docs/PERFORMANCE.md). Objects freed by reference
-counting, the vast majority, are freed as usual during a pause.
+modules (botocore's service models, pydantic's validators, Powertools, the routes), a reader builds a
+listing's models (one per programme), a run loads them back or the engine builds a playout (a slot per
+item placed), nearly everything allocated stays alive, and the full passes that the allocations trigger
+walk all of it for nothing: ~60 ms of a ~380 ms init, 12-20 % of an import's parse, a run's load or a
+year's playout on the benchmark's machine (docs/PERFORMANCE.md). Objects freed by reference counting, the
+vast majority, are freed as usual during a pause.
+
+Used as `with paused():` or as a decorator (`@paused()`): each call gets a pause of its own.
 """
 
 from __future__ import annotations

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from onair import collector
 from onair.models import OnAirSchedule, XmltvListing
 from onair.playout.budget import SlotBudget
 from onair.playout.onair import onair_playout
@@ -9,6 +10,7 @@ from onair.playout.types import Notice, Playout, RunRange
 from onair.playout.xmltv import xmltv_playout
 
 
+@collector.paused()  # the slots all live until the run is written: nothing for the collector to find
 def generate(
     schedule: XmltvListing | OnAirSchedule, run_range: RunRange, seed: int, budget: SlotBudget | None = None
 ) -> Playout:

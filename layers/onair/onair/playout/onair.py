@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 
 from onair.models import WEEKDAYS, Block, Item, OnAirSchedule, Pool, PoolMember
 from onair.playout.budget import SlotBudget
-from onair.playout.rotation import Clock, History, Rotation, choose, stable_rng
+from onair.playout.rotation import Clock, History, Rotation, choose, hour_key, stable_rng
 from onair.playout.types import FillError, Playout, Report, RuleBreak, RunRange, Slot, SlotKind
 
 
@@ -38,10 +38,7 @@ class _Block:
     start_ms: int
     end_ms: int
     block: Block
-
-    @property
-    def label(self) -> str:
-        return f"{self.block.start}-{self.block.end}"
+    label: str  # "06:00-10:00": every slot of the block carries it
 
 
 LIBRARY_POOL = "library"
@@ -123,7 +120,7 @@ class _ChannelGenerator:
                         self._instant(day, spec.end_seconds),
                     )
                     if end > start:  # a block inside the skipped hour of a DST change is empty
-                        blocks.append(_Block(start, end, spec))
+                        blocks.append(_Block(start, end, spec, f"{spec.start}-{spec.end}"))
             for fixed in self.schedule.events:
                 if fixed.channel == self.channel and weekday in fixed.days:
                     events.append(_Event(self._instant(day, fixed.time_seconds), self.items[fixed.item]))
@@ -178,7 +175,7 @@ class _ChannelGenerator:
     def _clock(self, ms: int) -> Clock:
         local = self._local(ms)
         ordinal = local.toordinal()
-        return Clock(ms, (ordinal, local.hour, local.fold), ordinal)
+        return Clock(ms, hour_key(ordinal, local.hour, local.fold), ordinal)
 
     def _place_event(self, event: _Event, block: _Block | None) -> int:
         start = event.start_ms
@@ -191,23 +188,26 @@ class _ChannelGenerator:
             self.report.fill_errors.append(
                 FillError("overrun", self.channel, label, self._local(event.start_ms), late)
             )
-        end = start + self.ms[event.item.id]
-        self._add(event.item, start, end, "event", None, block)
-        self.history.record(event.item, self._clock(start))
-        return end
+        return self._play(event.item, (), start, self._clock(start), "event", None, block)
 
     def _fill(self, start: int, end: int, block: _Block) -> None:
         """Fill [start, end) from the block's pool, then best-fit to the end; report what stays empty."""
-        rotation = self.rotations[block.block.pool]
+        rotation, history = self.rotations[block.block.pool], self.history
+        breaks: tuple[tuple[str, float], ...]
         cursor = start
         while cursor < end:
             clock = self._clock(cursor)
-            choice = choose(rotation.candidates(), self.history, clock)
-            if choice is None or self.ms[choice.item.id] > end - cursor:
+            head = rotation.head()
+            if head is not None and history.allows_all(head, clock):
+                item, breaks = head, ()  # what choose() would answer, without making the candidates
+            else:
+                choice = choose(rotation.candidates(), history, clock)
+                if choice is None:
+                    break
+                item, breaks = choice
+            if self.ms[item.id] > end - cursor:
                 break
-            cursor = self._play(
-                choice.item, choice.breaks, cursor, clock, "block", rotation, block, in_turn=True
-            )
+            cursor = self._play(item, breaks, cursor, clock, "block", rotation, block, in_turn=True)
         # The pool's next item would cross the end: the longest items that still fit, pool first.
         while cursor < end:
             clock = self._clock(cursor)
@@ -217,10 +217,10 @@ class _ChannelGenerator:
             cursor = self._play(choice.item, choice.breaks, cursor, clock, "block", rotation, block)
         filler = self.rotations.get(block.block.filler or "")
         while filler is not None and cursor < end:
-            item = next(filler.longest_within((end - cursor) / 1000), None)
-            if item is None:
+            fill = next(filler.longest_within((end - cursor) / 1000), None)
+            if fill is None:
                 break
-            cursor = self._play(item, (), cursor, None, "filler", filler, block)
+            cursor = self._play(fill, (), cursor, None, "filler", filler, block)
         if cursor < end:
             self.report.fill_errors.append(
                 FillError("underrun", self.channel, block.label, self._local(end), (end - cursor) / 1000)
@@ -233,53 +233,47 @@ class _ChannelGenerator:
         cursor: int,
         clock: Clock | None,
         kind: SlotKind,
-        rotation: Rotation,
-        block: _Block,
+        rotation: Rotation | None,
+        block: _Block | None,
         *,
         in_turn: bool = False,
     ) -> int:
+        """`item` on air from `cursor`; returns its end. With a `clock` it counts for the rules (fillers are
+        exempt, and do not count). One function for every slot placed: it runs 140,000 times for a year."""
+        if self.slots_left >= 0:
+            if self.slots_left == 0:
+                raise _OverBudget
+            self.slots_left -= 1
         end = cursor + self.ms[item.id]
-        self._add(item, cursor, end, kind, rotation, block)
-        rotation.played(item, in_turn=in_turn)
-        if clock is not None:  # fillers are exempt from the rules, and do not count for them
+        self.starts.append(cursor)
+        self._on_air_until = end
+        last_ms, last_local = self._last_local  # most often this slot's start: the previous one's stop
+        self.slots.append(
+            Slot(  # by position: a keyword call costs 2.5x as much (0.7 µs, 140,000 times a year)
+                self.channel,
+                last_local if cursor == last_ms else self._local(cursor),  # start
+                self._local(end),  # stop
+                item.title,
+                kind,
+                item.id,
+                item.artist or item.series,  # artist: Item.credit, without a property call per slot
+                item.category,
+                item.uri,
+                rotation.pool_id if rotation else None,  # pool
+                block.label if block else None,  # block
+                None,  # source_xml (XMLTV only)
+                item,
+            )
+        )
+        if rotation is not None:
+            rotation.played(item, in_turn=in_turn)
+        if clock is not None:
             self.history.record(item, clock)
             for rule, miss in breaks:
                 self.report.rule_breaks.append(
                     RuleBreak(rule, self.channel, item.id, self._local(cursor), miss)
                 )
         return end
-
-    def _add(
-        self,
-        item: Item,
-        start: int,
-        end: int,
-        kind: SlotKind,
-        rotation: Rotation | None,
-        block: _Block | None,
-    ) -> None:
-        if self.slots_left >= 0:
-            if self.slots_left == 0:
-                raise _OverBudget
-            self.slots_left -= 1
-        self.starts.append(start)
-        self._on_air_until = end
-        self.slots.append(
-            Slot(
-                channel=self.channel,
-                start=self._local(start),
-                stop=self._local(end),
-                title=item.title,
-                kind=kind,
-                item_id=item.id,
-                artist=item.credit,
-                category=item.category,
-                uri=item.uri,
-                pool=rotation.pool_id if rotation else None,
-                block=block.label if block else None,
-                item=item,
-            )
-        )
 
 
 def _ms(item: Item) -> int:

@@ -13,7 +13,6 @@ import hashlib
 import itertools
 import random
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from typing import NamedTuple
 
 from onair.models import Item, Pool, Rules
@@ -32,8 +31,13 @@ class Clock(NamedTuple):  # a tuple: one is made for every item placed
     """Where a candidate would start: the UTC instant (ms) and its local hour and day keys."""
 
     at_ms: int
-    hour: tuple[int, int, int]  # local date ordinal, hour, fold (the repeated hour of a DST change)
+    hour: int  # hour_key(): the local clock hour, the repeated hour of a DST change apart
     day: int  # local date ordinal
+
+
+def hour_key(ordinal: int, hour: int, fold: int) -> int:
+    """One int for a local clock hour (date ordinal, hour, fold): hashed for every candidate, unlike a tuple."""
+    return (ordinal * 24 + hour) * 2 + fold
 
 
 class History:
@@ -46,8 +50,10 @@ class History:
         self.per_day = rules.max_plays_per_day
         self._credit: dict[str, int] = {}
         self._title: dict[str, int] = {}
-        self._hour: dict[tuple[str, tuple[int, int, int]], int] = {}
-        self._day: dict[tuple[str, int], int] = {}
+        # item id -> [hour key, plays in that hour, day, plays that day] at its last play. The clock only
+        # moves forward on a channel (slots are placed in time order), so an item's plays in any later hour
+        # or day are 0: one entry per item, not one per item and hour, and no key tuple per play.
+        self._plays: dict[str, list[int]] = {}
 
     def shortfall(self, rule: str, item: Item, clock: Clock) -> float:
         """How far placing `item` at `clock` misses `rule`: seconds for a separation, plays for a cap; 0 if met."""
@@ -55,9 +61,10 @@ class History:
             return self._separation(self._credit.get(item.credit or ""), self.artist_ms, clock, item.credit)
         if rule == "title_separation":
             return self._separation(self._title.get(item.title), self.title_ms, clock, item.title)
+        plays = self._plays.get(item.id) or [0, 0, 0, 0]
         if rule == "max_plays_per_hour":
-            return self._cap(self._hour.get((item.id, clock.hour), 0), self.per_hour)
-        return self._cap(self._day.get((item.id, clock.day), 0), self.per_day)
+            return self._cap(plays[1] if plays[0] == clock.hour else 0, self.per_hour)
+        return self._cap(plays[3] if plays[2] == clock.day else 0, self.per_day)
 
     def allows(self, item: Item, clock: Clock, rules: Sequence[str]) -> bool:
         return all(self.shortfall(rule, item, clock) == 0 for rule in rules)
@@ -74,17 +81,30 @@ class History:
             last = self._title.get(item.title)
             if last is not None and at - last < self.title_ms:
                 return False
-        if self.per_hour is not None and self._hour.get((item.id, clock.hour), 0) >= self.per_hour:
+        plays = self._plays.get(item.id)
+        if plays is None:
+            return True
+        if self.per_hour is not None and plays[0] == clock.hour and plays[1] >= self.per_hour:
             return False
-        return self.per_day is None or self._day.get((item.id, clock.day), 0) < self.per_day
+        return self.per_day is None or plays[2] != clock.day or plays[3] < self.per_day
 
     def record(self, item: Item, clock: Clock) -> None:
-        if item.credit:
-            self._credit[item.credit] = clock.at_ms
+        credit = item.artist or item.series  # Item.credit, without a property call per item placed
+        if credit:
+            self._credit[credit] = clock.at_ms
         self._title[item.title] = clock.at_ms
-        hour_key, day_key = (item.id, clock.hour), (item.id, clock.day)
-        self._hour[hour_key] = self._hour.get(hour_key, 0) + 1
-        self._day[day_key] = self._day.get(day_key, 0) + 1
+        plays = self._plays.get(item.id)
+        if plays is None:
+            self._plays[item.id] = [clock.hour, 1, clock.day, 1]
+            return
+        if plays[0] == clock.hour:
+            plays[1] += 1
+        else:
+            plays[0], plays[1] = clock.hour, 1
+        if plays[2] == clock.day:
+            plays[3] += 1
+        else:
+            plays[2], plays[3] = clock.day, 1
 
     @staticmethod
     def _separation(last: int | None, minimum: int | None, clock: Clock, key: str | None) -> float:
@@ -111,29 +131,41 @@ class Rotation:
         self._deck_position: dict[str, int] = {}  # item id -> index in _deck
         self._dealt = 0
         self._last_of_pass: Item | None = None
+        self._drawn: Item | None = None  # random, weighted: head()'s draw, the next candidates()' first
         self._cumulative = list(itertools.accumulate(item.weight for item in items))
         self.by_duration = sorted(items, key=lambda item: (item.duration, item.id))
         self._durations = [item.duration for item in self.by_duration]
 
     def candidates(self) -> Iterator[Item]:
         """Every item at most once, most preferred first."""
-        # Indexing, not slicing: a slice would copy the whole pool for every item placed.
         if self.order == "sequential":
-            items, start = self.items, self._next
-            for index in range(len(items)):
-                yield items[(start + index) % len(items)]
-        elif self.order == "shuffle":
+            return _from(self.items, self._next)
+        if self.order == "shuffle":
             if self._dealt >= len(self._deck):
                 self._new_pass()
-            deck, dealt = self._deck, self._dealt
-            for index in range(len(deck)):
-                # the played part of the pass comes last: only reached when the rest breaks the rules
-                yield deck[(dealt + index) % len(deck)]
-        else:
-            yield from self._draws()
+            # the played part of the pass comes last: only reached when the rest breaks the rules
+            return _from(self._deck, self._dealt)
+        drawn, self._drawn = self._drawn, None
+        return self._draws(drawn)
+
+    def head(self) -> Item | None:
+        """What candidates() would offer first. Most often it meets the rules: the engine tries it before
+        asking for the candidates. For random and weighted it is a draw, which the candidates() that
+        follows offers first (a later head() draws again, as a later candidates() would)."""
+        if not self.items:
+            return None
+        if self.order == "sequential":
+            return self.items[self._next]
+        if self.order == "shuffle":
+            if self._dealt >= len(self._deck):
+                self._new_pass()
+            return self._deck[self._dealt]
+        self._drawn = self._draw()
+        return self._drawn
 
     def played(self, item: Item, *, in_turn: bool) -> None:
         """`item` went on air: offered by candidates() (in turn), or picked as a best fit (out of turn)."""
+        self._drawn = None
         if self.order == "sequential":
             if in_turn:  # the items skipped for the rules lose this turn; the order continues after `item`
                 self._next = (self._position[item.id] + 1) % len(self.items)
@@ -142,12 +174,13 @@ class Rotation:
                 self._new_pass()
             deck = self._deck
             # Identity, not ==: pydantic's equality compares every field, and this runs for every item.
-            position = self._deck_position[item.id]
-            if position < self._dealt:
-                return  # played out of turn (a best fit) after its turn in this pass
-            dealt = deck[position], deck[self._dealt]
-            deck[self._dealt], deck[position] = dealt
-            self._deck_position[dealt[0].id], self._deck_position[dealt[1].id] = self._dealt, position
+            if deck[self._dealt] is not item:  # not the pass's next (most often it is): swap it there
+                position = self._deck_position[item.id]
+                if position < self._dealt:
+                    return  # played out of turn (a best fit) after its turn in this pass
+                dealt = deck[position], deck[self._dealt]
+                deck[self._dealt], deck[position] = dealt
+                self._deck_position[dealt[0].id], self._deck_position[dealt[1].id] = self._dealt, position
             self._dealt += 1
             if self._dealt == len(deck):
                 self._last_of_pass = item
@@ -168,15 +201,18 @@ class Rotation:
         self._deck, self._dealt = deck, 0
         self._deck_position = {item.id: index for index, item in enumerate(deck)}
 
-    def _draws(self) -> Iterator[Item]:
+    def _draw(self) -> Item:
+        items = self.items
+        if self.order == "weighted":
+            drawn = bisect.bisect_right(self._cumulative, self._rng.random() * self._cumulative[-1])
+            return items[min(drawn, len(items) - 1)]
+        return items[self._rng.randrange(len(items))]
+
+    def _draws(self, first: Item | None) -> Iterator[Item]:
+        """DRAWS_BEFORE_SCAN draws (the first may be head()'s), then every item not drawn."""
         seen: set[str] = set()
-        total = self._cumulative[-1]
-        for _ in range(DRAWS_BEFORE_SCAN):
-            if self.order == "weighted":
-                index = bisect.bisect_right(self._cumulative, self._rng.random() * total)
-                item = self.items[min(index, len(self.items) - 1)]
-            else:
-                item = self.items[self._rng.randrange(len(self.items))]
+        for draw in range(DRAWS_BEFORE_SCAN):
+            item = first if draw == 0 and first is not None else self._draw()
             if item.id not in seen:
                 seen.add(item.id)
                 yield item
@@ -186,8 +222,14 @@ class Rotation:
         yield from sorted(rest, key=lambda item: -keys[item.id])
 
 
-@dataclass(frozen=True)
-class Choice:
+def _from(items: list[Item], start: int) -> Iterator[Item]:
+    """Every item once, from `start` round to the one before it. Indexing, not slicing: a slice would copy
+    the whole pool for every item placed."""
+    for index in range(len(items)):
+        yield items[(start + index) % len(items)]
+
+
+class Choice(NamedTuple):  # a tuple: one is made for every item placed
     item: Item
     breaks: tuple[tuple[str, float], ...]  # (rule, shortfall) for each rule the choice misses
 
@@ -195,8 +237,9 @@ class Choice:
 def choose(candidates: Iterator[Item], history: History, clock: Clock) -> Choice | None:
     """The first candidate meeting every rule; else relax the rules in order."""
     considered: list[Item] = []
+    allows_all = history.allows_all
     for item in candidates:
-        if history.allows_all(item, clock):
+        if allows_all(item, clock):
             return Choice(item, ())
         considered.append(item)
     if not considered:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 
+from onair import collector
 from onair.errors import Finding, NotASchedule, NotWellFormed
 from onair.models import OnAirSchedule, XmltvListing
 from onair.readers.onair import read_onair
@@ -21,6 +22,7 @@ class ParsedSchedule:
     warnings: list[Finding]
 
 
+@collector.paused()  # the models made, one per programme or item, all live as long as the import
 def parse_schedule(data: bytes, *, max_bytes: int, strict: bool = False) -> ParsedSchedule:
     """Validate and normalize an XMLTV or OnAir document, or raise a DocumentRejected with findings."""
     source = read_body(data, max_bytes)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from onair import keys
+from onair import collector, keys
 from onair.errors import NotFound, OnAirError, RunInProgress, Transient
 from onair.models import OnAirSchedule, StoredSchedule
 from onair.playout.budget import SlotBudget
@@ -108,6 +108,9 @@ def _start(services: Services, run_id: str, lease: timedelta) -> _Started | RunS
     raise RunInProgress(f"run {run_id} changed {START_TRIES} times while this delivery tried to start it")
 
 
+# The whole run without cyclic collections (onair.collector): the listing's models and the playout's slots
+# live until it returns, and are freed, by reference counting, before the collector is back.
+@collector.paused()
 def _generate(services: Services, job: Job) -> dict[str, Any]:
     began = time.perf_counter()
     data = schedules.read_model(services, job.schedule_id, job.version)
