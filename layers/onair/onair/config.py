@@ -19,9 +19,8 @@ MIB = 1024 * 1024
 class Settings(BaseModel):
     """Every function's settings. A field left at its default is one the function does not use."""
 
-    model_config = ConfigDict(
-        frozen=True, extra="ignore", populate_by_name=True, defer_build=True
-    )  # built when used: one model per function
+    # defer_build: a model's validator is built when first used, so a function builds only its own
+    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True, defer_build=True)
 
     bucket: str = Field(alias="BUCKET_NAME", min_length=1)
     max_receive_count: int = Field(5, alias="MAX_RECEIVE_COUNT", ge=1)
