@@ -30,6 +30,13 @@ def paused() -> Iterator[None]:
             gc.enable()
 
 
+def freeze() -> None:
+    """Everything alive now leaves the collector's generations (gc.freeze): later collections no longer
+    walk it. For what lives as long as the environment, or nearly: a function's modules, the timelines of
+    a published run. Frozen objects are still freed when their last reference goes."""
+    gc.freeze()
+
+
 @contextmanager
 def cold_start() -> Iterator[None]:
     """A handler module's imports (`with cold_start():` in functions/*/app.py). At the end the survivors
@@ -40,4 +47,4 @@ def cold_start() -> Iterator[None]:
         try:
             yield
         finally:
-            gc.freeze()
+            freeze()

@@ -17,7 +17,6 @@ for POINTER_SECONDS), s3 segment URIs presigned and reused while they have long 
 
 from __future__ import annotations
 
-import gc
 import logging
 import time
 from collections import OrderedDict
@@ -27,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from onair import keys
+from onair import collector, keys
 from onair.errors import Finding, NotFound, Transient
 from onair.live.fetch import SchemeFetcher
 from onair.live.media import (
@@ -439,7 +438,7 @@ class LiveChannels:
             raise NotFound("the channel's live timeline cannot be read", code="live_unavailable") from error
         # The loaded objects leave the collector's scans (they live as long as the run is published):
         # without this, every collection walks a few hundred thousand of them (docs/LIVE.md).
-        gc.freeze()
+        collector.freeze()
         self._timelines[cache_key] = (timeline, len(raw))
         self._timeline_size += len(raw)
         while self._timeline_size > self.timeline_bytes and len(self._timelines) > 1:
