@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 import json
+from functools import cache
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
@@ -53,15 +54,23 @@ def swagger():  # type: ignore[no-untyped-def]  # noqa: ANN201 (HTML: an annotat
     """Swagger UI over the whole API's document (feeds included), its assets inlined from Powertools'
     package (no CDN); `?format=json`: the document. Not Powertools' enable_swagger, which imports its
     OpenAPI models when the route is registered: every cold start of ApiFunction would pay for them."""
+    spec, page = _swagger()
+    if (app.current_event.query_string_parameters or {}).get("format") == "json":
+        return Response(HTTPStatus.OK, content_types.APPLICATION_JSON, spec)
+    return Response(HTTPStatus.OK, "text/html", page)
+
+
+@cache
+def _swagger() -> tuple[str, str]:
+    """The document and the page, made once per environment: the routes never change, and merging the
+    document and reading the assets (~1.5 MB) is far more work than answering."""
     from aws_lambda_powertools.event_handler.openapi import swagger_ui
 
     spec = openapi.document().replace("</", "<\\/")  # no "</script>" inside the page's script
-    if (app.current_event.query_string_parameters or {}).get("format") == "json":
-        return Response(HTTPStatus.OK, content_types.APPLICATION_JSON, spec)
     assets = Path(swagger_ui.__file__).parent
     js = (assets / "swagger-ui-bundle.min.js").read_text(encoding="utf-8")
     css = (assets / "swagger-ui.min.css").read_text(encoding="utf-8")
-    return Response(HTTPStatus.OK, "text/html", swagger_ui.generate_swagger_html(spec, js, css, "", None))
+    return spec, swagger_ui.generate_swagger_html(spec, js, css, "", None)
 
 
 REFRESH = [
