@@ -55,12 +55,21 @@ class XmltvProgramme(Model):
     start: AwareDatetime
     stop: AwareDatetime | None = None
     title: str
-    xml: str = Field(description="The <programme> element as received, serialized")
+    xml: str = Field(description="The <programme> element as received, serialized (see guide_form)")
     # Left out of schedule.json when None (most programmes): the file stays as small as it was.
     clump: Clump | None = Field(
         default=None,
         exclude_if=lambda value: value is None,
         description="clumpidx, when the programme is a part of a clump of two or more",
+    )
+    # False in files stored before it existed: the guide then works the form out as it copies
+    guide_form: bool = Field(
+        default=False,
+        exclude_if=lambda value: not value,
+        description=(
+            "xml follows xmltv.dtd and is as guide.xml writes it at depth 1 (indented by one space a level,"
+            " start, stop and channel its first attributes): the guide copies it with the run's times"
+        ),
     )
 
     def shares_slot_with(self, other: XmltvProgramme) -> bool:

@@ -37,6 +37,7 @@ class Slot:
     # The library item it plays (OnAir), shared by all its slots: the guide's description, episode, image,
     # rating and kind come from it. One reference, so a slot costs no more for the details it may carry.
     item: Item | None = field(default=None, repr=False)
+    source_guide_form: bool = False  # source_xml is in the guide's form (XmltvProgramme.guide_form)
 
     @property
     def seconds(self) -> float:

@@ -156,6 +156,7 @@ def _slot(channel: str, programme: XmltvProgramme, stop: datetime) -> Slot:
         _in_offset_of(stop, programme.start),
         programme.title,
         source_xml=programme.xml,
+        source_guide_form=programme.guide_form,
     )
 
 

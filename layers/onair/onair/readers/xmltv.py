@@ -133,8 +133,15 @@ def parse_time(text: str) -> tuple[datetime, bool]:
 def format_time(value: datetime) -> str:
     """An aware datetime as an XMLTV time that parse_time reads back to the same instant (whole seconds).
 
-    Not strftime: its %Y writes years before 1000 unpadded. An offset XMLTV cannot write (seconds, as in
-    local mean times before 1900, or beyond ±14:00) is given as the same instant in UTC."""
+    Not strftime: its %Y writes years before 1000 unpadded (and it takes 3 µs; isoformat, which pads
+    them, 1). An offset XMLTV cannot write (seconds, as in local mean times before 1900, or beyond ±14:00)
+    is given as the same instant in UTC."""
+    iso = value.isoformat()  # "YYYY-MM-DDThh:mm:ss+hh:mm", or with microseconds or an offset's seconds
+    zone = _xmltv_zone(iso[19:])
+    if zone is not None:
+        return iso[:19].replace("-", "").replace("T", "").replace(":", "") + zone
+    if value.microsecond:
+        return format_time(value.replace(microsecond=0))
     offset = value.utcoffset() or timedelta(0)
     if offset % timedelta(minutes=1) or abs(offset) > MAX_OFFSET:
         try:
@@ -147,6 +154,15 @@ def format_time(value: datetime) -> str:
         f"{value.year:04}{value.month:02}{value.day:02}{value.hour:02}{value.minute:02}{value.second:02}"
         f" {sign}{minutes // 60:02}{minutes % 60:02}"
     )
+
+
+@functools.cache
+def _xmltv_zone(offset: str) -> str | None:
+    """What follows the seconds in an isoformat(): an offset ("+01:00") as an XMLTV time writes it
+    (" +0100"); None for an offset with seconds or beyond ±14:00, for microseconds, for no offset."""
+    if len(offset) != 6 or offset[1:] > "14:00":
+        return None
+    return f" {offset[:3]}{offset[4:]}"
 
 
 @dataclass(frozen=True)
@@ -256,23 +272,27 @@ class _Reader:
             "notvalid", violation.message, violation.line, violation.path, fatal=violation.fatal
         )
 
-    def _checked_xml(self, element: etree._Element, name: str, path: str) -> str:
+    def _checked_xml(self, element: etree._Element, name: str, path: str) -> tuple[str, bool]:
         """DTD rules (libxml2 in C; the Python walk only to say what fails) and text checks; the element
-        serialized as it will be stored."""
-        for violation in () if dtd.is_valid(element) else _validate(element, name, path):
+        serialized as it will be stored, and whether that is in the guide's form (a programme only)."""
+        valid = dtd.is_valid(element)
+        for violation in () if valid else _validate(element, name, path):
             self._notvalid(violation)
         _entities_to_text(element)
+        guide_form = valid and name == "programme"  # valid: no namespace (the parse drops comments, PIs)
+        if guide_form:
+            _to_guide_form(element)
         xml = _serialize(element)
         if _suspect_text(xml):
             self._scan_text(element, path)
-        return xml
+        return xml, guide_form
 
     # --- channels -------------------------------------------------------------------------------------
 
     def _read_channel(self, element: etree._Element, path: str) -> None:
         line = element.sourceline
         fatal_before = self.findings.fatal_total
-        xml = self._checked_xml(element, "channel", path)
+        xml, _ = self._checked_xml(element, "channel", path)
         channel_id = element.get("id")
         if channel_id is None:
             return
@@ -299,7 +319,7 @@ class _Reader:
     def _read_programme(self, element: etree._Element, path: str) -> None:
         findings, line = self.findings, element.sourceline
         fatal_before = findings.fatal_total
-        xml = self._checked_xml(element, "programme", path)
+        xml, guide_form = self._checked_xml(element, "programme", path)
 
         channel = element.get("channel")
         if channel is not None and not channel.strip():
@@ -342,6 +362,7 @@ class _Reader:
                 title=title,
                 xml=xml,
                 clump=clump,
+                guide_form=guide_form,
             )
         )
         index = self.counts["programme"]
@@ -702,6 +723,19 @@ def attributes(element: etree._Element) -> list[tuple[str, str]]:
 
 
 _ATTRIBUTES = etree.XPath("@*")
+
+
+def _to_guide_form(element: etree._Element) -> None:
+    """A programme that follows the DTD, made as guide.xml writes it at depth 1 (XmltvProgramme.guide_form):
+    indented, start, stop (when it has one) and channel its first attributes."""
+    names = element.keys()
+    head = ["start", "stop", "channel"] if "stop" in names else ["start", "channel"]
+    if names[: len(head)] != head:  # lxml appends each attribute set: clear, then set them in order
+        values = dict(attributes(element))
+        element.attrib.clear()
+        for name in [*head, *(name for name in values if name not in head)]:
+            element.set(name, values[name])
+    etree.indent(element, space=" ", level=1)
 
 
 def _serialize(element: etree._Element) -> str:

@@ -164,7 +164,9 @@ def _unsafe(xml: str) -> bool:
 class _Copier:
     """Stored programmes written by copying their text, when that gives what rebuilding them gives.
 
-    A programme's shape (its tags, attribute names, enumerated values, where text is and where only
+    The importer stores a programme that follows the DTD in the guide's form (XmltvProgramme.guide_form):
+    only its start, stop and channel are written again. For any other (and every programme of files stored
+    before guide_form), a programme's shape (its tags, attribute names, enumerated values, where text is and where only
     whitespace is) decides what _conform and the indentation do to it. The first programme of each shape
     is written both ways: when the copy (new start, stop and channel, the whitespace between tags
     re-indented) equals the rebuilt element, every programme of that shape is copied; otherwise each is
@@ -180,6 +182,8 @@ class _Copier:
     def programme(self, slot: Slot) -> str:
         xml = slot.source_xml
         assert xml is not None
+        if slot.source_guide_form:
+            return self._retimed(slot, xml)
         if _unsafe(xml) or not xml.startswith("<programme "):
             return _serialized(_xmltv_programme(slot))
         pieces = _GAP.split(xml)  # the gaps are at the odd indexes; text left in a piece has words
@@ -197,18 +201,25 @@ class _Copier:
         self.gaps[shape] = gaps
         return rebuilt
 
+    def _retimed(self, slot: Slot, xml: str) -> str:
+        """A programme stored in the guide's form: its first attributes (start, stop, channel) written
+        from the slot, the rest of its text copied."""
+        channel_at = xml.index(' channel="')  # no earlier: start's value has no quote
+        rest = xml.index('"', channel_at + 10) + 1
+        start = f'<programme start="{self._time(slot.start)}"'
+        if slot.stop != slot.start or xml.find(' stop="', 0, channel_at) > 0:
+            start += f' stop="{self._time(slot.stop)}"'
+        return f'{start} channel="{self._channel(slot)}"{xml[rest:]}'
+
     def _copy(self, slot: Slot, pieces: list[str], gaps: list[str | None]) -> str:
         """The copy, from the programme's text split at its gaps (`pieces`, changed in place)."""
         if len(pieces) != 2 * len(gaps) + 1:
             raise AssertionError("a programme's gaps do not match its shape")
         source = _ATTRIBUTE.findall(pieces[0])
-        channel = self._channels.get(slot.channel)
-        if channel is None:
-            channel = self._channels[slot.channel] = _escape(slot.channel)
         start = [f'<programme start="{self._time(slot.start)}"']
         if slot.stop != slot.start or any(name == "stop" for name, _ in source):
             start.append(f' stop="{self._time(slot.stop)}"')
-        start.append(f' channel="{channel}"')
+        start.append(f' channel="{self._channel(slot)}"')
         start.extend(f' {name}="{value}"' for name, value in source if name in _PROGRAMME_KEPT)
         pieces[0] = "".join(start)
         if None in gaps:
@@ -218,6 +229,13 @@ class _Copier:
         else:
             pieces[1::2] = cast("list[str]", gaps)  # no None in it
         return "".join(pieces)
+
+    def _channel(self, slot: Slot) -> str:
+        """The slot's channel id as an attribute value."""
+        channel = self._channels.get(slot.channel)
+        if channel is None:
+            channel = self._channels[slot.channel] = _escape(slot.channel)
+        return channel
 
     def _time(self, value: datetime) -> str:
         """format_time, once for a stop and the next programme's start (the same instant and offset)."""
