@@ -932,6 +932,24 @@ def test_guide_copies_stored_programmes_byte_for_byte_as_rebuilding_them_would(
     validate(guide)
 
 
+def test_guide_of_a_listing_stored_before_guide_form_is_the_same():
+    # Given a listing whose valid programmes are stored in the guide's form, and the same listing as a
+    # schedule.json written before guide_form existed reads (every programme without it)
+    listing = xmltv_listing(copy_listing('channel="{channel}" {times}'))
+    assert any(programme.guide_form for programme in listing.programmes)
+    older = XmltvListing.model_validate_json(
+        listing.model_dump_json().replace('"guide_form":true', '"guide_form":false')
+    )
+    assert not any(programme.guide_form for programme in older.programmes)
+    # When each one's guide is written
+    guides = [
+        write("guide.xml", schedule, generate(schedule, RunRange(None, 1), 1))
+        for schedule in (listing, older)
+    ]
+    # Then they are the same bytes
+    assert guides[0] == guides[1]
+
+
 def test_what_writers_share_is_reused_for_one_playout_and_let_go_with_it():
     # Given an XMLTV listing's playout whose outputs were all written
     from onair.writers import common
