@@ -926,7 +926,7 @@ def test_guide_copies_stored_programmes_byte_for_byte_as_rebuilding_them_would(
     monkeypatch.setattr(
         guide_writer._Copier,
         "programme",
-        lambda self, slot: guide_writer._serialized(guide_writer._xmltv_programme(slot)),
+        lambda self, slot, start, stop: guide_writer._serialized(guide_writer._xmltv_programme(slot)),
     )
     assert guide == write("guide.xml", listing, playout)
     validate(guide)

@@ -13,7 +13,6 @@ the report, named for what happened.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime, time, timedelta
 from itertools import groupby
 
@@ -45,8 +44,9 @@ def _in_range(start: datetime, stop: datetime, begin: datetime | None, end: date
 def _normalize(channel: str, programmes: list[XmltvProgramme], report: Report) -> list[Slot]:
     programmes, endless = _without_endless_last(channel, programmes, report)
     last_start = endless[0].start if endless else None
-    following = _next_later(programmes, lambda p: True)  # a missing stop ends at the next start
-    airing = _next_later(programmes, _airs)  # only a programme with airtime can overlap another
+    airs = [_airs(programme) for programme in programmes]
+    following = _next_later(programmes, None)  # a missing stop ends at the next start
+    airing = _next_later(programmes, airs)  # only a programme with airtime can overlap another
     duplicate = _duplicates(programmes)
     replaced_by = _replaced_by(programmes, duplicate)
     slots: list[Slot] = []
@@ -55,7 +55,7 @@ def _normalize(channel: str, programmes: list[XmltvProgramme], report: Report) -
         if duplicate[index]:
             report.changes.append(_duplicate_dropped(channel, programme))
             continue
-        if not _airs(programme):
+        if not airs[index]:
             # Zero-length: XMLTV's own test data has them (a programme announced for an instant); they
             # overlap nothing, so nothing replaces or clips them, and they are kept as they are.
             report.changes.append(
@@ -150,13 +150,22 @@ def _gap(channel: str, begin: datetime, end: datetime) -> Change:
 
 
 def _slot(channel: str, programme: XmltvProgramme, stop: datetime) -> Slot:
-    return Slot(
+    start = programme.start
+    return Slot(  # by position: a keyword call costs 2.5x as much (onair.playout.onair)
         channel,
-        programme.start,
-        _in_offset_of(stop, programme.start),
+        start,
+        _in_offset_of(stop, start),
         programme.title,
-        source_xml=programme.xml,
-        source_guide_form=programme.guide_form,
+        "programme",
+        None,  # item_id
+        None,  # artist
+        None,  # category
+        None,  # uri
+        None,  # pool
+        None,  # block
+        programme.xml,  # source_xml
+        None,  # item
+        programme.guide_form,  # source_guide_form
     )
 
 
@@ -254,18 +263,23 @@ def _without_endless_last(
     return rest, kept
 
 
-def _next_later(programmes: list[XmltvProgramme], counts: Callable[[XmltvProgramme], bool]) -> list[int]:
-    """Per programme (in start order), the index of the first one starting later that `counts` (len() when
-    none): programmes starting at the same instant are not "next". One pass from the end."""
-    following = [len(programmes)] * len(programmes)
-    candidate = len(programmes)  # the first counting one starting after programmes[index]
-    nearest = len(programmes)  # the first counting one after index
-    for index in range(len(programmes) - 1, -1, -1):
-        if index + 1 < len(programmes) and programmes[index + 1].start > programmes[index].start:
+def _next_later(programmes: list[XmltvProgramme], counts: list[bool] | None) -> list[int]:
+    """Per programme (in start order), the index of the first one starting later that counts (per
+    programme; None: every one does), len() when none: programmes starting at the same instant are not
+    "next". One pass from the end."""
+    total = len(programmes)
+    following = [total] * total
+    candidate = total  # the first counting one starting after programmes[index]
+    nearest = total  # the first counting one after index
+    later_start = None  # the start of programmes[index + 1]
+    for index in range(total - 1, -1, -1):
+        start = programmes[index].start
+        if later_start is not None and later_start > start:
             candidate = nearest
         following[index] = candidate
-        if counts(programmes[index]):
+        if counts is None or counts[index]:
             nearest = index
+        later_start = start
     return following
 
 

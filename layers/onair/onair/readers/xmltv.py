@@ -130,13 +130,15 @@ def parse_time(text: str) -> tuple[datetime, bool]:
     return parsed.value, parsed.zoned
 
 
-def format_time(value: datetime) -> str:
-    """An aware datetime as an XMLTV time that parse_time reads back to the same instant (whole seconds).
+def format_time(value: datetime, iso: str | None = None) -> str:
+    """An aware datetime as an XMLTV time that parse_time reads back to the same instant (whole seconds);
+    `iso`: its isoformat(), when the caller has it.
 
     Not strftime: its %Y writes years before 1000 unpadded (and it takes 3 µs; isoformat, which pads
     them, 1). An offset XMLTV cannot write (seconds, as in local mean times before 1900, or beyond ±14:00)
     is given as the same instant in UTC."""
-    iso = value.isoformat()  # "YYYY-MM-DDThh:mm:ss+hh:mm", or with microseconds or an offset's seconds
+    if iso is None:
+        iso = value.isoformat()  # "YYYY-MM-DDThh:mm:ss+hh:mm", or with microseconds or an offset's seconds
     zone = _xmltv_zone(iso[19:])
     if zone is not None:
         return iso[:19].replace("-", "").replace("T", "").replace(":", "") + zone

@@ -48,6 +48,14 @@ def iso_times(schedule: AnySchedule, playout: Playout) -> tuple[list[str], list[
     return memo.starts, memo.stops
 
 
+def durations(schedule: AnySchedule, playout: Playout) -> list[float]:
+    """Each slot's seconds (Slot.seconds), in the order of `ordered`."""
+    memo = _memo(schedule, playout)
+    if memo.seconds is None:
+        memo.seconds = [slot.seconds for slot in memo.slots]
+    return memo.seconds
+
+
 class _Memo:
     """What every writer of a run starts from, worked out once: the run job calls each writer with the same
     schedule and playout. Only the last pair's is kept, and only while that playout lives."""
@@ -63,6 +71,7 @@ class _Memo:
         self.slots = [slot for _, slots in self.groups for slot in slots]
         self.starts: list[str] | None = None
         self.stops: list[str] | None = None
+        self.seconds: list[float] | None = None
 
     def serves(self, schedule: AnySchedule, playout: Playout) -> bool:
         return (

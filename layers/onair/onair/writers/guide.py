@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import cast
 
 from lxml import etree
@@ -14,7 +14,7 @@ from onair.models import XMLTV_CHANNEL_ID, Channel, XmltvListing
 from onair.playout.types import Playout, Slot
 from onair.readers import xmltv_dtd as dtd
 from onair.readers.xmltv import attributes, format_time
-from onair.writers.common import PARSER, AnySchedule, ordered, whole_seconds
+from onair.writers.common import PARSER, AnySchedule, iso_times, ordered, whole_seconds
 
 GENERATOR = "OnAir"
 DOCTYPE = '<!DOCTYPE tv SYSTEM "xmltv.dtd">'
@@ -88,9 +88,9 @@ def _elements(schedule: AnySchedule, playout: Playout) -> Iterator[str]:
             if channel.id in on_air:
                 yield _serialized(_channel(channel))
     copier = _Copier()
-    for slot in slots:
+    for slot, start, stop in zip(slots, *iso_times(schedule, playout), strict=True):
         if slot.source_xml:
-            yield copier.programme(slot)
+            yield copier.programme(slot, start, stop)
         else:
             yield _serialized(_programme(slot, ids.get(slot.channel)))
 
@@ -177,13 +177,18 @@ class _Copier:
         self.gaps: dict[str, list[str | None] | None] = {}  # shape -> per gap, ">new text<" (None: kept)
         self.copies = 0
         self._channels: dict[str, str] = {}  # channel id -> its escaped attribute value
-        self._last_time: tuple[datetime, timedelta | None, str] | None = None  # a stop is the next start
+        self._last_time = (
+            "",
+            "",
+        )  # (ISO text, XMLTV time) of the last time written: a stop is the next start
 
-    def programme(self, slot: Slot) -> str:
+    def programme(self, slot: Slot, start: str, stop: str) -> str:
+        """The slot's stored programme, given its start and stop as ISO texts (common.iso_times)."""
         xml = slot.source_xml
         assert xml is not None
+        times = (self._time(slot.start, start), self._time(slot.stop, stop))
         if slot.source_guide_form:
-            return self._retimed(slot, xml)
+            return self._retimed(slot, xml, times)
         if _unsafe(xml) or not xml.startswith("<programme "):
             return _serialized(_xmltv_programme(slot))
         pieces = _GAP.split(xml)  # the gaps are at the odd indexes; text left in a piece has words
@@ -193,32 +198,32 @@ class _Copier:
             if gaps is None:
                 return _serialized(_xmltv_programme(slot))
             self.copies += 1
-            return self._copy(slot, pieces, gaps)
+            return self._copy(slot, pieces, gaps, times)
         rebuilt = _serialized(_xmltv_programme(slot))
         gaps = _indentation(_FREE_VALUE.sub('=""', _GAP.sub("><", _WORDS.sub(">T<", xml))))
-        if gaps is not None and _characters(self._copy(slot, list(pieces), gaps)) != rebuilt:
+        if gaps is not None and _characters(self._copy(slot, list(pieces), gaps, times)) != rebuilt:
             gaps = None
         self.gaps[shape] = gaps
         return rebuilt
 
-    def _retimed(self, slot: Slot, xml: str) -> str:
+    def _retimed(self, slot: Slot, xml: str, times: tuple[str, str]) -> str:
         """A programme stored in the guide's form: its first attributes (start, stop, channel) written
-        from the slot, the rest of its text copied."""
+        from the slot (`times`: its start and stop as XMLTV times), the rest of its text copied."""
         channel_at = xml.index(' channel="')  # no earlier: start's value has no quote
         rest = xml.index('"', channel_at + 10) + 1
-        start = f'<programme start="{self._time(slot.start)}"'
+        start = f'<programme start="{times[0]}"'
         if slot.stop != slot.start or xml.find(' stop="', 0, channel_at) > 0:
-            start += f' stop="{self._time(slot.stop)}"'
+            start += f' stop="{times[1]}"'
         return f'{start} channel="{self._channel(slot)}"{xml[rest:]}'
 
-    def _copy(self, slot: Slot, pieces: list[str], gaps: list[str | None]) -> str:
+    def _copy(self, slot: Slot, pieces: list[str], gaps: list[str | None], times: tuple[str, str]) -> str:
         """The copy, from the programme's text split at its gaps (`pieces`, changed in place)."""
         if len(pieces) != 2 * len(gaps) + 1:
             raise AssertionError("a programme's gaps do not match its shape")
         source = _ATTRIBUTE.findall(pieces[0])
-        start = [f'<programme start="{self._time(slot.start)}"']
+        start = [f'<programme start="{times[0]}"']
         if slot.stop != slot.start or any(name == "stop" for name, _ in source):
-            start.append(f' stop="{self._time(slot.stop)}"')
+            start.append(f' stop="{times[1]}"')
         start.append(f' channel="{self._channel(slot)}"')
         start.extend(f' {name}="{value}"' for name, value in source if name in _PROGRAMME_KEPT)
         pieces[0] = "".join(start)
@@ -237,15 +242,11 @@ class _Copier:
             channel = self._channels[slot.channel] = _escape(slot.channel)
         return channel
 
-    def _time(self, value: datetime) -> str:
-        """format_time, once for a stop and the next programme's start (the same instant and offset)."""
-        offset = value.utcoffset()
-        last = self._last_time
-        if last is not None and last[0] == value and last[1] == offset:
-            return last[2]
-        text = format_time(value)
-        self._last_time = (value, offset, text)
-        return text
+    def _time(self, value: datetime, iso: str) -> str:
+        """format_time, once for a stop and the next programme's start (the same ISO text)."""
+        if iso != self._last_time[0]:
+            self._last_time = (iso, format_time(value, iso))
+        return self._last_time[1]
 
 
 # A stored programme's attributes the copy keeps (after start, stop and channel, which come from the slot)
