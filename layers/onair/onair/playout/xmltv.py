@@ -22,9 +22,13 @@ from onair.playout.types import Change, Playout, Report, RunRange, Slot
 
 def xmltv_playout(listing: XmltvListing, run_range: RunRange) -> Playout:
     report = Report()
+    # Channels in listing order, then any only programmes name (the importer declares those: older files),
+    # by id; aware datetimes compare as instants, without astimezone(UTC) (which overflows near years 1 and
+    # 9999).
     order = {channel.id: index for index, channel in enumerate(listing.channels)}
-    # Aware datetimes compare as instants, without astimezone(UTC) (which overflows near years 1 and 9999).
-    ordered = sorted(listing.programmes, key=lambda p: (order.get(p.channel, len(order)), p.channel, p.start))
+    for channel_id in sorted({p.channel for p in listing.programmes} - order.keys()):
+        order[channel_id] = len(order)
+    ordered = sorted(listing.programmes, key=lambda p: (order[p.channel], p.start))
     begin, end = _bounds(run_range)
     slots: list[Slot] = []
     for channel, group in groupby(ordered, key=lambda p: p.channel):
