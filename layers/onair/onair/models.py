@@ -91,10 +91,10 @@ class XmltvListing(Model):
     def _clumps_of_older_files(self) -> XmltvListing:
         """A schedule.json stored before programmes had `clump` keeps clumpidx only in each element: read
         it from there once, when the file is loaded (a substring test per programme; files stored since
-        hold every clump, and a programme without one has no valid clumpidx to find)."""
+        hold every clump, and a programme without one has no valid clumpidx to find; guide_form came later)."""
         programmes = self.programmes
         for index, programme in enumerate(programmes):
-            if programme.clump is None and "clumpidx=" in programme.xml:
+            if programme.clump is None and not programme.guide_form and "clumpidx=" in programme.xml:
                 found = _STORED_CLUMPIDX.match(programme.xml)
                 clump = read_clumpidx(found[2]) if found else None
                 if clump is not None and clump[1] > 1:
