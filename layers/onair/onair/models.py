@@ -52,17 +52,19 @@ def clump_parts(a: Clump | None, b: Clump | None) -> bool:
 
 
 @functools.lru_cache(maxsize=1024)
-def _fixed_offset(offset: timedelta) -> timezone:
+def fixed_offset(offset: timedelta) -> timezone:
+    """The one datetime.timezone of each offset that programme times carry: two times with the same
+    tzinfo object compare by their fields (10x faster than through their offsets)."""
     return timezone(offset)
 
 
 def _with_timezone(value: datetime) -> datetime:
-    """The same time with a datetime.timezone, one per offset, as the importer's times have. pydantic-core
-    gives each time it reads from JSON a TzInfo of its own, whose isoformat, timestamp and comparisons
-    cost 1.5-10x a timezone's: a run formats, compares and orders every programme's times several times."""
+    """The same time with its offset's fixed_offset, as the importer's times have. pydantic-core gives each
+    time it reads from JSON a TzInfo of its own, whose isoformat, timestamp and comparisons cost 1.5-10x
+    a timezone's: a run formats, compares and orders every programme's times several times."""
     offset = value.utcoffset()
     assert offset is not None  # AwareDatetime
-    return value.replace(tzinfo=_fixed_offset(offset))
+    return value.replace(tzinfo=fixed_offset(offset))
 
 
 ProgrammeTime = Annotated[AwareDatetime, AfterValidator(_with_timezone)]

@@ -19,12 +19,20 @@ import re
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from lxml import etree
 
 from onair.errors import Finding
-from onair.models import Clump, XmltvChannel, XmltvListing, XmltvProgramme, clump_parts, read_clumpidx
+from onair.models import (
+    Clump,
+    XmltvChannel,
+    XmltvListing,
+    XmltvProgramme,
+    clump_parts,
+    fixed_offset,
+    read_clumpidx,
+)
 from onair.readers import xmltv_dtd as dtd
 from onair.readers.findings import MAX_FINDINGS, Findings
 
@@ -113,7 +121,13 @@ def _parse_time(text: str) -> _Time:
     hour, minute, second = [*parts, 0, 0, 0][:3]
     try:
         value = datetime(
-            int(digits[:4]), int(digits[4:6]), int(digits[6:8]), hour, minute, second, tzinfo=timezone(offset)
+            int(digits[:4]),
+            int(digits[4:6]),
+            int(digits[6:8]),
+            hour,
+            minute,
+            second,
+            tzinfo=fixed_offset(offset),
         )
     except ValueError as error:
         raise XmltvTimeError(f"'{text}' is not a real date and time: {error}") from error
