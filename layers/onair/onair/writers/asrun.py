@@ -32,22 +32,25 @@ def asrun_csv(schedule: AnySchedule, playout: Playout) -> bytes:
     writer.writerow(CSV_HEADER)
     starts, stops = iso_times(schedule, playout)
     slots = ordered(schedule, playout)
+    durations_text: dict[float, str] = {}  # a listing repeats its durations
     for slot, start, stop, seconds in zip(slots, starts, stops, durations(schedule, playout), strict=True):
-        row = (
-            slot.channel,
-            start,
-            stop,
-            decimal_seconds(seconds),
-            slot.item_id or "",
-            slot.title,
-            slot.artist or "",
-            slot.pool or "",
-            slot.block or "",
-            break_id(slot),
-        )
-        # Every cell made inert (times and break ids start with a digit: never changed), inline: a call
-        # per cell is 860,000 calls for a large listing
-        writer.writerow(["'" + cell if cell.startswith(_FORMULA_STARTS) else cell for cell in row])
+        duration = durations_text.get(seconds)
+        if duration is None:
+            duration = durations_text[seconds] = _inert(decimal_seconds(seconds))
+        # Times and break ids start with a digit; the other cells made inert as _inert does, inline (half a
+        # million calls for a large listing, otherwise)
+        channel, item_id, title, artist, pool, block = [
+            "'" + cell if cell.startswith(_FORMULA_STARTS) else cell
+            for cell in (
+                slot.channel,
+                slot.item_id or "",
+                slot.title,
+                slot.artist or "",
+                slot.pool or "",
+                slot.block or "",
+            )
+        ]
+        writer.writerow((channel, start, stop, duration, item_id, title, artist, pool, block, break_id(slot)))
     return buffer.getvalue().encode()
 
 
@@ -63,7 +66,11 @@ def _ms(seconds: float) -> int:
     return round(seconds * 1000)  # as onair.live.timeline.LiveSlot.of: the cue's identity uses the same ms
 
 
-# A spreadsheet runs a cell starting with one of these as a formula (OWASP, CSV injection): such a cell
-# gets a single quote in front, and so does one starting with a quote, so a quote we add can always be told
-# from one the value had.
+# A spreadsheet runs a cell starting with one of these as a formula (OWASP, CSV injection); the quote is
+# there so a quote we add can always be told from one the value had.
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "'")
+
+
+def _inert(cell: str) -> str:
+    """The cell with a single quote in front when it starts like a formula (or with a quote)."""
+    return "'" + cell if cell.startswith(_FORMULA_STARTS) else cell

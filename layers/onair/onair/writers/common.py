@@ -42,8 +42,19 @@ def iso_times(schedule: AnySchedule, playout: Playout) -> tuple[list[str], list[
     """The start and the stop (ISO 8601) of each slot of `ordered`, in its order."""
     memo = _memo(schedule, playout)
     if memo.starts is None:
-        memo.starts = [slot.start.isoformat() for slot in memo.slots]
-        memo.stops = [slot.stop.isoformat() for slot in memo.slots]
+        slots = memo.slots
+        starts = memo.starts = [slot.start.isoformat() for slot in slots]
+        # Most stops are the next slot's start: the same wall clock, tzinfo object and fold (the same
+        # offset, even in a zone's repeated hour) is the same text
+        stops = memo.stops = [
+            after_text
+            if slot.stop == after.start
+            and slot.stop.tzinfo is after.start.tzinfo
+            and slot.stop.fold == after.start.fold
+            else slot.stop.isoformat()
+            for slot, after, after_text in zip(slots, slots[1:], starts[1:], strict=False)
+        ]
+        stops.extend(slot.stop.isoformat() for slot in slots[len(stops) :])
     assert memo.stops is not None
     return memo.starts, memo.stops
 
