@@ -152,8 +152,9 @@ def format_time(value: datetime, iso: str | None = None) -> str:
     them, 1). An offset XMLTV cannot write (seconds, as in local mean times before 1900, or beyond ±14:00)
     is given as the same instant in UTC."""
     if iso is None:
-        iso = value.isoformat()  # "YYYY-MM-DDThh:mm:ss+hh:mm", or with microseconds or an offset's seconds
-    zone = _xmltv_zone(iso[19:])
+        iso = value.isoformat()  # "YYYY-MM-DDThh:mm:ss" and the suffix below
+    suffix = iso[19:]  # "+hh:mm", or longer with microseconds or an offset's seconds
+    zone = _xmltv_zone(suffix) if len(suffix) == 6 else None
     if zone is not None:
         return iso[:19].replace("-", "").replace("T", "").replace(":", "") + zone
     if value.microsecond:
@@ -172,11 +173,10 @@ def format_time(value: datetime, iso: str | None = None) -> str:
     )
 
 
-@functools.cache
+@functools.cache  # one entry per offset in whole minutes
 def _xmltv_zone(offset: str) -> str | None:
-    """What follows the seconds in an isoformat(): an offset ("+01:00") as an XMLTV time writes it
-    (" +0100"); None for an offset with seconds or beyond ±14:00, for microseconds, for no offset."""
-    if len(offset) != 6 or offset[1:] > "14:00":
+    """An isoformat() offset ("+01:00") as an XMLTV time writes it (" +0100"); None beyond ±14:00."""
+    if offset[1:] > "14:00":
         return None
     return f" {offset[:3]}{offset[4:]}"
 
