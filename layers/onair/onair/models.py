@@ -111,7 +111,8 @@ class XmltvListing(Model):
     def _clumps_of_older_files(self) -> XmltvListing:
         """A schedule.json stored before programmes had `clump` keeps clumpidx only in each element: read
         it from there once, when the file is loaded (a substring test per programme; files stored since
-        hold every clump, and a programme without one has no valid clumpidx to find; guide_form came later)."""
+        hold every clump, and a programme without one has no valid clumpidx to find; so do those with
+        guide_form, which came later)."""
         programmes = self.programmes
         for index, programme in enumerate(programmes):
             if programme.clump is None and not programme.guide_form and "clumpidx=" in programme.xml:

@@ -165,22 +165,20 @@ class _Copier:
     """Stored programmes written by copying their text, when that gives what rebuilding them gives.
 
     The importer stores a programme that follows the DTD in the guide's form (XmltvProgramme.guide_form):
-    only its start, stop and channel are written again. For any other (and every programme of files stored
-    before guide_form), a programme's shape (its tags, attribute names, enumerated values, where text is and where only
-    whitespace is) decides what _conform and the indentation do to it. The first programme of each shape
-    is written both ways: when the copy (new start, stop and channel, the whitespace between tags
-    re-indented) equals the rebuilt element, every programme of that shape is copied; otherwise each is
-    rebuilt. Anything the copy cannot read safely (comments, processing instructions, CDATA, entity
-    references) is always rebuilt."""
+    only its start, stop and channel are written again. For any other (and every programme of files
+    stored before guide_form), a programme's shape (its tags, attribute names, enumerated values, where
+    text is and where only whitespace is) decides what _conform and the indentation do to it. The first
+    programme of each shape is written both ways: when the copy (new start, stop and channel, the
+    whitespace between tags re-indented) equals the rebuilt element, every programme of that shape is
+    copied; otherwise each is rebuilt. Anything the copy cannot read safely (comments, processing
+    instructions, CDATA, entity references) is always rebuilt."""
 
     def __init__(self) -> None:
         self.gaps: dict[str, list[str | None] | None] = {}  # shape -> per gap, ">new text<" (None: kept)
         self.copies = 0
         self._channels: dict[str, str] = {}  # channel id -> its escaped attribute value
-        self._last_time = (
-            "",
-            "",
-        )  # (ISO text, XMLTV time) of the last time written: a stop is the next start
+        # (ISO text, XMLTV time) of the last time written: a stop is the next start
+        self._last_time = ("", "")
 
     def programme(self, slot: Slot, start: str, stop: str) -> str:
         """The slot's stored programme, given its start and stop as ISO texts (common.iso_times)."""
