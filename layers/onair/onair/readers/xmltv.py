@@ -39,7 +39,7 @@ from onair.readers.findings import MAX_FINDINGS, Findings
 # The elements the parser hands the reader: Python sees two events per programme, not one per element.
 READ_TAGS = ("channel", "programme")
 MAX_OFFSET = timedelta(hours=14)
-_PROGRAMME_FIELDS = frozenset(XmltvProgramme.model_fields)
+_PROGRAMME_FIELDS = set(XmltvProgramme.model_fields)
 
 _TIME = re.compile(r"^(?P<digits>\d+)(?P<space>\s*)(?P<zone>[+-]\d{4}|[A-Za-z]+)?$")
 # Named zones XMLTV files use (the DTD's own example is BST). Only unambiguous abbreviations: IST (India,
@@ -370,8 +370,9 @@ class _Reader:
         channel = self.channel_ids.setdefault(channel, channel)
         self.programmes.append(
             XmltvProgramme.model_construct(
-                # pydantic annotates a set, stores what it is given: one frozenset shared by all of them
-                _PROGRAMME_FIELDS,  # type: ignore[arg-type]
+                # One fields set shared by all of them (730 bytes each otherwise; the models are frozen, and
+                # model_copy copies it before it adds to it)
+                _PROGRAMME_FIELDS,
                 channel=channel,
                 start=start,
                 stop=stop,
