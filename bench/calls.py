@@ -395,7 +395,8 @@ def big_listing(h: Harness, recorder: Recorder, megabytes: float, days: int) -> 
         # One PUT, as the presigned URL takes it (upload_file's multipart upload gets no notification
         # from moto); the uploader's call, not recorded
         boto3.client("s3").put_object(Bucket=h.resources.bucket, Key=key, Body=listing.read_bytes())
-    message = h.next_message("ImportQueue", lambda m: grant["id"] in m["Body"])  # the event's key is URL-encoded
+    # the upload's id, not its key: an S3 event URL-encodes the key ("incoming%2F...")
+    message = h.next_message("ImportQueue", lambda m: grant["id"] in m["Body"])
     with recorder.recording() as made:
         began = time.perf_counter()
         h.deliver("ImportFunction", "ImportQueue", message)
