@@ -4,12 +4,13 @@
     .venv/bin/python -m bench.run_bench --rss STORED_JSON      (the fresh process the RSS figure comes from)
 
 The listing is bench.xmltv_gen's (50 MiB: 85,888 programmes), imported and stored as schedule.json, then
-loaded as the run job loads it (StoredSchedule.model_validate_json, onair.usecases.jobs._generate), a
-playout generated for the whole listing and every output of onair.writers.WRITERS written in turn, as one
+loaded as the run job loads it (onair.models.load_stored, a line at a time: onair.usecases.jobs._generate),
+a playout generated for the whole listing and every output of onair.writers.WRITERS written in turn, as one
 run job does; the run's figure is the best of --repeat whole runs, each step's the best of its --repeat
 times. xmllint is timed in the same run (the machine is shared, so the
-ratio is the figure to compare). Peak RSS is VmHWM of a fresh process that loads, generates and writes
-every output once (as one run job does), against the listing's size.
+ratio is the figure to compare). Peak RSS is VmHWM of a fresh process that reads schedule.json from a file a
+line at a time, generates and spools every output once as S3BlobStore.put_chunks does (as one run job
+does), against the listing's size.
 Goals (issue 13): the run (generate + every writer) at most 3x xmllint, peak RSS at most 2x the listing.
 """
 
@@ -25,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -34,8 +36,9 @@ from bench.import_bench import XMLLINT, Report, machine, wall
 from bench.probe import MAX_UPLOAD_BYTES, status_kib
 from bench.xmltv_gen import write_listing
 from onair import collector
+from onair.adapters.s3 import SPOOL_BYTES
 from onair.config import Settings
-from onair.models import StoredSchedule, findings_to_dicts, stored_json_chunks
+from onair.models import StoredSchedule, findings_to_dicts, load_stored, stored_json_chunks
 from onair.playout.budget import SlotBudget
 from onair.playout.engine import generate
 from onair.playout.types import Playout, RunRange
@@ -63,24 +66,30 @@ def stored_json(data: bytes) -> bytes:
     return b"".join(stored_json_chunks(stored))
 
 
-def load_and_generate(stored: bytes) -> tuple[AnySchedule, Playout]:
-    """As the run job: the budget, the model from schedule.json, the whole listing's playout."""
-    budget = SlotBudget.of(RUN_MEMORY_MB, len(stored))
-    schedule = StoredSchedule.model_validate_json(stored).schedule
+def load_and_generate(size: int, lines: Iterable[bytes]) -> tuple[AnySchedule, Playout]:
+    """As the run job: the budget, the model from schedule.json's lines, the whole listing's playout."""
+    budget = SlotBudget.of(RUN_MEMORY_MB, size)
+    schedule = load_stored(lines).schedule
     return schedule, generate(schedule, RunRange(None, 1), SEED, budget)
+
+
+def written(chunks: Iterable[bytes]) -> int:
+    """An output's size, its pieces dropped as they come."""
+    return sum(map(len, chunks))
 
 
 @collector.paused()  # as the run job (onair.usecases.jobs._generate)
 def rss_probe(path: Path) -> dict[str, Any]:
     """In a fresh process: one run job's load, generate and writes; VmHWM at each stage."""
     baseline = status_kib().get("VmRSS")
-    stored = path.read_bytes()
-    schedule, playout = load_and_generate(stored)
-    del stored
+    with path.open("rb") as stored:
+        lines = (line.removesuffix(b"\n") for line in stored)
+        schedule, playout = load_and_generate(path.stat().st_size, lines)
     generated = status_kib().get("VmHWM")
-    sizes = {}
-    for name, (_, write) in WRITERS.items():
-        sizes[name] = len(write(schedule, playout))  # put_bytes: each output is dropped once stored
+    for _, write in WRITERS.values():
+        with tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as spool:  # as put_chunks
+            for chunk in write(schedule, playout):
+                spool.write(chunk)
     return {"baseline_kib": baseline, "generate_peak_kib": generated, "peak_kib": status_kib()["VmHWM"]}
 
 
@@ -122,12 +131,12 @@ def main(argv: list[str]) -> int:
             gc.collect()
             with collector.paused():  # as the run job (onair.usecases.jobs._generate)
                 started = time.perf_counter()
-                schedule, playout = load_and_generate(stored)
+                schedule, playout = load_and_generate(len(stored), stored.split(b"\n"))
                 seconds = {"load + generate": time.perf_counter() - started}
                 sizes["load + generate"] = len(playout.slots)
                 for name, (_, write) in WRITERS.items():
                     began = time.perf_counter()
-                    sizes[name] = len(write(schedule, playout))
+                    sizes[name] = written(write(schedule, playout))
                     seconds[name] = time.perf_counter() - began
                 total = min(total, sum(seconds.values()))
                 best = {name: min(best[name], seconds[name]) for name in names}
@@ -176,9 +185,9 @@ def _profile(stored: bytes) -> list[str]:
     started = time.perf_counter()
     profiler.enable()
     with collector.paused():  # as the run job
-        schedule, playout = load_and_generate(stored)
+        schedule, playout = load_and_generate(len(stored), stored.split(b"\n"))
         for _, write in WRITERS.values():
-            write(schedule, playout)
+            written(write(schedule, playout))
     profiler.disable()
     elapsed = time.perf_counter() - started
     text = io.StringIO()

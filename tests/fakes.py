@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cache
@@ -105,6 +105,10 @@ class FakeBlobStore:
 
     def get_bytes(self, key: str) -> bytes:
         return self.get_bytes_and_etag(key)[0]
+
+    def get_lines(self, key: str) -> tuple[int, Iterator[bytes]]:
+        data = self.get_bytes(key)
+        return len(data), iter(data.split(b"\n"))
 
     def get_json(self, key: str) -> Any:
         return json.loads(self.get_bytes(key))

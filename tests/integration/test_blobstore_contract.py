@@ -4,14 +4,16 @@ and the in-memory fake the use cases' unit tests run on. A behaviour the fake ge
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
+from botocore.exceptions import ResponseStreamingError
 
+from onair.adapters import s3 as s3_adapter
 from onair.adapters.s3 import S3BlobStore
-from onair.errors import NotFound
+from onair.errors import NotFound, Unavailable
 from onair.ports import BlobStore, ObjectChanged, ObjectExists
 from tests.fakes import FakeBlobStore
 
@@ -67,7 +69,38 @@ def test_a_large_object_written_in_pieces_reads_back_whole(subject):
     assert subject.store.get_bytes("a/big.json") == b"".join(chunks)
 
 
-@pytest.mark.parametrize("read", ["get_bytes", "get_json", "get_bytes_and_etag", "get_json_and_etag", "stat"])
+@pytest.mark.parametrize(
+    "data", [b"", b"one line", b"a\n\nb\n", b"\n".join(bytes([65 + n]) * 700 * n for n in range(12))]
+)
+def test_an_object_read_by_lines_is_its_size_and_its_bytes_split_at_line_breaks(subject, monkeypatch, data):
+    monkeypatch.setattr(s3_adapter, "READ_BYTES", 1000)  # lines longer than a read, and reads of many lines
+    subject.store.put_bytes("a/lines.json", data)
+    size, lines = subject.store.get_lines("a/lines.json")
+    assert (size, list(lines)) == (len(data), data.split(b"\n"))
+
+
+def test_a_body_cut_short_while_read_by_lines_is_unavailable():
+    class CutShort:
+        closed = False
+
+        def iter_chunks(self, size: int) -> Iterator[bytes]:
+            yield b"first\nsec"
+            raise ResponseStreamingError(error="Connection broken: IncompleteRead")
+
+        def close(self) -> None:
+            self.closed = True
+
+    body = CutShort()
+    lines = s3_adapter._lines(body, "a/cut.json")
+    assert next(lines) == b"first"
+    with pytest.raises(Unavailable, match="a/cut.json"):
+        next(lines)
+    assert body.closed
+
+
+@pytest.mark.parametrize(
+    "read", ["get_bytes", "get_json", "get_bytes_and_etag", "get_json_and_etag", "get_lines", "stat"]
+)
 def test_reading_a_missing_object_is_not_found(subject, read):
     with pytest.raises(NotFound) as raised:
         getattr(subject.store, read)("a/missing.json")

@@ -354,17 +354,16 @@ def test_a_run_that_dies_after_its_first_output_is_redelivered_and_completes_onc
     expected = clean_outputs(stack)
     run_id = request_run(stack)
     # Given a storage writer that kills the environment right after the run's first output is written
-    real_put = S3BlobStore.put_bytes
+    real_put = S3BlobStore.put_chunks  # how the run stores its outputs
     written: list[str] = []
 
-    def put_then_die(self, key: str, *args: Any, **kwargs: Any) -> str:
-        etag = real_put(self, key, *args, **kwargs)
+    def put_then_die(self, key: str, *args: Any, **kwargs: Any) -> None:
+        real_put(self, key, *args, **kwargs)
         if key.startswith(f"runs/{run_id}/out/"):
             written.append(key)
             raise Crash(f"killed after writing {key}")
-        return etag
 
-    monkeypatch.setattr(S3BlobStore, "put_bytes", put_then_die)
+    monkeypatch.setattr(S3BlobStore, "put_chunks", put_then_die)
     messages, failed = poll(stack, "JobQueue", expire_failures=False, timeout=0)
     # Then the first delivery left one output, the run `running`, and the message in flight
     assert len(written) == 1 and set(outputs(stack, run_id)) == {written[0].rsplit("/", 1)[1]}
@@ -372,7 +371,7 @@ def test_a_run_that_dies_after_its_first_output_is_redelivered_and_completes_onc
     assert queue_stats(stack)["jobs"] == {"visible": 0, "in_flight": 1, "delayed": 0}
     assert stack.receive("JobQueue") == []  # invisible until the timeout passes
     # When the visibility timeout passes and a healthy environment receives it again
-    monkeypatch.setattr(S3BlobStore, "put_bytes", real_put)
+    monkeypatch.setattr(S3BlobStore, "put_chunks", real_put)
     expire(stack, "JobQueue", messages)
     again, failed = poll(stack, "JobQueue")
     # Then it is the same message, received a second time, and the run completes exactly once

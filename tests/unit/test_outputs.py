@@ -144,7 +144,7 @@ def test_writers_are_named_in_order_with_their_content_types():
 
 
 def write(name: str, schedule: OnAirSchedule | XmltvListing, playout: Playout) -> bytes:
-    return WRITERS[name][1](schedule, playout)
+    return b"".join(WRITERS[name][1](schedule, playout))
 
 
 def test_guide_for_an_onair_schedule_lists_every_channel_then_programmes_in_dtd_order():

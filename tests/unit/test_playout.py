@@ -1020,7 +1020,7 @@ def test_xmltv_a_listing_with_zero_length_programmes_keeps_every_programme_in_th
 
     # When it is played out and its guide written
     playout = run(sched, first_day=None)
-    guide = etree.fromstring(guide_xml(sched, playout))
+    guide = etree.fromstring(b"".join(guide_xml(sched, playout)))
 
     # Then the guide has every programme, and the report counts the zero-length ones as kept, none as clipped
     assert len(guide.findall("programme")) == len(sched.programmes) == 50

@@ -478,7 +478,7 @@ def stop_less(slot: Slot) -> bool:
 
 def check_outputs(schedule: OnAirSchedule | XmltvListing, playout: Playout) -> None:
     slots = expected_order(schedule, playout)
-    written = {name: writer(schedule, playout) for name, (_, writer) in WRITERS.items()}
+    written = {name: b"".join(writer(schedule, playout)) for name, (_, writer) in WRITERS.items()}
     channel_ids = [channel.id for channel in schedule.channels]
     ids = guide_ids(schedule)
     on_air = [ids[c] for c in channel_ids if any(s.channel == c for s in slots)]

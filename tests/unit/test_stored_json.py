@@ -8,24 +8,65 @@ from datetime import UTC, datetime
 import pytest
 
 from onair import models
-from onair.models import StoredSchedule, stored_json_chunks
+from onair.models import StoredSchedule, load_stored, stored_json_chunks
 from onair.readers.schedule import parse_schedule
 from tests.conftest import SAMPLE_ONAIR, SAMPLE_XMLTV
 
 
-@pytest.mark.parametrize("document", [SAMPLE_XMLTV, SAMPLE_ONAIR], ids=["xmltv", "onair"])
-def test_chunks_join_into_the_model_dump(monkeypatch, document):
-    # Given chunks of two programmes, so the three of the sample span two chunks
+def stored_in_pieces(monkeypatch, document: bytes) -> tuple[StoredSchedule, list[bytes]]:
+    # Chunks of two programmes, so the three of the sample span two chunks
     monkeypatch.setattr(models, "PROGRAMMES_PER_CHUNK", 2)
     parsed = parse_schedule(document, max_bytes=10**6)
     stored = StoredSchedule(id="s", created_at=datetime(2026, 12, 1, tzinfo=UTC), schedule=parsed.schedule)
-    # When it is written in pieces
-    chunks = list(stored_json_chunks(stored))
-    # Then the pieces are the one-piece JSON, which reads back as the same model
-    assert b"".join(chunks) == stored.model_dump_json().encode()
-    assert StoredSchedule.model_validate_json(b"".join(chunks)) == stored
+    return stored, list(stored_json_chunks(stored))
+
+
+@pytest.mark.parametrize("document", [SAMPLE_XMLTV, SAMPLE_ONAIR], ids=["xmltv", "onair"])
+def test_chunks_join_into_the_model_dump_and_load_back(monkeypatch, document):
+    # When a schedule is written in pieces
+    stored, chunks = stored_in_pieces(monkeypatch, document)
+    data = b"".join(chunks)
+    # Then they are the one-piece JSON (a listing's programmes on lines of their own), which loads back as
+    # the same model, whole or a line at a time
+    assert json.loads(data) == json.loads(stored.model_dump_json())
+    assert StoredSchedule.model_validate_json(data) == stored
+    assert load_stored(data.split(b"\n")) == stored
     if document is SAMPLE_XMLTV:
         assert len(chunks) == 4  # head, two chunks of programmes, closing
+        assert [line[-1:] for line in data.split(b"\n")] == [b"[", b",", b"}", b"}"]
+    else:
+        assert b"\n" not in data
+
+
+def test_programmes_loaded_a_line_at_a_time_share_their_fields_set_but_copy_it_to_change_it(monkeypatch):
+    _, chunks = stored_in_pieces(monkeypatch, SAMPLE_XMLTV)
+    data = b"".join(chunks)
+    programmes = load_stored(data.split(b"\n")).schedule.programmes
+    assert len({id(p.model_fields_set) for p in programmes}) == 1
+    whole = StoredSchedule.model_validate_json(data).schedule.programmes
+    assert [p.model_fields_set for p in programmes] == [p.model_fields_set for p in whole]
+    # model_copy(update=...) adds to a copy: the other programmes keep theirs
+    changed = programmes[0].model_copy(update={"clump": (0, 2)})
+    assert "clump" in changed.model_fields_set
+    assert all("clump" not in p.model_fields_set for p in programmes)
+
+
+def test_a_schedule_json_stored_on_one_line_loads_whole(monkeypatch):
+    # Given a large listing's schedule.json as written before its programmes had lines of their own
+    stored, _ = stored_in_pieces(monkeypatch, SAMPLE_XMLTV)
+    # When a run loads it, Then it is the same model
+    assert load_stored([stored.model_dump_json().encode()]) == stored
+
+
+@pytest.mark.parametrize(
+    ("cut", "message"),
+    [(lambda lines: lines[:-1], "ends before its programmes do"), (lambda lines: [*lines, b"{}"], "goes on")],
+    ids=["cut short", "trailing line"],
+)
+def test_a_schedule_json_whose_lines_do_not_end_as_written_is_refused(monkeypatch, cut, message):
+    _, chunks = stored_in_pieces(monkeypatch, SAMPLE_XMLTV)
+    with pytest.raises(ValueError, match=message):
+        load_stored(cut(b"".join(chunks).split(b"\n")))
 
 
 CLUMPED = b"""<tv>
@@ -58,7 +99,7 @@ def test_a_schedule_json_stored_before_programmes_had_a_clump_reads_it_from_thei
         programme.pop("clump", None)
         programme.pop("guide_form", None)
     # When a run loads it
-    loaded = StoredSchedule.model_validate_json(json.dumps(document))
+    loaded = load_stored([json.dumps(document).encode()])
     # Then the programmes are the parts of their clump, as if imported today (but for the guide's form)
     without_guide_form = {"schedule": {"programmes": {"__all__": {"guide_form"}}}}
     assert loaded.model_dump(exclude=without_guide_form) == stored.model_dump(exclude=without_guide_form)

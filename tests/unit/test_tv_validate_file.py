@@ -106,7 +106,7 @@ def onair_guides(tmp_path: Path) -> list[tuple[str, Path, bytes]]:
     written = []
     for name, schedule in cases:
         # A Friday and a Saturday: the radio sample's weekday blocks, and its weekend
-        guide = guide_xml(schedule, generate(schedule, RunRange(date(2026, 12, 4), 2), 7))
+        guide = b"".join(guide_xml(schedule, generate(schedule, RunRange(date(2026, 12, 4), 2), 7)))
         target = tmp_path / f"{name}.guide.xml"
         target.write_bytes(guide)
         written.append((name, target, guide))
@@ -128,7 +128,7 @@ def test_tv_validate_file_reports_no_error_on_the_guide_of_an_onair_schedule(tmp
 def test_tv_validate_file_refuses_the_guide_with_the_schedules_own_channel_ids(tmp_path):
     # Given the every-attribute guide with "radio1" written as it is in the schedule (as OnAir used to)
     schedule = every_attribute_schedule()
-    guide = guide_xml(schedule, generate(schedule, RunRange(date(2026, 12, 4), 1), 7))
+    guide = b"".join(guide_xml(schedule, generate(schedule, RunRange(date(2026, 12, 4), 1), 7)))
     target = tmp_path / "raw.xml"
     target.write_bytes(guide.replace(b'"radio1.onair"', b'"radio1"'))
     # Then the referee is not idle: it refuses it
@@ -153,7 +153,7 @@ def test_tv_validate_file_finds_no_kind_of_error_in_a_listings_guide_that_the_li
         listing = parsed.schedule
         assert isinstance(listing, XmltvListing)
         # When its guide is written for the whole listing
-        guide = guide_xml(listing, generate(listing, RunRange(None, 1), 0))
+        guide = b"".join(guide_xml(listing, generate(listing, RunRange(None, 1), 0)))
         target = tmp_path / f"{path.parent.name}-{path.name}"
         target.write_bytes(guide)
         cases.append((path, target, guide, {finding.code for finding in parsed.warnings}))

@@ -659,7 +659,7 @@ def test_a_guide_from_a_listing_in_years_1_to_999_imports_again_with_the_same_pr
 
     # When a run writes its guide.xml, and that guide is imported
     playout = generate(schedule, RunRange(None, 1), seed=1)
-    written = guide.guide_xml(schedule, playout)
+    written = b"".join(guide.guide_xml(schedule, playout))
     again, warnings = lenient(written)
 
     # Then it imports cleanly, programme for programme, at the same instants

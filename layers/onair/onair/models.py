@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
@@ -398,26 +398,71 @@ class StoredSchedule(Model):
 
 PROGRAMMES_PER_CHUNK = 1000
 _programmes_json = TypeAdapter(list[XmltvProgramme], config=ConfigDict(defer_build=True))
+_PROGRAMMES_HEAD = b'"programmes":['
+_CLOSING = b"]}}"  # the programmes' list, the listing and the file: "schedule" is StoredSchedule's last field
 
 
 def stored_json_chunks(stored: StoredSchedule) -> Iterator[bytes]:
-    """schedule.json in pieces, the same JSON as stored.model_dump_json(): a large listing's programmes are
-    serialized a thousand at a time, so no single buffer ever holds them all."""
+    """schedule.json in pieces: the same JSON as stored.model_dump_json(), except that a large listing's
+    programmes come a thousand to a line, after a line of everything else. They are serialized a chunk at a
+    time, so no single buffer ever holds them all, and load_stored reads them back the same way."""
     schedule = stored.schedule
     if not isinstance(schedule, XmltvListing) or len(schedule.programmes) <= PROGRAMMES_PER_CHUNK:
         yield stored.model_dump_json().encode()
         return
-    # "schedule" is StoredSchedule's last field and "programmes" the listing's: the head ends with both.
     empty = schedule.model_copy(update={"programmes": []})
     head = stored.model_copy(update={"schedule": empty}).model_dump_json().encode()
-    closing = b"]}}"
-    assert head.endswith(b'"programmes":[' + closing), "schedule.json field order changed"
-    yield head[: -len(closing)]
+    assert head.endswith(_PROGRAMMES_HEAD + _CLOSING), "schedule.json field order changed"
+    yield head[: -len(_CLOSING)] + b"\n"
     programmes = schedule.programmes
     for start in range(0, len(programmes), PROGRAMMES_PER_CHUNK):
         chunk = _programmes_json.dump_json(programmes[start : start + PROGRAMMES_PER_CHUNK])
-        yield (b"," if start else b"") + chunk[1:-1]  # the items, without the list's brackets
-    yield closing
+        last = start + PROGRAMMES_PER_CHUNK >= len(programmes)
+        yield chunk[1:-1] + (b"\n" if last else b",\n")  # the items, without the list's brackets
+    yield _CLOSING
+
+
+def load_stored(lines: Iterable[bytes]) -> StoredSchedule:
+    """schedule.json from its lines (without their line breaks), as stored_json_chunks wrote it: a large
+    listing's programmes are validated a line at a time, so the run never holds the file's bytes, nor
+    pydantic's working memory for all of them at once. Any other file (one line: every OnAir schedule, a
+    small listing, a listing stored before the lines) is validated whole."""
+    lines = iter(lines)
+    head = next(lines, b"")
+    if not head.endswith(_PROGRAMMES_HEAD):
+        return StoredSchedule.model_validate_json(b"\n".join((head, *lines)))
+    stored = StoredSchedule.model_validate_json(head + _CLOSING)
+    programmes: list[XmltvProgramme] = []
+    fields_sets = _FieldsSets()
+    for line in lines:
+        if line == _CLOSING:
+            break
+        chunk = _programmes_json.validate_json(b"[" + line.removesuffix(b",") + b"]")
+        fields_sets.share(chunk)
+        programmes += chunk
+    else:
+        raise ValueError("schedule.json ends before its programmes do")
+    if next(lines, b"") != b"":
+        raise ValueError("schedule.json goes on after its programmes")
+    listing = stored.schedule.model_copy(update={"programmes": programmes})
+    return stored.model_copy(update={"schedule": listing})
+
+
+class _FieldsSets:
+    """One set of field names for the programmes that set the same fields. pydantic gives every model it
+    validates a set of its own (730 bytes of the 1.8 KB a loaded programme takes); the importer's
+    programmes share one already. model_copy copies the set before it adds to it, so sharing is safe."""
+
+    def __init__(self) -> None:
+        self._sets: dict[frozenset[str], set[str]] = {}
+        self._last: set[str] = set()
+
+    def share(self, models: list[XmltvProgramme]) -> None:
+        for model in models:
+            fields = model.__pydantic_fields_set__
+            if fields != self._last:
+                self._last = self._sets.setdefault(frozenset(fields), fields)
+            object.__setattr__(model, "__pydantic_fields_set__", self._last)
 
 
 def findings_to_dicts(findings: list[Finding]) -> list[dict[str, object]]:

@@ -9,7 +9,7 @@ themselves: a Transient error propagates to the handler, which answers 503 or le
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -42,6 +42,11 @@ class BlobStore(Protocol):
     def get_bytes_and_etag(self, key: str) -> tuple[bytes, str]: ...
 
     def get_bytes(self, key: str) -> bytes: ...
+
+    def get_lines(self, key: str) -> tuple[int, Iterator[bytes]]:
+        """The object's size and its lines (split at b"\\n", which they lose), read as they are iterated:
+        a large object is never held whole."""
+        ...
 
     def get_json(self, key: str) -> Any: ...
 

@@ -5,16 +5,17 @@ from __future__ import annotations
 
 import json
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from onair.adapters.aws import infrastructure
 from onair.errors import NotFound, Unavailable
 from onair.ports import ObjectChanged, ObjectExists, ObjectInfo
 
 SPOOL_BYTES = 8 * 1024 * 1024
+READ_BYTES = 1024 * 1024  # what get_lines reads at a time
 # Keys are the bucket's business, not the client's: the use case that asked names what is missing (the
 # ClientError chained to this one keeps the key for the logs).
 MISSING = "the requested object does not exist"
@@ -54,6 +55,16 @@ class S3BlobStore:
             if error.response["Error"]["Code"] in ("NoSuchKey", "404"):
                 raise NotFound(MISSING) from error
             raise
+
+    @infrastructure
+    def get_lines(self, key: str) -> tuple[int, Iterator[bytes]]:
+        try:
+            answer = self._s3.get_object(Bucket=self.bucket, Key=key)
+        except ClientError as error:
+            if error.response["Error"]["Code"] in ("NoSuchKey", "404"):
+                raise NotFound(MISSING) from error
+            raise
+        return int(answer["ContentLength"]), _lines(answer["Body"], key)
 
     def get_json(self, key: str) -> Any:
         return json.loads(self.get_bytes(key))
@@ -177,3 +188,17 @@ class S3BlobStore:
             "get_object", Params={"Bucket": self.bucket, "Key": key}, ExpiresIn=seconds
         )
         return url
+
+
+def _lines(body: Any, key: str) -> Iterator[bytes]:
+    """A response body's lines as it arrives; a body cut short is Unavailable, as every other AWS error."""
+    pending = b""
+    try:
+        for chunk in body.iter_chunks(READ_BYTES):
+            *lines, pending = (pending + chunk).split(b"\n")
+            yield from lines
+    except BotoCoreError as error:  # the connection dropped, timed out or ended early
+        raise Unavailable(f"reading {key}: {error}") from error
+    finally:
+        body.close()
+    yield pending

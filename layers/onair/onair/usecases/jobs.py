@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from onair import collector, keys
 from onair.errors import NotFound, OnAirError, RunInProgress, Transient
-from onair.models import OnAirSchedule, StoredSchedule
+from onair.models import OnAirSchedule, load_stored
 from onair.playout.budget import SlotBudget
 from onair.playout.engine import generate
 from onair.playout.types import RunRange
@@ -113,17 +113,16 @@ def _start(services: Services, run_id: str, lease: timedelta) -> _Started | RunS
 @collector.paused()
 def _generate(services: Services, job: Job) -> dict[str, Any]:
     began = time.perf_counter()
-    data = schedules.read_model(services, job.schedule_id, job.version)
-    budget = SlotBudget.of(services.settings.run_memory_mb, len(data))
+    size, lines = schedules.read_model(services, job.schedule_id, job.version)
+    budget = SlotBudget.of(services.settings.run_memory_mb, size)
     if budget.slots == 0:  # loading it would already take the memory the slots need
         raise budget.exceeded()
-    schedule = StoredSchedule.model_validate_json(data).schedule
-    del data
+    schedule = load_stored(lines).schedule
     playout = generate(schedule, RunRange(job.from_, job.days), job.seed, budget)
     generated = time.perf_counter()
     for name in job.formats:
         content_type, write = WRITERS[name]
-        services.storage.put_bytes(keys.run_output(job.run_id, name), write(schedule, playout), content_type)
+        services.storage.put_chunks(keys.run_output(job.run_id, name), write(schedule, playout), content_type)
     written = time.perf_counter()
     report = {
         "format": schedule.format,

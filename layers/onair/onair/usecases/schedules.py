@@ -12,7 +12,7 @@ import base64
 import binascii
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -284,13 +284,13 @@ def list_versions(services: Services, schedule_id: str) -> list[VersionInfo]:
     return sorted(infos, key=lambda info: -info.version)
 
 
-def read_model(services: Services, schedule_id: str, version: int | None) -> bytes:
-    """A version's schedule.json as stored (its size tells what loading it costs: playout/budget.py);
-    the current version when `version` is None."""
+def read_model(services: Services, schedule_id: str, version: int | None) -> tuple[int, Iterator[bytes]]:
+    """A version's schedule.json as stored, as its size (which tells what loading it costs:
+    playout/budget.py) and its lines (models.load_stored); the current version when `version` is None."""
     if version is None:
         version = load_record(services, schedule_id).version
     try:
-        return services.storage.get_bytes(keys.version_file(schedule_id, version, "schedule.json"))
+        return services.storage.get_lines(keys.version_file(schedule_id, version, "schedule.json"))
     except NotFound as error:
         raise NotFound(f"schedule {schedule_id} (version {version}) no longer exists") from error
 

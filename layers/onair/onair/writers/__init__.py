@@ -1,5 +1,6 @@
-"""Writers for a run's outputs. Each is `(schedule, playout) -> bytes`, byte-identical for identical inputs
-(no clocks, no set or dict iteration order): retries of a run rewrite the same objects.
+"""Writers for a run's outputs. Each is `(schedule, playout) -> Iterator[bytes]`: the output in pieces of a
+few MB (the run stores them as they come), byte-identical for identical inputs (no clocks, no set or dict
+iteration order): retries of a run rewrite the same objects.
 
 Every output lists the channels in schedule order (channels the schedule does not declare, if a slot names
 one, follow in order of first use) and each channel's slots in time order: by instant, so the repeated hour
@@ -72,6 +73,8 @@ import importlib
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from onair.playout.types import Playout
     from onair.writers.common import AnySchedule
 
@@ -83,7 +86,7 @@ class _Lazy:
     def __init__(self, module: str, function: str) -> None:
         self.module, self.function = module, function
 
-    def __call__(self, schedule: AnySchedule, playout: Playout) -> bytes:
+    def __call__(self, schedule: AnySchedule, playout: Playout) -> Iterator[bytes]:
         write = getattr(importlib.import_module(f"onair.writers.{self.module}"), self.function)
         return write(schedule, playout)  # type: ignore[no-any-return]
 

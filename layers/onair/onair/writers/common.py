@@ -3,8 +3,11 @@ and text as the outputs write them."""
 
 from __future__ import annotations
 
+import itertools
 import weakref
+from collections.abc import Iterable, Iterator
 from decimal import ROUND_HALF_UP, Decimal
+from typing import TypeVar
 
 from lxml import etree
 
@@ -12,6 +15,18 @@ from onair.models import OnAirSchedule, XmltvListing
 from onair.playout.types import Playout, Slot
 
 AnySchedule = XmltvListing | OnAirSchedule
+T = TypeVar("T")
+# Writers yield their output in pieces of this many entries (a few MB), which the run stores as they come
+# (BlobStore.put_chunks): a large run never holds an output whole, nor the text it is encoded from.
+BATCH = 2000
+
+
+def batches(items: Iterable[T]) -> Iterator[list[T]]:
+    """`items` in lists of BATCH (the last one shorter; none for no items)."""
+    iterator = iter(items)
+    while batch := list(itertools.islice(iterator, BATCH)):
+        yield batch
+
 
 # Stored elements were serialized by lxml from a hardened parse; parse them back just as carefully.
 PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)

@@ -14,7 +14,7 @@ from onair.models import XMLTV_CHANNEL_ID, Channel, XmltvListing
 from onair.playout.types import Playout, Slot
 from onair.readers import xmltv_dtd as dtd
 from onair.readers.xmltv import attributes, format_time
-from onair.writers.common import PARSER, AnySchedule, iso_times, ordered, whole_seconds
+from onair.writers.common import PARSER, AnySchedule, batches, iso_times, ordered, whole_seconds
 
 GENERATOR = "OnAir"
 DOCTYPE = '<!DOCTYPE tv SYSTEM "xmltv.dtd">'
@@ -42,7 +42,7 @@ _C1 = re.compile(rb"\xc2([\x80-\x9f])")
 _REPLACEMENTS = ((b"\xc3\xaf\xc2\xbf\xc2\xbd", b"\xc3\xaf&#xBF;\xc2\xbd"), (b"\xef\xbf\xbd", b"&#xFFFD;"))
 
 
-def guide_xml(schedule: AnySchedule, playout: Playout) -> bytes:
+def guide_xml(schedule: AnySchedule, playout: Playout) -> Iterator[bytes]:
     """An XMLTV guide that validates against xmltv.dtd: the channels with programmes in the run, then the
     programmes by channel and time. A channel with none is left out (tv_validate_file's
     channelnoprogramme); so is a channel of a listing that only its programmes name, when tv_validate_file
@@ -55,20 +55,12 @@ def guide_xml(schedule: AnySchedule, playout: Playout) -> bytes:
     elements = _elements(schedule, playout)
     first = next(elements, None)
     if first is None:
-        return (head + "/>\n").encode()
-    out = [(head + ">").encode()]
-    batch = [first]
-    for element in elements:
-        batch.append(element)
-        if len(batch) == _BATCH:
-            out.append(_encoded(batch))
-            batch = []
-    out.append(_encoded(batch))
-    out.append(b"\n</tv>\n")
-    return b"".join(out)
-
-
-_BATCH = 2000  # elements encoded at a time: a few MB
+        yield (head + "/>\n").encode()
+        return
+    yield (head + ">").encode()
+    for batch in batches(itertools.chain((first,), elements)):
+        yield _encoded(batch)
+    yield b"\n</tv>\n"
 
 
 def _elements(schedule: AnySchedule, playout: Playout) -> Iterator[str]:

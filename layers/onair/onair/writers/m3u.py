@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import quote
 
 from onair.models import STREAM_SCHEMES, WEB_SCHEMES, OnAirSchedule, url_problem
 from onair.playout.types import Playout
 from onair.writers.common import (
+    BATCH,
     AnySchedule,
     by_channel,
     display_name,
@@ -24,7 +25,7 @@ from onair.writers.lineup import LINEUP_FORMAT, LINEUP_VERSION, lineup_channels
 _URL_SAFE = ":/?#[]@!$&'()*+;=%-._~"
 
 
-def channels_lineup(schedule: AnySchedule, playout: Playout) -> bytes:
+def channels_lineup(schedule: AnySchedule, playout: Playout) -> Iterator[bytes]:
     """What a run stores as channels.m3u: the lineup, as JSON. The M3U itself names the feed's guide URL,
     whose token can be rotated and whose host only the route answering knows, so it is rendered from this
     per request (render_channels_m3u)."""
@@ -58,7 +59,7 @@ def channels_lineup(schedule: AnySchedule, playout: Playout) -> bytes:
                 }
             )
     document = {"format": LINEUP_FORMAT, "version": LINEUP_VERSION, "channels": channels}
-    return (json.dumps(document, sort_keys=True, indent=1, ensure_ascii=False) + "\n").encode()
+    yield (json.dumps(document, sort_keys=True, indent=1, ensure_ascii=False) + "\n").encode()
 
 
 def render_channels_m3u(
@@ -117,7 +118,7 @@ def _uri(text: str) -> str:
     return text.replace("\r", "%0D").replace("\n", "%0A")
 
 
-def playlist_m3u8(schedule: AnySchedule, playout: Playout) -> bytes:
+def playlist_m3u8(schedule: AnySchedule, playout: Playout) -> Iterator[bytes]:
     lines = ["#EXTM3U"]
     starts, _ = iso_times(schedule, playout)  # of the slots in by_channel's order
     index = 0
@@ -132,4 +133,8 @@ def playlist_m3u8(schedule: AnySchedule, playout: Playout) -> bytes:
             else:
                 lines.append(f"# {starts[index]} {title} (no media uri)")
             index += 1
-    return ("\n".join(lines) + "\n").encode()
+            if len(lines) >= BATCH:
+                yield ("\n".join(lines) + "\n").encode()
+                lines = []
+    if lines:
+        yield ("\n".join(lines) + "\n").encode()

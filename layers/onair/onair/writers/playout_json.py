@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from json.encoder import encode_basestring  # the C encoder json.dumps uses
 
 from onair.playout.types import Playout, Slot
-from onair.writers.common import AnySchedule, durations, iso_times, ordered
+from onair.writers.common import AnySchedule, batches, durations, iso_times, ordered
 
 # json.dumps with indent runs the pure-Python encoder (7 s for 85,000 slots); each slot's flat entry is
 # written here instead, byte for byte as json.dumps(indent=1, sort_keys=True, ensure_ascii=False) would.
@@ -17,14 +18,17 @@ _ENTRY = (
 )
 
 
-def playout_json(schedule: AnySchedule, playout: Playout) -> bytes:
+def playout_json(schedule: AnySchedule, playout: Playout) -> Iterator[bytes]:
     starts, stops = iso_times(schedule, playout)
-    seconds = durations(schedule, playout)
-    entries = ",\n".join(map(_entry, ordered(schedule, playout), starts, stops, seconds))
+    entries = map(_entry, ordered(schedule, playout), starts, stops, durations(schedule, playout))
+    opening = '{\n "playout": [\n'
+    for batch in batches(entries):
+        yield (opening + ",\n".join(batch)).encode()
+        opening = ",\n"
     report = json.dumps(playout.report.to_dict(), ensure_ascii=False, indent=1, sort_keys=True)
-    listed = f"[\n{entries}\n ]" if entries else "[]"
+    listed = '{\n "playout": []' if opening.startswith("{") else "\n ]"
     # the report one level down: one more space of indent on each of its lines (JSON strings hold none)
-    return f'{{\n "playout": {listed},\n "report": {report.replace(chr(10), chr(10) + " ")}\n}}\n'.encode()
+    yield f'{listed},\n "report": {report.replace(chr(10), chr(10) + " ")}\n}}\n'.encode()
 
 
 def _entry(slot: Slot, start: str, stop: str, seconds: float) -> str:
