@@ -306,7 +306,7 @@ WEIGHTED_BLIPS = b"""<?xml version="1.0" encoding="UTF-8"?>
 
 
 def test_a_run_that_passes_its_slot_budget_while_generating_fails_cleanly_once(stack, monkeypatch):
-    # Given a RunFunction of 130 MB (a budget of a few hundred slots), and a pool that could fill a day
+    # Given a RunFunction of 130 MB (a budget of 1,024 slots), and a pool that could fill a day
     # with one 24-hour item but draws 1-second ones: the request cannot know, the engine finds out
     monkeypatch.setenv("RUN_MEMORY_MB", "130")
     services.cache_clear()

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from local.template import load_template
 from onair.errors import RunTooLarge
 from onair.models import WEEKDAYS, Block, Channel, FixedEvent, Item, OnAirSchedule, Pool, PoolMember
-from onair.playout.budget import SLOT_BYTES, SlotBudget, SlotFloor
+from onair.playout.budget import LOADED_PER_STORED_BYTE, SLOT_BYTES, SlotBudget, SlotFloor
 from onair.playout.engine import generate
 from onair.playout.types import RunRange
 
@@ -44,16 +44,19 @@ def test_the_budget_comes_from_run_functions_memory_in_the_template():
     for function in ("RunFunction", "ImportFunction"):
         env = app.resolve(dict(app.functions[function].environment))
         assert int(env["RUN_MEMORY_MB"]) == run.memory_size == int(app.parameters["RunMemorySize"])
-    # Then the default gives a budget of about 150,000 slots
-    assert 140_000 < SlotBudget.of(run.memory_size).slots < 160_000
+    # Then the default gives a budget of about 450,000 slots
+    assert 450_000 < SlotBudget.of(run.memory_size).slots < 470_000
 
 
 def test_the_budget_grows_with_memory_and_shrinks_with_the_schedule_it_loads():
     assert SlotBudget.of(2048).slots > SlotBudget.of(1024).slots > SlotBudget.of(512).slots
     assert SlotBudget.of(1024, 10_000_000).slots < SlotBudget.of(1024).slots
     # a schedule whose loaded model alone would fill the memory leaves nothing for slots
-    assert SlotBudget.of(1024, 200 * 1024 * 1024).slots == 0
-    assert SlotBudget.of(1024).slots - SlotBudget.of(1024, SLOT_BYTES).slots == 5
+    assert SlotBudget.of(1024, 300 * 1024 * 1024).slots == 0
+    for schedule_format, per_byte in LOADED_PER_STORED_BYTE.items():
+        assert SlotBudget.of(1024).slots - SlotBudget.of(1024, SLOT_BYTES, schedule_format).slots == per_byte
+    # an OnAir schedule takes more memory loaded than a listing of the same size
+    assert SlotBudget.of(1024, 10_000_000, "onair").slots < SlotBudget.of(1024, 10_000_000, "xmltv").slots
 
 
 def test_a_playout_over_its_budget_is_stopped_while_it_is_generated(monkeypatch):

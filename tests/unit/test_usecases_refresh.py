@@ -101,7 +101,7 @@ def test_the_hour_a_fall_back_repeats_queues_no_second_run():
 def test_a_schedule_that_cannot_run_is_skipped_and_the_others_are_queued():
     # Given a RunFunction too small for the OnAir schedule's runs, and an XMLTV listing (no floor)
     w = world(now=datetime(2026, 12, 1, 7, tzinfo=UTC), run_memory_mb=129)
-    too_large = with_policy(w, SAMPLE_ONAIR, "06:00")
+    too_large = with_policy(w, SAMPLE_ONAIR, "06:00")  # 2 days, ~720 slots: the budget is 512
     listing = with_policy(w, SAMPLE_XMLTV, "06:00")
     result = tick_at(w, datetime(2026, 12, 1, 7, tzinfo=UTC))
     assert list(result.skipped) == [too_large] and result.skipped[too_large].startswith("run_too_large: ")

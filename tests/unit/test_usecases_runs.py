@@ -131,14 +131,15 @@ def test_a_request_that_stopped_before_sending_sends_on_its_repeat_and_only_then
 
 
 def test_a_run_certain_to_pass_the_slot_budget_is_refused_at_the_request():
-    # Given RunFunction's memory leaving room for ~170 slots, and an OnAir schedule filling ~360 a day
+    # Given RunFunction's memory leaving room for 512 slots, and an OnAir schedule filling ~360 a day
     w = world(run_memory_mb=129)
     sid = schedule(w, SAMPLE_ONAIR)
     with pytest.raises(RunTooLarge) as raised:
-        runs.create_run(w.services, sid, request())
+        runs.create_run(w.services, sid, request(days=2))
     assert raised.value.status == 422 and w.queues.sent == []
     with pytest.raises(RunTooLarge):  # without a first day: today, in the schedule's zone
-        runs.create_run(w.services, sid, RunRequest())
+        runs.create_run(w.services, sid, RunRequest(days=2))
+    runs.create_run(w.services, sid, request(days=1))  # ~360 slots fit
     # An XMLTV listing has no floor: its runs are checked by the engine
     runs.create_run(w.services, schedule(w), request())
 

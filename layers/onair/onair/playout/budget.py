@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict
@@ -17,14 +18,19 @@ from onair.errors import Finding, RunTooLarge
 from onair.models import SECONDS_PER_DAY, WEEKDAYS, OnAirSchedule
 
 MIB = 1024 * 1024
+Format = Literal["xmltv", "onair"]
 # Python, boto3, botocore, lxml, pydantic and Powertools once the run handler is imported: 82 MB measured.
 RUNTIME_BYTES = 128 * MIB
-# A loaded schedule per byte of its schedule.json: 4.5 measured (a 52.7 MB XMLTV listing became 236 MB).
-LOADED_PER_STORED_BYTE = 5
-# A slot at the run's peak, its output being written: 4.1 KB measured for OnAir slots (guide.xml's lxml
-# tree; playout.json's dicts come second at 3.5 KB), 5.7 KB for XMLTV programmes (their stored element is
-# parsed back into the guide). One figure for both, with room for long titles and URIs.
-SLOT_BYTES = 6 * 1024
+# A loaded schedule per byte of its schedule.json, at the run's peak (docs/PERFORMANCE.md, "The run
+# streams"): a listing's programmes load a line at a time (2.2 measured: a 66 MiB schedule.json took
+# 144 MiB, its outputs being written); an OnAir schedule loads whole, its items many small models (11.7: a
+# 20 MiB library of 95,000 items took 240 MiB).
+LOADED_PER_STORED_BYTE: dict[Format, int] = {"xmltv": 3, "onair": 12}
+# A slot at the run's peak, its outputs written in pieces: 0.44 KB measured for OnAir slots (279,072 of them),
+# 0.47 KB for XMLTV programmes (85,888). Four times that: room for long titles and URIs, and for what comes
+# after the run: publishing reads guide.xml (~0.6 KB a slot) whole to gzip it, and the largest output is
+# spooled to /tmp (512 MB in Lambda) on its way to S3.
+SLOT_BYTES = 2 * 1024
 MS = 0.001  # durations are whole milliseconds in the engine: a rounding's worth of slack
 
 
@@ -36,10 +42,11 @@ class SlotBudget:
     memory_mb: int
 
     @classmethod
-    def of(cls, memory_mb: int, stored_bytes: int = 0) -> SlotBudget:
+    def of(cls, memory_mb: int, stored_bytes: int = 0, schedule_format: Format = "xmltv") -> SlotBudget:
         """In a function of `memory_mb` MB, for a schedule.json of `stored_bytes` (0: the largest budget
-        any schedule gets, which a request's early check compares with)."""
-        free = memory_mb * MIB - RUNTIME_BYTES - LOADED_PER_STORED_BYTE * stored_bytes
+        any schedule gets, which a request's early check compares with) in `schedule_format` (a listing's,
+        the leanest to load, when it is not known yet)."""
+        free = memory_mb * MIB - RUNTIME_BYTES - LOADED_PER_STORED_BYTE[schedule_format] * stored_bytes
         return cls(max(0, free // SLOT_BYTES), memory_mb)
 
     def exceeded(self, at_least: int | None = None) -> RunTooLarge:

@@ -114,10 +114,12 @@ def _start(services: Services, run_id: str, lease: timedelta) -> _Started | RunS
 def _generate(services: Services, job: Job) -> dict[str, Any]:
     began = time.perf_counter()
     size, lines = schedules.read_model(services, job.schedule_id, job.version)
-    budget = SlotBudget.of(services.settings.run_memory_mb, size)
-    if budget.slots == 0:  # loading it would already take the memory the slots need
-        raise budget.exceeded()
+    memory_mb = services.settings.run_memory_mb
+    leanest = SlotBudget.of(memory_mb, size)
+    if leanest.slots == 0:  # loading it would already take the memory the slots need
+        raise leanest.exceeded()
     schedule = load_stored(lines).schedule
+    budget = SlotBudget.of(memory_mb, size, schedule.format)
     playout = generate(schedule, RunRange(job.from_, job.days), job.seed, budget)
     generated = time.perf_counter()
     for name in job.formats:
