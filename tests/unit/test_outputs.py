@@ -18,6 +18,7 @@ from onair.playout.engine import generate
 from onair.playout.types import FillError, Playout, Report, RuleBreak, RunRange, Slot
 from onair.readers.schedule import parse_schedule
 from onair.writers import WRITERS
+from onair.writers import common as writers_common
 from onair.writers import guide as guide_writer
 from onair.writers.m3u import render_channels_m3u
 from tests import readers
@@ -138,6 +139,21 @@ def test_writers_are_named_in_order_with_their_content_types():
         ("asrun.csv", "text/csv; charset=utf-8; header=present"),
         ("playout.json", "application/json"),
     ]
+
+
+@pytest.mark.parametrize("batch", [1, 2, 3])
+@pytest.mark.parametrize("name", list(WRITERS))
+def test_an_output_written_in_pieces_of_a_few_entries_is_the_same_bytes(monkeypatch, name, batch):
+    # The run stores each output piece by piece as its writer yields it: pieces of 2,000 entries in a run,
+    # of one to three here, so that every kind of boundary between two pieces is crossed
+    for schedule, playout in [*schedules(), (onair_schedule(), Playout([], Report()))]:
+        whole = write(name, schedule, playout)
+        with monkeypatch.context() as patched:
+            patched.setattr(writers_common, "BATCH", batch)
+            pieces = list(WRITERS[name][1](schedule, playout))
+        assert b"".join(pieces) == whole
+        if name != "channels.m3u" and len(playout.slots) > batch:
+            assert len(pieces) > 1
 
 
 # --- guide.xml ------------------------------------------------------------------------------------------

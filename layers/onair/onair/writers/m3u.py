@@ -10,8 +10,8 @@ from urllib.parse import quote
 from onair.models import STREAM_SCHEMES, WEB_SCHEMES, OnAirSchedule, url_problem
 from onair.playout.types import Playout
 from onair.writers.common import (
-    BATCH,
     AnySchedule,
+    batches,
     by_channel,
     display_name,
     iso_times,
@@ -119,22 +119,22 @@ def _uri(text: str) -> str:
 
 
 def playlist_m3u8(schedule: AnySchedule, playout: Playout) -> Iterator[bytes]:
-    lines = ["#EXTM3U"]
+    for lines in batches(_playlist_lines(schedule, playout)):
+        yield ("\n".join(lines) + "\n").encode()
+
+
+def _playlist_lines(schedule: AnySchedule, playout: Playout) -> Iterator[str]:
+    yield "#EXTM3U"
     starts, _ = iso_times(schedule, playout)  # of the slots in by_channel's order
     index = 0
     for channel_id, slots in by_channel(schedule, playout):
-        lines.append(f"#EXTGRP:{one_line(channel_id)}")
+        yield f"#EXTGRP:{one_line(channel_id)}"
         for slot in slots:
             title = one_line(slot.title)
             if slot.uri:
                 label = f"{one_line(slot.artist)} - {title}" if slot.artist else title
-                lines.append(f"#EXTINF:{whole_seconds(slot.seconds)},{label}")
-                lines.append(_uri(slot.uri))
+                yield f"#EXTINF:{whole_seconds(slot.seconds)},{label}"
+                yield _uri(slot.uri)
             else:
-                lines.append(f"# {starts[index]} {title} (no media uri)")
+                yield f"# {starts[index]} {title} (no media uri)"
             index += 1
-            if len(lines) >= BATCH:
-                yield ("\n".join(lines) + "\n").encode()
-                lines = []
-    if lines:
-        yield ("\n".join(lines) + "\n").encode()
