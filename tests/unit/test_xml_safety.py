@@ -279,3 +279,10 @@ def test_well_formed_xml_that_is_no_schedule_says_which_root_it_has():
     error = rejected(b"<?xml version='1.0'?>\n<rss version='2.0'><channel/></rss>")
     assert (error.status, error.code) == (400, "not_a_schedule")
     assert "<rss>" in error.message and error.details[0].line == 2
+
+
+@pytest.mark.parametrize("data", [b"", b" ", b"\r\n\t \x0b\x0c"], ids=["nothing", "a space", "whitespace"])
+def test_a_document_of_nothing_but_whitespace_is_not_well_formed_at_its_start(data):
+    error = rejected(data)
+    assert (error.status, error.code) == (400, "not_well_formed")
+    assert [(d.code, d.line, d.column) for d in error.details] == [("notwell", 1, 1)]
