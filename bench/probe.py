@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import bench  # noqa: F401  (puts layers/onair on sys.path)
-from onair.adapters.s3 import SPOOL_BYTES
 from onair.config import Settings
 from onair.errors import OnAirError
 from onair.models import StoredSchedule, findings_to_dicts, stored_json_chunks
@@ -57,14 +56,15 @@ def reset_peak() -> bool:
 
 
 def serialize(parsed: Any) -> int:
-    """What imports.store_schedule writes as schedule.json, spooled as S3BlobStore.put_chunks does; its size."""
+    """What imports.store_schedule writes as schedule.json, into a temporary file as S3BlobStore.put_chunks
+    does; its size."""
     stored = StoredSchedule(
         id="bench",
         created_at=datetime(2026, 6, 1, tzinfo=UTC),
         warnings=findings_to_dicts(parsed.warnings),
         schedule=parsed.schedule,
     )
-    with tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as spool:
+    with tempfile.TemporaryFile() as spool:
         for chunk in stored_json_chunks(stored):
             spool.write(chunk)
         return spool.tell()

@@ -56,6 +56,7 @@ def test_aws_errors_the_adapters_do_not_translate_are_unavailable(stack):
     # Then every call raises Unavailable, with the AWS error as its cause
     for call in (
         lambda: storage.get_bytes("k"),
+        lambda: storage.get_lines("k"),
         lambda: storage.put_bytes("k", b"x"),
         lambda: storage.put_chunks("k", [b"x"], "text/plain"),
         lambda: storage.stat("k"),

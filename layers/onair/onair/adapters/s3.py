@@ -14,7 +14,6 @@ from onair.adapters.aws import infrastructure
 from onair.errors import NotFound, Unavailable
 from onair.ports import ObjectChanged, ObjectExists, ObjectInfo
 
-SPOOL_BYTES = 8 * 1024 * 1024
 READ_BYTES = 1024 * 1024  # what get_lines reads at a time
 # Keys are the bucket's business, not the client's: the use case that asked names what is missing (the
 # ClientError chained to this one keeps the key for the logs).
@@ -114,16 +113,19 @@ class S3BlobStore:
 
     @infrastructure
     def put_chunks(self, key: str, chunks: Iterable[bytes], content_type: str) -> None:
-        """Write a large object from pieces: spooled to a temporary file (disk past a few MiB), then
-        uploaded in parts, so memory never holds the whole object."""
-        from s3transfer.exceptions import RetriesExceededError, S3UploadFailedError
+        """Write a large object from pieces: written to a temporary file (/tmp), then uploaded from it, in
+        parts past 8 MiB, so memory never holds the whole object. From a file's name, s3transfer reads each
+        part as it sends it; from a file object it would read up to ten 8 MiB parts ahead into memory
+        (+112 MiB for a 100 MB object, +21 MiB this way: docs/PERFORMANCE.md, "The run streams")."""
+        from boto3.exceptions import S3UploadFailedError  # upload_file's, with the ClientError in its text
+        from s3transfer.exceptions import RetriesExceededError
 
-        with tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as spool:
+        with tempfile.NamedTemporaryFile() as spool:
             for chunk in chunks:
                 spool.write(chunk)
-            spool.seek(0)
+            spool.flush()
             try:
-                self._s3.upload_fileobj(spool, self.bucket, key, ExtraArgs={"ContentType": content_type})
+                self._s3.upload_file(spool.name, self.bucket, key, ExtraArgs={"ContentType": content_type})
             except (RetriesExceededError, S3UploadFailedError) as error:  # a part's upload gave up
                 raise Unavailable(f"upload of {key}: {error}") from error
 
