@@ -152,6 +152,11 @@ class FakeBlobStore:
     def put_chunks(self, key: str, chunks: Iterable[bytes], content_type: str) -> None:
         self.put_bytes(key, b"".join(chunks), content_type)
 
+    def copy(self, source: str, key: str) -> None:
+        self._before("copy", key)
+        original = self._current(source)
+        self.put_bytes(key, original.data, original.content_type)
+
     def list_keys(self, prefix: str, *, start_after: str | None = None, limit: int = 1000) -> list[str]:
         self._before("list", prefix)
         # str order is code point order, which is UTF-8 byte order: S3's

@@ -69,6 +69,17 @@ def test_a_large_object_written_in_pieces_reads_back_whole(subject):
     assert subject.store.get_bytes("a/big.json") == b"".join(chunks)
 
 
+def test_a_copy_has_the_bytes_and_content_type_of_its_source(subject):
+    store = subject.store
+    etag = store.put_bytes("a/source.xml", b"<tv/>", "application/xml")
+    store.copy("a/source.xml", "b/copy.xml")
+    assert store.get_bytes_and_etag("b/copy.xml") == (b"<tv/>", etag)  # a single-part object's MD5 either way
+    assert store.get_bytes("a/source.xml") == b"<tv/>"
+    assert subject.versions("b/copy.xml") == 1
+    with pytest.raises(NotFound):
+        store.copy("a/missing.xml", "b/other.xml")
+
+
 @pytest.mark.parametrize(
     "data", [b"", b"one line", b"a\n\nb\n", b"\n".join(bytes([65 + n]) * 700 * n for n in range(12))]
 )

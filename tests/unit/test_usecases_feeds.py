@@ -161,3 +161,41 @@ def test_publishing_again_a_run_the_feed_has_moved_on_from_keeps_its_files_for_r
     assert feeds.published_pointer(w.services, sid).run_id == b.id
     kept = {key.split("/")[3] for key in w.store.keys(keys.feed_prefix(sid))}
     assert kept == {a.id, b.id}
+
+
+def test_publishing_copies_the_outputs_within_the_store_and_reads_none_of_them(w):
+    sid = new_schedule(w)
+    operations: list[tuple[str, str]] = []
+    w.store.hooks.append(lambda operation, key: operations.append((operation, key)))
+    status = run_to_the_end(w, sid)
+    w.store.hooks.clear()
+    outputs = keys.run_output(status.id, "")
+    # The run stored its outputs and the guide's gzip, with their feed ETags and sizes in its status
+    assert sorted(status.files) == sorted(feeds.feed_names(status.outputs))
+    for name, file in status.files.items():
+        data = w.store.get_bytes(keys.run_output(status.id, name))
+        assert (file.etag, file.bytes) == (f'"{hashlib.sha256(data).hexdigest()[:32]}"', len(data))
+    # and publishing copied each of them without reading one
+    assert not [key for operation, key in operations if operation == "get" and key.startswith(outputs)]
+    copied = [key for operation, key in operations if operation == "copy"]
+    assert copied == [keys.feed_file(sid, status.id, name) for name in feeds.feed_names(status.outputs)]
+    assert feeds.published_pointer(w.services, sid).files == status.files
+
+
+def test_a_run_not_to_publish_stores_no_gzipped_guide(w):
+    status = run_to_the_end(w, new_schedule(w), publish=False)
+    assert feeds.GUIDE_GZ not in status.files
+    assert w.store.keys(keys.run_output(status.id, "")) == [
+        keys.run_output(status.id, n) for n in sorted(status.outputs)
+    ]
+
+
+def test_a_status_stored_before_runs_recorded_their_files_publishes_the_same_feed(w):
+    # Given a succeeded run not published yet, whose status has no files (as stored before they existed)
+    sid = new_schedule(w)
+    status = run_to_the_end(w, sid, publish=False)
+    older = status.model_copy(update={"files": {}})
+    # When it is published, Then its feed files are the ones a run records now
+    feeds.publish(w.services, older)
+    recorded = run_to_the_end(w, sid).files  # the same schedule and request, published as runs are now
+    assert feeds.published_pointer(w.services, sid).files == recorded

@@ -74,6 +74,11 @@ class BlobStore(Protocol):
         """Write a large object from pieces without holding it whole."""
         ...
 
+    def copy(self, source: str, key: str) -> None:
+        """Write `key` as a copy of the object at `source`, its content type too, within the store (the
+        bytes never travel through this process)."""
+        ...
+
     def list_keys(self, prefix: str, *, start_after: str | None = None, limit: int = 1000) -> list[str]:
         """Keys under `prefix` in ascending order, after `start_after`, at most `limit`."""
         ...

@@ -108,6 +108,9 @@ class RunStatus(Model):
     finished_at: datetime | None = None
     request: dict[str, Any]
     outputs: list[str] = Field(default_factory=list)
+    # Each stored output's feed ETag and size, taken as it was written, and guide.xml.gz's (made as the guide
+    # was written) for a run to publish: publishing copies them within the bucket. Empty in older statuses.
+    files: dict[str, FeedFile] = Field(default_factory=dict)
     report: dict[str, Any] | None = None
     error: dict[str, Any] | None = None
     attempts: int = 0

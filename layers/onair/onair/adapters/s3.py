@@ -129,6 +129,17 @@ class S3BlobStore:
             except (RetriesExceededError, S3UploadFailedError) as error:  # a part's upload gave up
                 raise Unavailable(f"upload of {key}: {error}") from error
 
+    @infrastructure
+    def copy(self, source: str, key: str) -> None:
+        try:
+            self._s3.copy_object(
+                Bucket=self.bucket, Key=key, CopySource={"Bucket": self.bucket, "Key": source}
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] in ("NoSuchKey", "404"):
+                raise NotFound(MISSING) from error
+            raise
+
     def put_json(self, key: str, value: Any, *, only_new: bool = False, if_match: str | None = None) -> str:
         data = json.dumps(value, ensure_ascii=False, sort_keys=True).encode()
         return self.put_bytes(key, data, "application/json", only_new=only_new, if_match=if_match)

@@ -50,7 +50,7 @@ def version(info: VersionInfo) -> VersionView:
 def run(status: RunStatus) -> RunView:
     """GET /runs/{id}: the status with each output's API URL."""
     document = status.model_dump(
-        mode="json", exclude_none=True, exclude={"outputs", "sent_at", "lease_until"}
+        mode="json", exclude_none=True, exclude={"outputs", "files", "sent_at", "lease_until"}
     )
     document["outputs"] = {name: f"/runs/{status.id}/output/{name}" for name in status.outputs}
     return RunView.model_validate(document)

@@ -8,14 +8,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from onair import collector, keys
+from onair import collector
 from onair.errors import NotFound, OnAirError, RunInProgress, Transient
 from onair.models import OnAirSchedule, load_stored
 from onair.playout.budget import SlotBudget
 from onair.playout.engine import generate
 from onair.playout.types import RunRange
 from onair.ports import ObjectChanged, Services
-from onair.records import Job, RunStatus
+from onair.records import FeedFile, Job, RunStatus
 from onair.usecases import feeds, live, schedules
 from onair.usecases.runs import load_status, load_status_and_etag, note_run, save_status
 from onair.writers import WRITERS
@@ -68,7 +68,7 @@ def execute_run(
             return feeds.publish(services, started)  # the delivery that ran it stopped before publishing
         return started
     try:
-        report = _generate(services, job)
+        report, files = _generate(services, job)
     except Transient as error:
         if receive_count >= services.settings.max_receive_count:
             _finish(services, started, error=_error(RERUN_CODE, error))
@@ -77,7 +77,7 @@ def execute_run(
         return _finish(services, started, error=error.to_dict()["error"])
     except Exception as error:  # deterministic: generation and writing use only the schedule and request
         return _finish(services, started, error=_error(FAILED_CODE, error))
-    finished = _finish(services, started, report=report, outputs=job.formats)
+    finished = _finish(services, started, report=report, outputs=job.formats, files=files)
     if job.publish and finished.status == "succeeded" and not finished.published:
         finished = feeds.publish(services, finished)
     return finished
@@ -111,7 +111,8 @@ def _start(services: Services, run_id: str, lease: timedelta) -> _Started | RunS
 # The whole run without cyclic collections (onair.collector): the listing's models and the playout's slots
 # live until it returns, and are freed, by reference counting, before the collector is back.
 @collector.paused()
-def _generate(services: Services, job: Job) -> dict[str, Any]:
+def _generate(services: Services, job: Job) -> tuple[dict[str, Any], dict[str, FeedFile]]:
+    """The run's report, and the feed files of its stored outputs."""
     began = time.perf_counter()
     size, lines = schedules.read_model(services, job.schedule_id, job.version)
     memory_mb = services.settings.run_memory_mb
@@ -122,9 +123,10 @@ def _generate(services: Services, job: Job) -> dict[str, Any]:
     budget = SlotBudget.of(memory_mb, size, schedule.format)
     playout = generate(schedule, RunRange(job.from_, job.days), job.seed, budget)
     generated = time.perf_counter()
+    files: dict[str, FeedFile] = {}
     for name in job.formats:
-        content_type, write = WRITERS[name]
-        services.storage.put_chunks(keys.run_output(job.run_id, name), write(schedule, playout), content_type)
+        chunks = WRITERS[name][1](schedule, playout)
+        files |= feeds.store_output(services, job.run_id, name, chunks, to_publish=job.publish)
     written = time.perf_counter()
     report = {
         "format": schedule.format,
@@ -139,7 +141,7 @@ def _generate(services: Services, job: Job) -> dict[str, Any]:
         section = live.build_run_live(services, job.run_id, schedule, playout)
         if section is not None:
             report["live"] = section
-    return report
+    return report, files
 
 
 def _swap(services: Services, status: RunStatus, etag: str) -> str | None:
