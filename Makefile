@@ -84,7 +84,8 @@ invoke: $(VENV)/.installed
 	$(PY) -m local.invoke $(FN) $(EVENT)
 
 # Importer speed and memory against xmllint, rejection times of ../shared's hostile files, playout, XMLTV
-# scaling, each function's cold start against the boto3 floor, a run, the memory of a large upload
+# scaling, each function's cold start against the boto3 floor, a run, the memory of a large upload and of
+# ImportFunction and RunFunction through their handlers
 # (docs/PERFORMANCE.md; ratios, never tests):
 #   make bench BENCH_ARGS="--profile --output /tmp/bench.md"
 .PHONY: bench
@@ -95,6 +96,7 @@ bench: $(VENV)/.installed
 	$(PY) -m bench.cold_start
 	$(PY) -m bench.run_bench
 	$(PY) -m bench.upload_bench
+	$(PY) -m bench.function_rss
 
 # The console (functions/api/console/, docs/PERFORMANCE.md "Console"): the EPG grid of 150 channels x 24 h
 # in headless Chromium on the local stack's /console/ (--page: also a real published run, read and drawn

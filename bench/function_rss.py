@@ -16,6 +16,7 @@ Used" (it counts the runtime's process too, a few MiB more).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import socket
@@ -88,9 +89,9 @@ def main(argv: list[str]) -> int:
     )
     args = parser.parse_args(argv)
     if args.invoke:
-        with open(os.devnull, "w") as quiet:  # the handlers' log lines
-            sys.stderr = quiet
-            print(json.dumps(invoke(*args.invoke)), flush=True)
+        with open(os.devnull, "w") as quiet, contextlib.redirect_stderr(quiet):  # the handlers' log lines
+            measured = invoke(*args.invoke)
+        print(json.dumps(measured), flush=True)
         return 0
 
     port = free_port()
@@ -101,36 +102,38 @@ def main(argv: list[str]) -> int:
         stderr=subprocess.DEVNULL,
     )
     os.environ.update(DUMMY_CREDENTIALS, AWS_DEFAULT_REGION=REGION)
-    try:
-        from botocore.exceptions import EndpointConnectionError
+    with open(os.devnull, "w") as quiet, contextlib.redirect_stderr(quiet):  # the handlers' log lines
+        try:
+            from botocore.exceptions import EndpointConnectionError
 
-        app = load_template()
-        s3 = local_client("s3", endpoint)
-        for _ in range(100):  # the server takes a moment to listen
-            try:
-                provision(app, s3, local_client("sqs", endpoint))
-                break
-            except EndpointConnectionError:
-                time.sleep(0.1)
-        h = harness(endpoint)
-        with tempfile.TemporaryDirectory() as folder:
-            listing = Path(folder) / "listing.xml"
-            size = write_listing(listing, int(args.listing_mb * MIB))["bytes"]
-            grant = h.http("POST", "/uploads").json()
-            s3.put_object(
-                Bucket=h.resources.bucket, Key=f"incoming/{grant['id']}.xml", Body=listing.read_bytes()
-            )
-        imported = in_fresh_process(endpoint, "ImportFunction", grant["id"])  # the key is URL-encoded there
-        upload = h.http("GET", f"/uploads/{grant['id']}").json()
-        assert upload["status"] == "imported", upload
-        body = json.dumps({"from": "2026-06-01", "days": args.days}).encode()
-        path = f"/schedules/{upload['schedule_id']}/runs"
-        run_id = h.http("POST", path, body, {"content-type": "application/json"}).json()["id"]
-        ran = in_fresh_process(endpoint, "RunFunction", run_id)
-        status = h.http("GET", f"/runs/{run_id}").json()
-        assert status["status"] == "succeeded", status
-    finally:
-        server.terminate()
+            app = load_template()
+            s3 = local_client("s3", endpoint)
+            for _ in range(100):  # the server takes a moment to listen
+                try:
+                    provision(app, s3, local_client("sqs", endpoint))
+                    break
+                except EndpointConnectionError:
+                    time.sleep(0.1)
+            h = harness(endpoint)
+            with tempfile.TemporaryDirectory() as folder:
+                listing = Path(folder) / "listing.xml"
+                size = write_listing(listing, int(args.listing_mb * MIB))["bytes"]
+                grant = h.http("POST", "/uploads").json()
+                s3.put_object(
+                    Bucket=h.resources.bucket, Key=f"incoming/{grant['id']}.xml", Body=listing.read_bytes()
+                )
+            # its message names the upload's id (the key is URL-encoded there)
+            imported = in_fresh_process(endpoint, "ImportFunction", grant["id"])
+            upload = h.http("GET", f"/uploads/{grant['id']}").json()
+            assert upload["status"] == "imported", upload
+            body = json.dumps({"from": "2026-06-01", "days": args.days}).encode()
+            path = f"/schedules/{upload['schedule_id']}/runs"
+            run_id = h.http("POST", path, body, {"content-type": "application/json"}).json()["id"]
+            ran = in_fresh_process(endpoint, "RunFunction", run_id)
+            status = h.http("GET", f"/runs/{run_id}").json()
+            assert status["status"] == "succeeded", status
+        finally:
+            server.terminate()
     memory = {function_id: function.memory_size for function_id, function in app.functions.items()}
     print(f"A {size / MIB:.1f} MiB listing; a {args.days}-day run ({status['report']['slots']:,} slots)\n")
     print("| function | before the invocation | peak (VmHWM) | x the listing | MemorySize | seconds |")
