@@ -64,8 +64,9 @@ def publish(services: Services, status: RunStatus) -> RunStatus:
 
     storage = services.storage
     schedule_id, run_id = status.schedule_id, status.id
-    files = status.files if GUIDE_GZ in status.files or "guide.xml" not in status.outputs else {}
-    if not files:  # a status stored before runs recorded their files: take them from the outputs
+    files = dict(status.files)
+    if not files or ("guide.xml" in status.outputs and GUIDE_GZ not in files):
+        # a status stored before runs recorded their files: take them from the outputs (stored again)
         for name in status.outputs:
             data = storage.get_bytes(keys.run_output(run_id, name))
             files |= store_output(services, run_id, name, [data], to_publish=True)
