@@ -27,9 +27,8 @@ RUNTIME_BYTES = 128 * MIB
 # 20 MiB library of 95,000 items took 240 MiB).
 LOADED_PER_STORED_BYTE: dict[Format, int] = {"xmltv": 3, "onair": 12}
 # A slot at the run's peak, its outputs written in pieces: 0.44 KB measured for OnAir slots (279,072 of them),
-# 0.47 KB for XMLTV programmes (85,888). Four times that: room for long titles and URIs, and for what comes
-# after the run: publishing reads guide.xml (~0.6 KB a slot) whole to gzip it, and the largest output is
-# spooled to /tmp (512 MB in Lambda) on its way to S3.
+# 0.47 KB for XMLTV programmes (85,888). Four times that: room for long titles and URIs, and it keeps the
+# largest output (guide.xml, ~0.6 KB a slot), written to /tmp on its way to S3, within Lambda's 512 MB there.
 SLOT_BYTES = 2 * 1024
 MS = 0.001  # durations are whole milliseconds in the engine: a rounding's worth of slack
 
