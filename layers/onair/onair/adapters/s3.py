@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import tempfile
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -47,22 +48,14 @@ class S3BlobStore:
     @infrastructure
     def get_bytes_and_etag(self, key: str) -> tuple[bytes, str]:
         """The object and its ETag, the version a later `put_bytes(..., if_match=etag)` must find."""
-        try:
+        with _missing_is_not_found():
             answer = self._s3.get_object(Bucket=self.bucket, Key=key)
             return answer["Body"].read(), answer["ETag"]
-        except ClientError as error:
-            if error.response["Error"]["Code"] in ("NoSuchKey", "404"):
-                raise NotFound(MISSING) from error
-            raise
 
     @infrastructure
     def get_lines(self, key: str) -> tuple[int, Iterator[bytes]]:
-        try:
+        with _missing_is_not_found():
             answer = self._s3.get_object(Bucket=self.bucket, Key=key)
-        except ClientError as error:
-            if error.response["Error"]["Code"] in ("NoSuchKey", "404"):
-                raise NotFound(MISSING) from error
-            raise
         return int(answer["ContentLength"]), _lines(answer["Body"], key)
 
     def get_json(self, key: str) -> Any:
@@ -74,12 +67,8 @@ class S3BlobStore:
 
     @infrastructure
     def stat(self, key: str) -> ObjectInfo:
-        try:
+        with _missing_is_not_found():
             head = self._s3.head_object(Bucket=self.bucket, Key=key)
-        except ClientError as error:
-            if error.response["Error"]["Code"] in ("NoSuchKey", "404"):
-                raise NotFound(MISSING) from error
-            raise
         return ObjectInfo(int(head["ContentLength"]), head["LastModified"], str(head["ETag"]))
 
     @infrastructure
@@ -131,14 +120,10 @@ class S3BlobStore:
 
     @infrastructure
     def copy(self, source: str, key: str) -> None:
-        try:
+        with _missing_is_not_found():
             self._s3.copy_object(
                 Bucket=self.bucket, Key=key, CopySource={"Bucket": self.bucket, "Key": source}
             )
-        except ClientError as error:
-            if error.response["Error"]["Code"] in ("NoSuchKey", "404"):
-                raise NotFound(MISSING) from error
-            raise
 
     def put_json(self, key: str, value: Any, *, only_new: bool = False, if_match: str | None = None) -> str:
         data = json.dumps(value, ensure_ascii=False, sort_keys=True).encode()
@@ -201,6 +186,17 @@ class S3BlobStore:
             "get_object", Params={"Bucket": self.bucket, "Key": key}, ExpiresIn=seconds
         )
         return url
+
+
+@contextmanager
+def _missing_is_not_found() -> Iterator[None]:
+    """A missing key's ClientError as NotFound (the use case says what is missing, in its terms)."""
+    try:
+        yield
+    except ClientError as error:
+        if error.response["Error"]["Code"] in ("NoSuchKey", "404"):
+            raise NotFound(MISSING) from error
+        raise
 
 
 def _lines(body: Any, key: str) -> Iterator[bytes]:
