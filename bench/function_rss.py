@@ -19,7 +19,6 @@ import argparse
 import contextlib
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -28,6 +27,7 @@ from pathlib import Path
 
 from bench import REPO_ROOT
 from bench.calls import Harness, Recorder
+from bench.emulator import moto_server
 from bench.probe import status_kib
 from bench.xmltv_gen import write_listing
 from local.provision import DUMMY_CREDENTIALS, local_client, lookup, provision
@@ -35,12 +35,6 @@ from local.template import REGION, load_template
 
 MIB = 1024 * 1024
 QUEUES = {"ImportFunction": "ImportQueue", "RunFunction": "JobQueue"}
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def harness(endpoint: str) -> Harness:
@@ -94,46 +88,33 @@ def main(argv: list[str]) -> int:
         print(json.dumps(measured), flush=True)
         return 0
 
-    port = free_port()
-    endpoint = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
     os.environ.update(DUMMY_CREDENTIALS, AWS_DEFAULT_REGION=REGION)
-    with open(os.devnull, "w") as quiet, contextlib.redirect_stderr(quiet):  # the handlers' log lines
-        try:
-            from botocore.exceptions import EndpointConnectionError
-
-            app = load_template()
-            s3 = local_client("s3", endpoint)
-            for _ in range(100):  # the server takes a moment to listen
-                try:
-                    provision(app, s3, local_client("sqs", endpoint))
-                    break
-                except EndpointConnectionError:
-                    time.sleep(0.1)
-            h = harness(endpoint)
-            with tempfile.TemporaryDirectory() as folder:
-                listing = Path(folder) / "listing.xml"
-                size = write_listing(listing, int(args.listing_mb * MIB))["bytes"]
-                grant = h.http("POST", "/uploads").json()
-                s3.put_object(
-                    Bucket=h.resources.bucket, Key=f"incoming/{grant['id']}.xml", Body=listing.read_bytes()
-                )
-            # its message names the upload's id (the key is URL-encoded there)
-            imported = in_fresh_process(endpoint, "ImportFunction", grant["id"])
-            upload = h.http("GET", f"/uploads/{grant['id']}").json()
-            assert upload["status"] == "imported", upload
-            body = json.dumps({"from": "2026-06-01", "days": args.days}).encode()
-            path = f"/schedules/{upload['schedule_id']}/runs"
-            run_id = h.http("POST", path, body, {"content-type": "application/json"}).json()["id"]
-            ran = in_fresh_process(endpoint, "RunFunction", run_id)
-            status = h.http("GET", f"/runs/{run_id}").json()
-            assert status["status"] == "succeeded", status
-        finally:
-            server.terminate()
+    with (
+        moto_server() as endpoint,
+        open(os.devnull, "w") as quiet,
+        contextlib.redirect_stderr(quiet),  # the handlers' log lines
+    ):
+        app = load_template()
+        s3 = local_client("s3", endpoint)
+        provision(app, s3, local_client("sqs", endpoint))
+        h = harness(endpoint)
+        with tempfile.TemporaryDirectory() as folder:
+            listing = Path(folder) / "listing.xml"
+            size = write_listing(listing, int(args.listing_mb * MIB))["bytes"]
+            grant = h.http("POST", "/uploads").json()
+            s3.put_object(
+                Bucket=h.resources.bucket, Key=f"incoming/{grant['id']}.xml", Body=listing.read_bytes()
+            )
+        # its message names the upload's id (the key is URL-encoded there)
+        imported = in_fresh_process(endpoint, "ImportFunction", grant["id"])
+        upload = h.http("GET", f"/uploads/{grant['id']}").json()
+        assert upload["status"] == "imported", upload
+        body = json.dumps({"from": "2026-06-01", "days": args.days}).encode()
+        path = f"/schedules/{upload['schedule_id']}/runs"
+        run_id = h.http("POST", path, body, {"content-type": "application/json"}).json()["id"]
+        ran = in_fresh_process(endpoint, "RunFunction", run_id)
+        status = h.http("GET", f"/runs/{run_id}").json()
+        assert status["status"] == "succeeded", status
     memory = {function_id: function.memory_size for function_id, function in app.functions.items()}
     print(f"A {size / MIB:.1f} MiB listing; a {args.days}-day run ({status['report']['slots']:,} slots)\n")
     print("| function | before the invocation | peak (VmHWM) | x the listing | MemorySize | seconds |")

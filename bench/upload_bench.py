@@ -12,51 +12,31 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
-import subprocess
 import sys
 import time
 
+from bench.emulator import moto_server
 from bench.probe import status_kib
 
 BUCKET = "bench-upload"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     parser.add_argument("--mb", type=int, default=100)
     args = parser.parse_args(argv)
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    os.environ.update(
-        AWS_ENDPOINT_URL=f"http://127.0.0.1:{port}",
-        AWS_ACCESS_KEY_ID="bench",
-        AWS_SECRET_ACCESS_KEY="bench",
-        AWS_DEFAULT_REGION="us-east-1",
-    )
-    try:
+    with moto_server() as endpoint:
+        os.environ.update(
+            AWS_ENDPOINT_URL=endpoint,
+            AWS_ACCESS_KEY_ID="bench",
+            AWS_SECRET_ACCESS_KEY="bench",
+            AWS_DEFAULT_REGION="us-east-1",
+        )
         import boto3
-        from botocore.exceptions import EndpointConnectionError
 
         from onair.adapters.s3 import S3BlobStore
 
-        client = boto3.client("s3")
-        for _ in range(100):  # the server takes a moment to listen
-            try:
-                client.create_bucket(Bucket=BUCKET)
-                break
-            except EndpointConnectionError:  # not listening yet
-                time.sleep(0.1)
+        boto3.client("s3").create_bucket(Bucket=BUCKET)
         store = S3BlobStore.from_bucket(BUCKET)
         store.put_bytes("warm-up", b"x")  # the client's own first-call allocations are not the upload's
         before = status_kib()
@@ -66,8 +46,6 @@ def main(argv: list[str]) -> int:
         )
         seconds = time.perf_counter() - started
         after = status_kib()
-    finally:
-        server.terminate()
     growth = (after["VmHWM"] - before["VmRSS"]) / 1024
     print(json.dumps({"mb": args.mb, "seconds": round(seconds, 2), "peak_growth_mib": round(growth, 1)}))
     return 0
