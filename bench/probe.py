@@ -21,7 +21,6 @@ from typing import Any
 import bench  # noqa: F401  (puts layers/onair on sys.path)
 from onair.config import Settings
 from onair.errors import OnAirError
-from onair.models import StoredSchedule, findings_to_dicts, stored_json_chunks
 from onair.readers.schedule import parse_schedule
 
 # The import limits the functions default to (a model's fields, not class attributes).
@@ -56,16 +55,10 @@ def reset_peak() -> bool:
 
 
 def serialize(parsed: Any) -> int:
-    """What imports.store_schedule writes as schedule.json, into a temporary file as S3BlobStore.put_chunks
-    does; its size."""
-    stored = StoredSchedule(
-        id="bench",
-        created_at=datetime(2026, 6, 1, tzinfo=UTC),
-        warnings=findings_to_dicts(parsed.warnings),
-        schedule=parsed.schedule,
-    )
+    """What the import stores as schedule.json, into a temporary file as S3BlobStore.put_chunks does; its
+    size."""
     with tempfile.TemporaryFile() as spool:
-        for chunk in stored_json_chunks(stored):
+        for chunk in parsed.stored_json("bench", datetime(2026, 6, 1, tzinfo=UTC)):
             spool.write(chunk)
         return spool.tell()
 

@@ -37,7 +37,7 @@ from bench.probe import MAX_UPLOAD_BYTES, status_kib
 from bench.xmltv_gen import write_listing
 from onair import collector
 from onair.config import Settings
-from onair.models import StoredSchedule, findings_to_dicts, load_stored, stored_json_chunks
+from onair.models import load_stored
 from onair.playout.budget import SlotBudget
 from onair.playout.engine import generate
 from onair.playout.types import Playout, RunRange
@@ -56,13 +56,7 @@ RUN_MEMORY_MB = Settings.model_fields["run_memory_mb"].default
 def stored_json(data: bytes) -> bytes:
     """schedule.json as the import stores it."""
     parsed = parse_schedule(data, max_bytes=MAX_UPLOAD_BYTES, strict=False)
-    stored = StoredSchedule(
-        id="bench",
-        created_at=datetime(2026, 6, 1, tzinfo=UTC),
-        warnings=findings_to_dicts(parsed.warnings),
-        schedule=parsed.schedule,
-    )
-    return b"".join(stored_json_chunks(stored))
+    return b"".join(parsed.stored_json("bench", datetime(2026, 6, 1, tzinfo=UTC)))
 
 
 def load_and_generate(size: int, lines: Iterable[bytes]) -> tuple[AnySchedule, Playout]:

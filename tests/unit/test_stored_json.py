@@ -69,6 +69,35 @@ def test_a_schedule_json_whose_lines_do_not_end_as_written_is_refused(monkeypatc
         load_stored(cut(b"".join(chunks).split(b"\n")))
 
 
+def test_an_import_past_a_chunk_writes_its_programmes_as_it_reads_them_into_the_same_schedule_json(
+    monkeypatch,
+):
+    # Given the programmes the whole sample makes when none is spooled (a chunk holds them all)
+    whole = parse_schedule(SAMPLE_XMLTV, max_bytes=10**6)
+    assert whole.spool is None and len(whole.head.programmes) == 3
+    # When the import's chunks hold two programmes, so the sample's three spill into the spool
+    monkeypatch.setattr(models, "PROGRAMMES_PER_CHUNK", 2)
+    spooled = parse_schedule(SAMPLE_XMLTV, max_bytes=10**6)
+    # Then the listing it holds has none of them, and schedule.json is the one whole import's, in lines
+    assert spooled.spool is not None and spooled.head.programmes == []
+    assert spooled.counts() == whole.counts() == {"channels": 2, "programmes": 3}
+    at = datetime(2026, 12, 1, tzinfo=UTC)
+    data = b"".join(spooled.stored_json("s", at))
+    assert json.loads(data) == json.loads(b"".join(whole.stored_json("s", at)))
+    assert [line[-1:] for line in data.split(b"\n")] == [b"[", b",", b"}", b"}"]
+    assert load_stored(data.split(b"\n")) == load_stored(b"".join(whole.stored_json("s", at)).split(b"\n"))
+    # and the spool can be read more than once (the whole schedule, then schedule.json again)
+    assert spooled.schedule == whole.schedule
+    assert b"".join(spooled.stored_json("s", at)) == data
+
+
+def test_a_listing_of_one_chunk_is_held_and_stored_on_one_line(monkeypatch):
+    monkeypatch.setattr(models, "PROGRAMMES_PER_CHUNK", 3)
+    parsed = parse_schedule(SAMPLE_XMLTV, max_bytes=10**6)
+    assert parsed.spool is None and len(parsed.head.programmes) == 3
+    assert b"\n" not in b"".join(parsed.stored_json("s", datetime(2026, 12, 1, tzinfo=UTC)))
+
+
 CLUMPED = b"""<tv>
   <channel id="one.example"><display-name>One</display-name></channel>
   <programme start="20261201180000 +0000" stop="20261201190000 +0000" channel="one.example" clumpidx="0/2"><title>News</title></programme>

@@ -5,9 +5,10 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
+import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timedelta, timezone
-from typing import Annotated, Any, Literal
+from typing import IO, Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, model_validator
@@ -402,24 +403,70 @@ _PROGRAMMES_HEAD = b'"programmes":['
 _CLOSING = b"]}}"  # the programmes' list, the listing and the file: "schedule" is StoredSchedule's last field
 
 
-def stored_json_chunks(stored: StoredSchedule) -> Iterator[bytes]:
+def stored_json_chunks(stored: StoredSchedule, spool: ProgrammeSpool | None = None) -> Iterator[bytes]:
     """schedule.json in pieces: the same JSON as stored.model_dump_json(), except that a large listing's
     programmes come a thousand to a line, after a line of everything else. They are serialized a chunk at a
-    time, so no single buffer ever holds them all, and load_stored reads them back the same way."""
+    time, so no single buffer ever holds them all, and load_stored reads them back the same way. With a
+    `spool`, the listing holds none of its programmes: they are the spool's lines."""
     schedule = stored.schedule
-    if not isinstance(schedule, XmltvListing) or len(schedule.programmes) <= PROGRAMMES_PER_CHUNK:
-        yield stored.model_dump_json().encode()
-        return
-    empty = schedule.model_copy(update={"programmes": []})
-    head = stored.model_copy(update={"schedule": empty}).model_dump_json().encode()
+    if spool is None:
+        if not isinstance(schedule, XmltvListing) or len(schedule.programmes) <= PROGRAMMES_PER_CHUNK:
+            yield stored.model_dump_json().encode()
+            return
+        spool = ProgrammeSpool()
+        for programme in schedule.programmes:
+            spool.append(programme)
+        schedule = schedule.model_copy(update={"programmes": []})
+    assert isinstance(schedule, XmltvListing) and not schedule.programmes, "the programmes are the spool's"
+    head = stored.model_copy(update={"schedule": schedule}).model_dump_json().encode()
     assert head.endswith(_PROGRAMMES_HEAD + _CLOSING), "schedule.json field order changed"
     yield head[: -len(_CLOSING)] + b"\n"
-    programmes = schedule.programmes
-    for start in range(0, len(programmes), PROGRAMMES_PER_CHUNK):
-        chunk = _programmes_json.dump_json(programmes[start : start + PROGRAMMES_PER_CHUNK])
-        last = start + PROGRAMMES_PER_CHUNK >= len(programmes)
-        yield chunk[1:-1] + (b"\n" if last else b",\n")  # the items, without the list's brackets
+    yield from spool.lines()
     yield _CLOSING
+
+
+class ProgrammeSpool:
+    """A listing's programmes as schedule.json's lines, written as they come: past the first thousand, a
+    thousand at a time into a temporary file. The importer holds at most a thousand programmes (their
+    models and XML) this way, never the listing; a listing of a thousand or fewer never leaves `held`."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.held: list[XmltvProgramme] = []  # the ones not yet written
+        self._file: IO[bytes] | None = None
+        self._ended = False
+
+    @property
+    def spilled(self) -> bool:
+        """More than a thousand came: they are stored in lines, as stored_json_chunks(spool=...) writes."""
+        return self._file is not None
+
+    def append(self, programme: XmltvProgramme) -> None:
+        assert not self._ended, "the spool's lines were read"
+        if len(self.held) >= PROGRAMMES_PER_CHUNK:
+            self._write()
+        self.held.append(programme)
+        self.count += 1
+
+    def lines(self) -> Iterator[bytes]:
+        """The programmes' lines, each with its line break; every line but the last ends with a comma."""
+        if not self._ended:
+            self._write()
+            assert self._file is not None
+            self._file.write(b"\n")
+            self._ended = True
+        assert self._file is not None
+        self._file.seek(0)
+        yield from self._file
+
+    def _write(self) -> None:
+        if self._file is None:
+            self._file = tempfile.TemporaryFile()  # noqa: SIM115 (lives as long as the spool; removed with it)
+        elif self.held:
+            self._file.write(b",\n")
+        if self.held:
+            self._file.write(_programmes_json.dump_json(self.held)[1:-1])  # the items, without brackets
+        self.held = []
 
 
 def load_stored(lines: Iterable[bytes]) -> StoredSchedule:

@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from onair import collector
 from onair.errors import Finding, NotASchedule, NotWellFormed
-from onair.models import OnAirSchedule, XmltvListing
+from onair.models import (
+    OnAirSchedule,
+    ProgrammeSpool,
+    StoredSchedule,
+    XmltvListing,
+    findings_to_dicts,
+    load_stored,
+    stored_json_chunks,
+)
 from onair.readers.onair import read_onair
 from onair.readers.xml import iterparse, local_name, read_body, refuse_internal_subset, root_name
 from onair.readers.xmltv import READ_TAGS, read_xmltv
@@ -18,8 +28,30 @@ SCHEDULE_ROOTS = frozenset({"tv", "schedule"})
 @dataclass(frozen=True)
 class ParsedSchedule:
     source: bytes  # the document as received, after gunzip
-    schedule: XmltvListing | OnAirSchedule
+    head: XmltvListing | OnAirSchedule  # the schedule; a spooled listing's without its programmes
     warnings: list[Finding]
+    spool: ProgrammeSpool | None = None  # a large listing's programmes, as schedule.json's lines
+
+    def counts(self) -> dict[str, int]:
+        counts = self.head.counts()
+        if self.spool is not None:
+            counts["programmes"] = self.spool.count
+        return counts
+
+    def stored_json(self, schedule_id: str, created_at: datetime) -> Iterator[bytes]:
+        """schedule.json, in pieces (models.stored_json_chunks): the spool's programmes are copied, never
+        held whole."""
+        warnings = findings_to_dicts(self.warnings)
+        stored = StoredSchedule(id=schedule_id, created_at=created_at, warnings=warnings, schedule=self.head)
+        return stored_json_chunks(stored, self.spool)
+
+    @property
+    def schedule(self) -> XmltvListing | OnAirSchedule:
+        """The whole schedule, a spooled listing's programmes read back (as a run loads them)."""
+        if self.spool is None:
+            return self.head
+        lines = (line.removesuffix(b"\n") for line in self.stored_json("parsed", datetime.now(UTC)))
+        return load_stored(lines).schedule
 
 
 @collector.paused()  # the models made, one per programme or item, all live as long as the import
@@ -38,8 +70,8 @@ def parse_schedule(data: bytes, *, max_bytes: int, strict: bool = False) -> Pars
     elements = itertools.chain([first], elements)
     name = local_name(root)
     if root.tag == "tv":  # XMLTV has no namespace: <tv xmlns="urn:x"> is some other vocabulary's <tv>
-        listing, warnings = read_xmltv(root, elements, strict=strict)
-        return ParsedSchedule(source, listing, warnings)
+        listing, spool, warnings = read_xmltv(root, elements, strict=strict)
+        return ParsedSchedule(source, listing, warnings, spool)
     if name == "schedule":  # its reader answers a wrong or missing namespace with a finding of its own
         schedule, warnings = read_onair(root, elements, strict=strict)
         return ParsedSchedule(source, schedule, warnings)

@@ -26,6 +26,7 @@ from lxml import etree
 from onair.errors import Finding
 from onair.models import (
     Clump,
+    ProgrammeSpool,
     XmltvChannel,
     XmltvListing,
     XmltvProgramme,
@@ -204,8 +205,9 @@ class _Slot:
 
 def read_xmltv(
     root: etree._Element, elements: Iterator[etree._Element], *, strict: bool
-) -> tuple[XmltvListing, list[Finding]]:
-    """Consume the rest of the element stream under <tv>; each child leaves the tree once read (constant memory)."""
+) -> tuple[XmltvListing, ProgrammeSpool | None, list[Finding]]:
+    """Consume the rest of the element stream under <tv>; each child leaves the tree once read (constant
+    memory). The listing holds its programmes, or, past a thousand, none: they are in the spool."""
     return _Reader(root, strict).read(elements)
 
 
@@ -215,7 +217,7 @@ class _Reader:
         self.findings = Findings(strict)
         self.channels: dict[str, XmltvChannel] = {}
         self.channel_places: dict[str, tuple[int | None, str]] = {}
-        self.programmes: list[XmltvProgramme] = []
+        self.programmes = ProgrammeSpool()
         self.channel_ids: dict[str, str] = {}
         self.slots: dict[str, list[_Slot]] = {}
         self.seen: dict[tuple[object, ...], int | None] = {}
@@ -224,7 +226,9 @@ class _Reader:
         self.c1_hits: list[tuple[int | None, str, str]] = []
         self.c1_total = 0
 
-    def read(self, elements: Iterator[etree._Element]) -> tuple[XmltvListing, list[Finding]]:
+    def read(
+        self, elements: Iterator[etree._Element]
+    ) -> tuple[XmltvListing, ProgrammeSpool | None, list[Finding]]:
         for violation in _check_attributes(self.root, "tv", "/tv"):
             self._notvalid(violation)
         self._check_namespaces()
@@ -484,7 +488,7 @@ class _Reader:
         for channel_id, (line, path) in self.used.items():
             if channel_id not in self.channels:
                 findings.add("unknownid", f"channel '{channel_id}' is used but not declared", line, path)
-        for channel_id in sorted({p.channel for p in self.programmes} - self.channels.keys()):
+        for channel_id in sorted(self.slots.keys() - self.channels.keys()):  # the programmes' channels
             self.channels[channel_id] = XmltvChannel(
                 id=channel_id, xml=_implicit_channel(channel_id), declared=False
             )
@@ -514,10 +518,17 @@ class _Reader:
                 more = self.c1_total - len(self.c1_hits)
                 findings.add("badiso8859", f"{more} more elements with control characters", None, "/tv")
 
-    def _result(self) -> tuple[XmltvListing, list[Finding]]:
+    def _result(self) -> tuple[XmltvListing, ProgrammeSpool | None, list[Finding]]:
         self.findings.raise_if_any("the XMLTV listing")
-        listing = XmltvListing(channels=list(self.channels.values()), programmes=self.programmes)
-        return listing, self.findings.warnings("/tv")
+        channels = list(self.channels.values())
+        if self.programmes.spilled:
+            return (
+                XmltvListing(channels=channels, programmes=[]),
+                self.programmes,
+                self.findings.warnings("/tv"),
+            )
+        listing = XmltvListing(channels=channels, programmes=self.programmes.held)
+        return listing, None, self.findings.warnings("/tv")
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

@@ -19,7 +19,7 @@ from typing import Any
 
 from onair import keys
 from onair.errors import BadRequest, DocumentRejected, NotFound, PreconditionFailed, UnsupportedMediaType
-from onair.models import OnAirSchedule, StoredSchedule, findings_to_dicts, stored_json_chunks
+from onair.models import OnAirSchedule, findings_to_dicts
 from onair.ports import ObjectChanged, ObjectExists, Services
 from onair.records import RefreshPolicy, ScheduleRecord, VersionInfo
 
@@ -166,13 +166,11 @@ def _store_version(
     from onair.playout.budget import SlotFloor
 
     storage = services.storage
-    warnings = findings_to_dicts(parsed.warnings)
-    schedule = parsed.schedule
-    stored = StoredSchedule(id=schedule_id, created_at=at, warnings=warnings, schedule=schedule)
+    schedule = parsed.head  # an OnAir schedule is always whole
     storage.put_bytes(keys.version_file(schedule_id, version, "source.xml"), parsed.source, "application/xml")
     storage.put_chunks(
         keys.version_file(schedule_id, version, "schedule.json"),
-        stored_json_chunks(stored),
+        parsed.stored_json(schedule_id, at),
         "application/json",
     )
     onair = isinstance(schedule, OnAirSchedule)
@@ -181,8 +179,8 @@ def _store_version(
         created_at=at,
         format=schedule.format,
         source_bytes=len(parsed.source),
-        **schedule.counts(),
-        warnings=warnings,
+        **parsed.counts(),
+        warnings=findings_to_dicts(parsed.warnings),
         timezone=schedule.timezone if onair else None,
         slot_floor=SlotFloor.of(schedule) if onair else None,
     )
