@@ -64,18 +64,19 @@ def serialize(parsed: Any) -> int:
 
 
 def rss(path: Path) -> dict[str, Any]:
+    """One import of the file as ImportFunction makes it: read from a file (the upload, downloaded to /tmp),
+    a chunk at a time."""
     baseline = status_kib()  # interpreter + lxml + pydantic + onair imported, nothing read yet
-    data = path.read_bytes()
-    loaded = status_kib()
-    parsed = parse_schedule(data, max_bytes=MAX_UPLOAD_BYTES, strict=False)
-    after_parse = status_kib()
-    json_bytes = serialize(parsed)
-    after_serialize = status_kib()
+    with path.open("rb") as document:
+        parsed = parse_schedule(document, max_bytes=MAX_UPLOAD_BYTES, strict=False)
+        after_parse = status_kib()
+        json_bytes = serialize(parsed)
+        after_serialize = status_kib()
+        file_bytes = parsed.source_bytes
     return {
-        "file_bytes": len(data),
+        "file_bytes": file_bytes,
         "json_bytes": json_bytes,
         "baseline_rss_kib": baseline.get("VmRSS"),
-        "loaded_rss_kib": loaded.get("VmRSS"),
         "parse_peak_kib": after_parse.get("VmHWM"),
         "parse_rss_kib": after_parse.get("VmRSS"),
         "serialize_peak_kib": after_serialize.get("VmHWM"),

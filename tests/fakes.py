@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cache
-from typing import Any
+from typing import IO, Any
 from urllib.parse import quote
 
 from local.provision import Resources, function_environment
@@ -109,6 +109,9 @@ class FakeBlobStore:
     def get_lines(self, key: str) -> tuple[int, Iterator[bytes]]:
         data = self.get_bytes(key)
         return len(data), iter(data.split(b"\n"))
+
+    def download(self, key: str, file: IO[bytes]) -> None:
+        file.write(self.get_bytes(key))
 
     def get_json(self, key: str) -> Any:
         return json.loads(self.get_bytes(key))

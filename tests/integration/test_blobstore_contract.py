@@ -63,10 +63,24 @@ def test_json_is_written_with_sorted_keys_and_unescaped_text(subject):
     assert store.get_json_and_etag("a/doc.json") == ({"a": [1, None], "b": "café"}, etag)
 
 
-def test_a_large_object_written_in_pieces_reads_back_whole(subject):
+@pytest.mark.parametrize("in_memory", [10**7, 250_000], ids=["one put from memory", "from a file"])
+def test_a_large_object_written_in_pieces_reads_back_whole(subject, monkeypatch, in_memory):
+    monkeypatch.setattr(s3_adapter, "IN_MEMORY_PUT_BYTES", in_memory)
     chunks = [bytes([n]) * 100_000 for n in range(30)]
     subject.store.put_chunks("a/big.json", iter(chunks), "application/json")
     assert subject.store.get_bytes("a/big.json") == b"".join(chunks)
+
+
+def test_an_object_downloaded_into_a_file_is_its_bytes(subject, monkeypatch, tmp_path):
+    monkeypatch.setattr(s3_adapter, "READ_BYTES", 1000)  # many reads
+    data = bytes(range(256)) * 40
+    subject.store.put_bytes("a/upload.xml", data)
+    with (tmp_path / "upload").open("w+b") as file:
+        subject.store.download("a/upload.xml", file)
+        file.seek(0)
+        assert file.read() == data
+        with pytest.raises(NotFound):
+            subject.store.download("a/missing.xml", file)
 
 
 def test_a_copy_has_the_bytes_and_content_type_of_its_source(subject):

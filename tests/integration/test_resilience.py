@@ -11,7 +11,7 @@ import json
 import threading
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
+from typing import IO, Any
 
 import boto3
 import pytest
@@ -463,14 +463,14 @@ def test_redriven_uploads_are_imported_once_the_cause_is_fixed_and_rejections_st
     deliver_until_dead(stack, "ImportQueue")
     # And a valid upload whose object cannot be read for a while (every delivery fails)
     good = upload(stack, SAMPLE_XMLTV)
-    real_get = S3BlobStore.get_bytes
+    real_download = S3BlobStore.download
 
-    def unreadable(self, key: str) -> bytes:
+    def unreadable(self, key: str, file: IO[bytes]) -> None:
         if key == f"incoming/{good}.xml":
             raise ClientError({"Error": {"Code": "InternalError", "Message": "try again"}}, "GetObject")
-        return real_get(self, key)
+        real_download(self, key, file)
 
-    monkeypatch.setattr(S3BlobStore, "get_bytes", unreadable)
+    monkeypatch.setattr(S3BlobStore, "download", unreadable)
     counts = deliver_until_dead(stack, "ImportQueue")
     assert counts[-max_receive:] == list(range(1, max_receive + 1))
     assert stack.api("GET", f"/uploads/{good}").json()["status"] == "pending"
@@ -599,16 +599,16 @@ def test_a_run_request_retried_after_a_failed_send_is_queued(stack, monkeypatch)
 def test_an_import_that_fails_transiently_is_redelivered_and_nothing_is_lost(stack, monkeypatch):
     uploads = [upload(stack, SAMPLE_XMLTV), upload(stack, SAMPLE_ONAIR)]
     # Given S3 failing one read of the first upload (past the SDK's retries)
-    real_get = S3BlobStore.get_bytes
+    real_download = S3BlobStore.download
     failures = {"left": 1}
 
-    def flaky(self, key: str) -> bytes:
+    def flaky(self, key: str, file: IO[bytes]) -> None:
         if key == f"incoming/{uploads[0]}.xml" and failures["left"]:
             failures["left"] -= 1
             raise ClientError({"Error": {"Code": "SlowDown", "Message": "reduce"}}, "GetObject")
-        return real_get(self, key)
+        real_download(self, key, file)
 
-    monkeypatch.setattr(S3BlobStore, "get_bytes", flaky)
+    monkeypatch.setattr(S3BlobStore, "download", flaky)
     # When the batch is delivered: only that record fails and comes back
     messages, failed = poll(stack, "ImportQueue", expire_failures=False)
     assert len(failed) == 1

@@ -159,6 +159,32 @@ def test_a_subset_is_found_wherever_the_decoded_prolog_is_cut(cut):
     assert rejected(data).code == "dtd_not_allowed"
 
 
+@pytest.mark.parametrize("cut", range(12))
+def test_a_subset_is_found_wherever_a_utf8_prolog_is_cut(cut):
+    # Given UTF-8, which the scan reads as it is in pieces of 64 KiB, "<!DOCTYPE" straddling the first one
+    padding = 65536 - len("<!--") - len("-->") - cut
+    data = ("<!--" + "x" * padding + "-->" + subset_listing()).encode()
+    # Then the scan reads on and finds the subset
+    assert rejected(data).code == "dtd_not_allowed"
+
+
+def test_a_document_in_a_file_is_read_as_its_bytes_are(tmp_path):
+    # Given the same listing, plain and gzipped, in files (as an upload is, in /tmp)
+    for name, data in (("plain.xml", SAMPLE_XMLTV), ("listing.xml.gz", gzip.compress(SAMPLE_XMLTV))):
+        path = tmp_path / name
+        path.write_bytes(data)
+        with path.open("rb") as document:
+            parsed = parse_schedule(document, max_bytes=LIMIT)
+            # Then it imports as its bytes do, and its source is the document, at its start
+            assert parsed.schedule == parse_schedule(SAMPLE_XMLTV, max_bytes=LIMIT).schedule
+            assert (parsed.source.read(), parsed.source_bytes) == (SAMPLE_XMLTV, len(SAMPLE_XMLTV))
+    bad = tmp_path / "bad.xml"
+    bad.write_bytes(subset_listing().encode())
+    with bad.open("rb") as document, pytest.raises(DocumentRejected) as caught:
+        parse_schedule(document, max_bytes=LIMIT)
+    assert caught.value.code == "dtd_not_allowed"
+
+
 def test_the_parser_reads_the_encoding_the_scan_read():
     # Given a declaration padded past what is read of it, naming UTF-7, in which "+AFs-" is "["
     declaration = '<?xml version="1.0"' + " " * 5000 + 'encoding="UTF-7"?>'
@@ -201,7 +227,7 @@ def test_utf16_without_bom_or_declaration_is_not_well_formed_badencoding(codec):
 
 
 def test_gzip_bodies_are_inflated_within_the_cap():
-    assert parse_schedule(gzip.compress(SAMPLE_XMLTV), max_bytes=LIMIT).source == SAMPLE_XMLTV
+    assert parse_schedule(gzip.compress(SAMPLE_XMLTV), max_bytes=LIMIT).source.read() == SAMPLE_XMLTV
     bomb = gzip.compress(b"<tv>" + b" " * (4 * LIMIT) + b"</tv>")
     assert len(bomb) < LIMIT
     error = rejected(bomb)
@@ -214,7 +240,7 @@ def test_concatenated_gzip_members_are_one_document():
     half = len(SAMPLE_XMLTV) // 2
     data = gzip.compress(SAMPLE_XMLTV[:half]) + gzip.compress(SAMPLE_XMLTV[half:])
     # Then it is read whole
-    assert parse_schedule(data, max_bytes=LIMIT).source == SAMPLE_XMLTV
+    assert parse_schedule(data, max_bytes=LIMIT).source.read() == SAMPLE_XMLTV
     # And the inflation cap holds across members
     member = gzip.compress(b" " * (LIMIT // 2 + 1))
     error = rejected(gzip.compress(b"<tv>") + member + member, max_bytes=LIMIT)
@@ -232,7 +258,10 @@ def test_bytes_after_the_gzip_stream_are_bad_gzip(tail):
 
 
 def test_zero_padding_after_the_gzip_stream_is_ignored_as_gzip_does():
-    assert parse_schedule(gzip.compress(SAMPLE_XMLTV) + b"\x00" * 512, max_bytes=LIMIT).source == SAMPLE_XMLTV
+    assert (
+        parse_schedule(gzip.compress(SAMPLE_XMLTV) + b"\x00" * 512, max_bytes=LIMIT).source.read()
+        == SAMPLE_XMLTV
+    )
 
 
 def test_a_body_of_countless_empty_gzip_members_is_refused():

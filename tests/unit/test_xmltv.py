@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
+from io import BytesIO
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -797,7 +798,7 @@ def test_findings_are_capped_but_the_total_is_reported():
 def test_the_reader_clears_programmes_as_it_goes():
     count = 10_000
     programmes = [programme(f"<title>{n}</title>", start=at(n) + " +0000", stop=None) for n in range(count)]
-    elements = iterparse(listing(*programmes))
+    elements = iterparse(BytesIO(listing(*programmes)))
     first = next(elements)
     root = first.getroottree().getroot()
     held: list[int] = []

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import IO, Any, Protocol
 
 from onair.config import Settings
 
@@ -46,6 +46,10 @@ class BlobStore(Protocol):
     def get_lines(self, key: str) -> tuple[int, Iterator[bytes]]:
         """The object's size and its lines (split at b"\\n", which they lose), read as they are iterated:
         a large object is never held whole."""
+        ...
+
+    def download(self, key: str, file: IO[bytes]) -> None:
+        """Write the object into `file` as it arrives: a large object is never held whole."""
         ...
 
     def get_json(self, key: str) -> Any: ...

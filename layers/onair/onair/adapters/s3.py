@@ -7,7 +7,7 @@ import json
 import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import IO, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -15,7 +15,8 @@ from onair.adapters.aws import infrastructure
 from onair.errors import NotFound, Unavailable
 from onair.ports import ObjectChanged, ObjectExists, ObjectInfo
 
-READ_BYTES = 1024 * 1024  # what get_lines reads at a time
+READ_BYTES = 1024 * 1024  # what get_lines and download read at a time
+IN_MEMORY_PUT_BYTES = 8 * 1024 * 1024  # put_chunks: s3transfer's multipart threshold
 # Keys are the bucket's business, not the client's: the use case that asked names what is missing (the
 # ClientError chained to this one keeps the key for the logs).
 MISSING = "the requested object does not exist"
@@ -102,21 +103,42 @@ class S3BlobStore:
 
     @infrastructure
     def put_chunks(self, key: str, chunks: Iterable[bytes], content_type: str) -> None:
-        """Write a large object from pieces: written to a temporary file (/tmp), then uploaded from it, in
-        parts past 8 MiB, so memory never holds the whole object. From a file's name, s3transfer reads each
-        part as it sends it; from a file object it would read up to ten 8 MiB parts ahead into memory
-        (+112 MiB for a 100 MB object, +21 MiB this way: docs/PERFORMANCE.md, "The run streams")."""
+        """Write an object from pieces. Up to 8 MiB (s3transfer's multipart threshold) it is one PutObject
+        from memory. A larger one is written to a temporary file (/tmp), then uploaded from it, in parts,
+        so memory never holds the whole object: from a file's name, s3transfer reads each part as it sends
+        it; from a file object it would read up to ten 8 MiB parts ahead into memory (+112 MiB for a 100 MB
+        object, +21 MiB this way: docs/PERFORMANCE.md, "The run streams")."""
         from boto3.exceptions import S3UploadFailedError  # upload_file's, with the ClientError in its text
         from s3transfer.exceptions import RetriesExceededError
 
+        pieces = iter(chunks)
+        held: list[bytes] = []
+        held_bytes = 0
+        for chunk in pieces:
+            held.append(chunk)
+            held_bytes += len(chunk)
+            if held_bytes > IN_MEMORY_PUT_BYTES:
+                break
+        else:
+            self.put_bytes(key, b"".join(held), content_type)
+            return
         with tempfile.NamedTemporaryFile() as spool:
-            for chunk in chunks:
+            spool.writelines(held)
+            del held
+            for chunk in pieces:
                 spool.write(chunk)
             spool.flush()
             try:
                 self._s3.upload_file(spool.name, self.bucket, key, ExtraArgs={"ContentType": content_type})
             except (RetriesExceededError, S3UploadFailedError) as error:  # a part's upload gave up
                 raise Unavailable(f"upload of {key}: {error}") from error
+
+    @infrastructure
+    def download(self, key: str, file: IO[bytes]) -> None:
+        with _missing_is_not_found():
+            answer = self._s3.get_object(Bucket=self.bucket, Key=key)
+        for chunk in answer["Body"].iter_chunks(READ_BYTES):
+            file.write(chunk)
 
     @infrastructure
     def copy(self, source: str, key: str) -> None:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import itertools
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from io import BytesIO
+from typing import IO
 
 from onair import collector
 from onair.errors import Finding, NotASchedule, NotWellFormed
@@ -19,7 +22,14 @@ from onair.models import (
     stored_json_chunks,
 )
 from onair.readers.onair import read_onair
-from onair.readers.xml import iterparse, local_name, read_body, refuse_internal_subset, root_name
+from onair.readers.xml import (
+    is_blank,
+    iterparse,
+    local_name,
+    read_body,
+    refuse_internal_subset,
+    root_name,
+)
 from onair.readers.xmltv import READ_TAGS, read_xmltv
 
 SCHEDULE_ROOTS = frozenset({"tv", "schedule"})
@@ -27,7 +37,8 @@ SCHEDULE_ROOTS = frozenset({"tv", "schedule"})
 
 @dataclass(frozen=True)
 class ParsedSchedule:
-    source: bytes  # the document as received, after gunzip
+    source: IO[bytes]  # the document as received, after gunzip: a file, at its start
+    source_bytes: int
     head: XmltvListing | OnAirSchedule  # the schedule; a spooled listing's without its programmes
     warnings: list[Finding]
     spool: ProgrammeSpool | None = None  # a large listing's programmes, as schedule.json's lines
@@ -54,11 +65,12 @@ class ParsedSchedule:
         return load_stored(lines).schedule
 
 
-@collector.paused()  # the models made, one per programme or item, all live as long as the import
-def parse_schedule(data: bytes, *, max_bytes: int, strict: bool = False) -> ParsedSchedule:
-    """Validate and normalize an XMLTV or OnAir document, or raise a DocumentRejected with findings."""
-    source = read_body(data, max_bytes)
-    if not source or source.isspace():  # the same test as `not source.strip()`, without a copy of 50 MB
+@collector.paused()  # what the import keeps of each programme or item lives as long as the import
+def parse_schedule(document: bytes | IO[bytes], *, max_bytes: int, strict: bool = False) -> ParsedSchedule:
+    """Validate and normalize an XMLTV or OnAir document, or raise a DocumentRejected with findings. The
+    document is read a chunk at a time when it is a (seekable) file: an upload is never held whole."""
+    source = read_body(BytesIO(document) if isinstance(document, bytes) else document, max_bytes)
+    if is_blank(source):
         raise NotWellFormed("the document is empty", details=[Finding("notwell", "no content", 1, 1, None)])
     refuse_internal_subset(source, SCHEDULE_ROOTS)
     elements = iterparse(source, READ_TAGS if root_name(source) == "tv" else None)
@@ -71,10 +83,10 @@ def parse_schedule(data: bytes, *, max_bytes: int, strict: bool = False) -> Pars
     name = local_name(root)
     if root.tag == "tv":  # XMLTV has no namespace: <tv xmlns="urn:x"> is some other vocabulary's <tv>
         listing, spool, warnings = read_xmltv(root, elements, strict=strict)
-        return ParsedSchedule(source, listing, warnings, spool)
+        return ParsedSchedule(source, _size(source), listing, warnings, spool)
     if name == "schedule":  # its reader answers a wrong or missing namespace with a finding of its own
         schedule, warnings = read_onair(root, elements, strict=strict)
-        return ParsedSchedule(source, schedule, warnings)
+        return ParsedSchedule(source, _size(source), schedule, warnings)
     for _ in elements:  # a document that is not even well-formed says so before "not a schedule"
         pass
     if name == "tv":
@@ -95,3 +107,10 @@ def parse_schedule(data: bytes, *, max_bytes: int, strict: bool = False) -> Pars
         f"<{name}> is not a schedule document: expected an XMLTV <tv> or an OnAir <schedule> root",
         details=[Finding("not_a_schedule", f"root element <{name}>", root.sourceline, None, f"/{name}")],
     )
+
+
+def _size(source: IO[bytes]) -> int:
+    """The file's size; it is left at its start, for whoever stores it."""
+    size = source.seek(0, os.SEEK_END)
+    source.seek(0)
+    return size

@@ -7,11 +7,13 @@ DTD subset (where every entity-expansion attack lives) is refused before the par
 from __future__ import annotations
 
 import codecs
+import os
 import re
+import tempfile
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
-from io import BytesIO
+from typing import IO
 
 from lxml import etree
 
@@ -25,55 +27,91 @@ from onair.errors import (
 )
 
 GZIP_MAGIC = b"\x1f\x8b"
-_GZIP_CHUNK = 1024 * 1024
+_READ_BYTES = 1024 * 1024  # what is read of a document at a time (and the largest gzip feed)
 _XML_DECLARATION_BYTES = 4096  # the XML declaration is read from this much
 
 
-def read_body(data: bytes, max_bytes: int) -> bytes:
-    """The document's bytes, gunzipped when they are gzip, refused past `max_bytes` either way.
+def read_body(document: IO[bytes], max_bytes: int) -> IO[bytes]:
+    """The document (a seekable file, read from its start), gunzipped into a temporary file when it is gzip,
+    refused past `max_bytes` either way; the file returned is at its start.
 
     A gzip body is one stream of one or more members (RFC 1952 2.2: concatenated members are one file, as
     `cat a.gz b.gz` or pigz write them), inflated together under the same cap. After the last member only
     zero bytes may follow (block padding, which gzip(1) ignores too); anything else is refused as bad_gzip
     rather than silently dropped.
     """
-    if len(data) > max_bytes:
-        raise TooLarge(f"the document is {len(data)} bytes; the limit is {max_bytes}")
-    if not data.startswith(GZIP_MAGIC):
-        return data
-    view, parts, inflated_bytes, offset, member = memoryview(data), [], 0, 0, 0
+    size = document.seek(0, os.SEEK_END)
+    if size > max_bytes:
+        raise TooLarge(f"the document is {size} bytes; the limit is {max_bytes}")
+    document.seek(0)
+    if document.read(len(GZIP_MAGIC)) != GZIP_MAGIC:
+        document.seek(0)
+        return document
+    inflated = tempfile.TemporaryFile()  # noqa: SIM115 (the caller's, as the document is)
+    try:
+        _gunzip(document, size, inflated, max_bytes)
+    except BaseException:
+        inflated.close()
+        raise
+    inflated.seek(0)
+    return inflated
+
+
+def _gunzip(document: IO[bytes], size: int, inflated: IO[bytes], max_bytes: int) -> None:
+    inflated_bytes, offset, member = 0, 0, 0
     # Each member costs a fresh inflater: their number is bounded so that a body of empty members cannot
     # cost more than a large document (BGZF, the most member-happy writer, makes one per 64 KiB).
     max_members = 1024 + max_bytes // (16 * 1024)
-    while data.startswith(GZIP_MAGIC, offset):
+    while True:
+        document.seek(offset)
+        if document.read(len(GZIP_MAGIC)) != GZIP_MAGIC:
+            break
         member += 1
         if member > max_members:
             raise DocumentRejected(f"the gzip body has more than {max_members} members", code="bad_gzip")
         inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
-        position, size = offset, 1024
+        position, chunk_size = document.seek(offset), 1024
         try:
-            # Fed in growing chunks from an offset: what zlib copies past a member's end (unused_data) stays
-            # small, so many small members cost linear time, and large ones few calls.
-            while not inflater.eof and position < len(data):
-                chunk = view[position : position + size]
-                position, size = position + len(chunk), min(2 * size, _GZIP_CHUNK)
+            # Read in growing chunks from the member's start: what zlib copies past a member's end
+            # (unused_data) stays small, so many small members cost linear time, and large ones few calls.
+            while not inflater.eof and position < size:
+                chunk = document.read(chunk_size)
+                position, chunk_size = position + len(chunk), min(2 * chunk_size, _READ_BYTES)
                 part = inflater.decompress(chunk, max_bytes - inflated_bytes + 1)
                 inflated_bytes += len(part)
                 if inflated_bytes > max_bytes or inflater.unconsumed_tail:
                     raise TooLarge(f"the document inflates past the limit of {max_bytes} bytes")
-                parts.append(part)
+                inflated.write(part)
         except zlib.error as error:
             raise DocumentRejected(f"gzip member {member} is corrupt: {error}", code="bad_gzip") from error
         if not inflater.eof:
             raise DocumentRejected(f"gzip member {member} is truncated", code="bad_gzip")
         offset = position - len(inflater.unused_data)
-    trailing = len(data) - offset
-    if data.count(b"\x00", offset) != trailing:
-        raise DocumentRejected(
-            f"{trailing} bytes after the gzip stream (at byte {offset}) are not a gzip member",
-            code="bad_gzip",
-        )
-    return parts[0] if len(parts) == 1 else b"".join(parts)
+    document.seek(offset)
+    for chunk in iter(lambda: document.read(_READ_BYTES), b""):
+        if chunk.count(b"\x00") != len(chunk):
+            raise DocumentRejected(
+                f"{size - offset} bytes after the gzip stream (at byte {offset}) are not a gzip member",
+                code="bad_gzip",
+            )
+
+
+def is_blank(document: IO[bytes]) -> bool:
+    """Empty, or whitespace only (the same test as `not data.strip()`, without reading it all at once)."""
+    document.seek(0)
+    try:
+        return all(chunk.isspace() for chunk in iter(lambda: document.read(_READ_BYTES), b""))
+    finally:
+        document.seek(0)
+
+
+def head(document: IO[bytes]) -> bytes:
+    """The document's first bytes: what its encoding is read from (`document_encoding`)."""
+    document.seek(0)
+    try:
+        return document.read(_XML_DECLARATION_BYTES)
+    finally:
+        document.seek(0)
 
 
 @dataclass(frozen=True)
@@ -159,7 +197,7 @@ _NAME_END = re.compile(rb"[\s\[>]")
 _PROLOG_CHUNK = 64 * 1024
 
 
-def refuse_internal_subset(data: bytes, schedule_roots: frozenset[str]) -> None:
+def refuse_internal_subset(document: IO[bytes], schedule_roots: frozenset[str]) -> None:
     """Reject `<!DOCTYPE x [ ... ]>` before libxml2 reads it: internal subsets declare the entities and
     attribute defaults that expansion attacks use. The whole prolog is scanned (comments and processing
     instructions skipped), so no amount of padding hides a subset from this check, and it is read in the
@@ -169,24 +207,32 @@ def refuse_internal_subset(data: bytes, schedule_roots: frozenset[str]) -> None:
     never fetched. A subset declared for a root that is no schedule is reported as "not a schedule": that is
     the more useful answer, and it does not depend on reading the subset.
     """
-    codec = document_encoding(data).codec
-    if codec == "utf-8":  # every markup byte is ASCII and no multi-byte sequence holds one: scan as is
-        _scan_prolog(data.removeprefix(b"\xef\xbb\xbf"), schedule_roots, final=True)
-        return
-    # Any other encoding is decoded (to UTF-8) just far enough to read the whole prolog.
-    decoder = codecs.getincrementaldecoder(codec)(errors="replace")
-    text, position, size = "", 0, _PROLOG_CHUNK
-    while True:
-        chunk = data[position : position + size]
-        position += len(chunk)
-        final = position >= len(data)
-        try:
-            text += decoder.decode(chunk, final=final)
-        except (UnicodeError, TypeError, ValueError) as error:  # a codec that cannot even replace
-            raise _unsupported(f"{codec} cannot be read: {error}") from error
-        if _scan_prolog(text.removeprefix("\ufeff").encode("utf-8", "replace"), schedule_roots, final=final):
-            return
-        size *= 2  # doubling: the prolog is scanned O(1) times over, however long its padding
+    codec = document_encoding(head(document)).codec
+    # Read in doubling chunks until the prolog ends: it is scanned O(1) times over, however long its padding.
+    # UTF-8 is scanned as it is (every markup byte is ASCII and no multi-byte sequence holds one); any other
+    # encoding is decoded to UTF-8 first.
+    decoder = None if codec == "utf-8" else codecs.getincrementaldecoder(codec)(errors="replace")
+    size = document.seek(0, os.SEEK_END)
+    document.seek(0)
+    raw, text, chunk_size = b"", "", _PROLOG_CHUNK
+    try:
+        while True:
+            chunk = document.read(chunk_size)
+            final = document.tell() >= size
+            if decoder is None:
+                raw += chunk
+                scanned = raw.removeprefix(b"\xef\xbb\xbf")
+            else:
+                try:
+                    text += decoder.decode(chunk, final=final)
+                except (UnicodeError, TypeError, ValueError) as error:  # a codec that cannot even replace
+                    raise _unsupported(f"{codec} cannot be read: {error}") from error
+                scanned = text.removeprefix("\ufeff").encode("utf-8", "replace")
+            if _scan_prolog(scanned, schedule_roots, final=final):
+                return
+            chunk_size *= 2
+    finally:
+        document.seek(0)
 
 
 def _scan_prolog(text: bytes, schedule_roots: frozenset[str], *, final: bool) -> bool:
@@ -284,17 +330,18 @@ def not_well_formed(error: etree.XMLSyntaxError, encoding: str) -> DocumentRejec
     return NotWellFormed(f"the document is not well-formed XML: {message}{where}", details=[finding])
 
 
-def iterparse(source: bytes, tags: tuple[str, ...] | None = None) -> Iterator[etree._Element]:
+def iterparse(source: IO[bytes], tags: tuple[str, ...] | None = None) -> Iterator[etree._Element]:
     """Stream each element (or each of `tags`) as its end tag is read, with the hardened parser settings.
 
     End events only: a start event per element would cost as much Python again. Nesting is bounded by
     libxml2 itself (256 levels without huge_tree); that, like any syntax error, raises NotWellFormed with
     line and column. The parser is told the document's encoding (`document_encoding`), as the DTD scan was.
+    The document is read from its start, a chunk at a time.
     """
-    encoding = document_encoding(source)
+    encoding = document_encoding(head(source))
     etree.clear_error_log()  # libxml2's log is per thread: keep only this document's errors in it
     elements = etree.iterparse(
-        BytesIO(source),
+        source,
         events=("end",),
         tag=tags,
         encoding=encoding.name,
@@ -313,21 +360,23 @@ def iterparse(source: bytes, tags: tuple[str, ...] | None = None) -> Iterator[et
         raise not_well_formed(error, encoding.codec) from error
 
 
-def root_name(source: bytes) -> str | None:
+def root_name(source: IO[bytes]) -> str | None:
     """The root element's local name, from the start of the document only; None when that much does not
     parse (iterparse then reports why)."""
-    head = etree.iterparse(
-        BytesIO(source),
+    start = etree.iterparse(
+        source,
         events=("start",),
-        encoding=document_encoding(source).name,
+        encoding=document_encoding(head(source)).name,
         resolve_entities=False,
         no_network=True,
         load_dtd=False,
     )
     try:
-        return local_name(next(head)[1])
+        return local_name(next(start)[1])
     except (etree.XMLSyntaxError, StopIteration):
         return None
+    finally:
+        source.seek(0)
 
 
 def local_name(element: etree._Element) -> str:

@@ -40,6 +40,7 @@ MAX_LIST = 100
 UPDATE_TRIES = 5  # conditional record updates retried when another writer came in between
 EXCERPT_MAX_CONTEXT = 10
 EXCERPT_MAX_LINE_CHARS = 500
+SOURCE_CHUNK_BYTES = 1024 * 1024  # source.xml is stored from its file a piece at a time
 
 
 @dataclass(frozen=True)
@@ -167,7 +168,12 @@ def _store_version(
 
     storage = services.storage
     schedule = parsed.head  # an OnAir schedule is always whole
-    storage.put_bytes(keys.version_file(schedule_id, version, "source.xml"), parsed.source, "application/xml")
+    source = parsed.source
+    storage.put_chunks(
+        keys.version_file(schedule_id, version, "source.xml"),
+        iter(lambda: source.read(SOURCE_CHUNK_BYTES), b""),
+        "application/xml",
+    )
     storage.put_chunks(
         keys.version_file(schedule_id, version, "schedule.json"),
         parsed.stored_json(schedule_id, at),
@@ -178,7 +184,7 @@ def _store_version(
         version=version,
         created_at=at,
         format=schedule.format,
-        source_bytes=len(parsed.source),
+        source_bytes=parsed.source_bytes,
         **parsed.counts(),
         warnings=findings_to_dicts(parsed.warnings),
         timezone=schedule.timezone if onair else None,

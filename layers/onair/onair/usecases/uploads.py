@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import tempfile
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from io import BytesIO
+from typing import IO, Any
 
 from onair import keys
 from onair.errors import BadRequest, DocumentRejected, NotFound, TooLarge
@@ -81,7 +83,7 @@ def upload_excerpt(services: Services, upload_id: str, *, line: int, context: in
     from onair.readers.xml import read_body  # gunzip, bounded as the import was
 
     try:
-        text = read_body(source, services.settings.max_upload_bytes)
+        text = read_body(BytesIO(source), services.settings.max_upload_bytes).read()
     except DocumentRejected:
         text = source
     return schedules.excerpt(text, line, context)
@@ -113,24 +115,26 @@ def import_upload(services: Services, key: str, put: Put | None = None) -> dict[
     limit = services.settings.max_upload_bytes
     upload = storage.stat(key)
     read = {"etag": (put or Put()).etag, "bytes": upload.size}
-    try:
-        if upload.size > limit:
-            raise TooLarge(f"the upload is {upload.size} bytes; the limit is {limit}")
-        data = storage.get_bytes(key)
-        # What was read, which a PUT after the notification's may have replaced: its own digest
-        read = {"etag": hashlib.md5(data, usedforsecurity=False).hexdigest(), "bytes": len(data)}
-        strict = bool(current and current.get("strict"))
-        parsed = _parse_for_good(data, max_bytes=limit, strict=strict)
-    except DocumentRejected as rejection:
-        return _reject(services, upload_id, rejection, {**(current or {}), "object": read})
-    refresh = (current or {}).get("refresh")
-    record = schedules.store_new(
-        services,
-        upload_id,
-        parsed,
-        created_at=upload.modified,
-        refresh=RefreshPolicy.model_validate(refresh) if refresh else None,
-    )
+    # The upload goes to a temporary file (/tmp) and is read from there: the import never holds it whole
+    with tempfile.TemporaryFile() as document:
+        try:
+            if upload.size > limit:
+                raise TooLarge(f"the upload is {upload.size} bytes; the limit is {limit}")
+            storage.download(key, document)
+            # What was read, which a PUT after the notification's may have replaced: its own digest
+            read = {"etag": _md5(document), "bytes": document.tell()}
+            strict = bool(current and current.get("strict"))
+            parsed = _parse_for_good(document, max_bytes=limit, strict=strict)
+        except DocumentRejected as rejection:
+            return _reject(services, upload_id, rejection, {**(current or {}), "object": read})
+        refresh = (current or {}).get("refresh")
+        record = schedules.store_new(
+            services,
+            upload_id,
+            parsed,
+            created_at=upload.modified,
+            refresh=RefreshPolicy.model_validate(refresh) if refresh else None,
+        )
     status = {**(current or {}), "id": upload_id, "status": "imported", "schedule_id": record.id}
     status["object"] = read
     storage.put_json(status_key, status)
@@ -154,14 +158,23 @@ def _after_final(services: Services, current: dict[str, Any], put: Put) -> dict[
     return status
 
 
-def _parse_for_good(data: bytes, *, max_bytes: int, strict: bool) -> Any:
-    """parse_schedule, for a queued upload: the parser is pure, so whatever it raises for these bytes it
+def _md5(document: IO[bytes]) -> str:
+    """The hex MD5 of the file's bytes (S3's ETag of a one-part PUT); the file is left at its end."""
+    document.seek(0)
+    digest = hashlib.md5(usedforsecurity=False)
+    for chunk in iter(lambda: document.read(1024 * 1024), b""):
+        digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _parse_for_good(document: IO[bytes], *, max_bytes: int, strict: bool) -> Any:
+    """parse_schedule, for a queued upload: the parser is pure, so whatever it raises for this document it
     raises again. An exception that is not a rejection (a parser bug the document reveals) is logged and
     becomes one (`import_failed`), so the upload is rejected once rather than retried until the DLQ."""
     from onair.readers.schedule import parse_schedule
 
     try:
-        return parse_schedule(data, max_bytes=max_bytes, strict=strict)
+        return parse_schedule(document, max_bytes=max_bytes, strict=strict)
     except DocumentRejected:
         raise
     except Exception as error:
