@@ -190,16 +190,16 @@ class _Violation:
     fatal: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Slot:
-    """What the overlap check needs of a stored programme."""
+    """What the overlap check needs of a stored programme: the import keeps one per programme, so it is
+    kept small (slots, and no path: the index makes it)."""
 
     start: datetime
     stop: datetime | None
     clump: Clump  # (0, 1) for a programme that is no part of a clump
-    index: int  # document order among the programmes
+    index: int  # document order among the programmes: its path is /tv/programme[index]
     line: int | None
-    path: str
     title: str
 
 
@@ -363,6 +363,7 @@ class _Reader:
         clump = self._clump(element, path)
         if findings.fatal_total > fatal_before or start is None or not channel:
             return
+        channel = self.channel_ids.setdefault(channel, channel)  # one string per channel id, kept below
         key = (channel, start, stop, title, clump)
         if key in self.seen:
             message = f"the same programme as line {self.seen[key]} (channel, start, stop, title): dropped"
@@ -371,7 +372,6 @@ class _Reader:
         self.seen[key] = line
         # Checked above, so constructed without validation; the shared fields set and the interned channel
         # id keep a large listing's programmes at a quarter of the memory a validated model takes.
-        channel = self.channel_ids.setdefault(channel, channel)
         self.programmes.append(
             XmltvProgramme.model_construct(
                 # One fields set shared by all of them (730 bytes each otherwise; the models are frozen, and
@@ -387,7 +387,7 @@ class _Reader:
             )
         )
         index = self.counts["programme"]
-        slot = _Slot(start, stop, clump or (0, 1), index, line, path, title)
+        slot = _Slot(start, stop, clump or (0, 1), index, line, title)
         self.slots.setdefault(channel, []).append(slot)
 
     def _time(self, element: etree._Element, attribute: str, path: str) -> datetime | None:
@@ -505,7 +505,7 @@ class _Reader:
                 # reported on the later one in the document: the reader meets the conflict there
                 other, slot = sorted(pair, key=lambda item: item.index)
                 message = f"overlaps '{other.title}' (line {other.line}) on channel '{channel_id}'"
-                findings.add("overlap", message, slot.line, slot.path)
+                findings.add("overlap", message, slot.line, f"/tv/programme[{slot.index}]")
         encoding = self.root.getroottree().docinfo.encoding or ""
         if self.c1_hits and _ISO8859.match(encoding):
             for line, path, char in self.c1_hits:
