@@ -169,6 +169,7 @@ def _store_version(
     storage = services.storage
     schedule = parsed.head  # an OnAir schedule is always whole
     source = parsed.source
+    source.seek(0)
     storage.put_chunks(
         keys.version_file(schedule_id, version, "source.xml"),
         iter(lambda: source.read(SOURCE_CHUNK_BYTES), b""),
