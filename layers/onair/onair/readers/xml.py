@@ -212,13 +212,12 @@ def refuse_internal_subset(document: IO[bytes], schedule_roots: frozenset[str]) 
     # UTF-8 is scanned as it is (every markup byte is ASCII and no multi-byte sequence holds one); any other
     # encoding is decoded to UTF-8 first.
     decoder = None if codec == "utf-8" else codecs.getincrementaldecoder(codec)(errors="replace")
-    size = document.seek(0, os.SEEK_END)
     document.seek(0)
     raw, text, chunk_size = b"", "", _PROLOG_CHUNK
     try:
         while True:
             chunk = document.read(chunk_size)
-            final = document.tell() >= size
+            final = len(chunk) < chunk_size  # a file reads short only at its end
             if decoder is None:
                 raw += chunk
                 scanned = raw.removeprefix(b"\xef\xbb\xbf")
