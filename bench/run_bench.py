@@ -40,6 +40,7 @@ from onair.config import Settings
 from onair.models import load_stored
 from onair.playout.budget import SlotBudget
 from onair.playout.engine import generate
+from onair.playout.shelf import ProgrammeShelf
 from onair.playout.types import Playout, RunRange
 from onair.readers.schedule import parse_schedule
 from onair.writers import WRITERS
@@ -59,11 +60,16 @@ def stored_json(data: bytes) -> bytes:
     return b"".join(parsed.stored_json("bench", datetime(2026, 6, 1, tzinfo=UTC)))
 
 
-def load_and_generate(size: int, lines: Iterable[bytes]) -> tuple[AnySchedule, Playout]:
-    """As the run job: the budget, the model from schedule.json's lines, the whole listing's playout."""
+def load_and_generate(
+    size: int, lines: Iterable[bytes], shelf: ProgrammeShelf
+) -> tuple[AnySchedule, Playout]:
+    """As the run job: the budget, the model from schedule.json's lines (the programmes on `shelf`), the
+    whole listing's playout."""
     budget = SlotBudget.of(RUN_MEMORY_MB, size)
-    schedule = load_stored(lines).schedule
-    return schedule, generate(schedule, RunRange(None, 1), SEED, budget)
+    schedule = load_stored(lines, take=shelf.add).schedule
+    playout = generate(schedule, RunRange(None, 1), SEED, budget, shelf)
+    shelf.programmes.clear()
+    return schedule, playout
 
 
 def written(chunks: Iterable[bytes]) -> int:
@@ -75,14 +81,14 @@ def written(chunks: Iterable[bytes]) -> int:
 def rss_probe(path: Path) -> dict[str, Any]:
     """In a fresh process: one run job's load, generate and writes; VmHWM at each stage."""
     baseline = status_kib().get("VmRSS")
-    with path.open("rb") as stored:
+    with path.open("rb") as stored, ProgrammeShelf() as shelf:
         lines = (line.removesuffix(b"\n") for line in stored)
-        schedule, playout = load_and_generate(path.stat().st_size, lines)
-    generated = status_kib().get("VmHWM")
-    for _, write in WRITERS.values():
-        with tempfile.TemporaryFile() as spool:  # as put_chunks
-            for chunk in write(schedule, playout):
-                spool.write(chunk)
+        schedule, playout = load_and_generate(path.stat().st_size, lines, shelf)
+        generated = status_kib().get("VmHWM")
+        for _, write in WRITERS.values():
+            with tempfile.TemporaryFile() as spool:  # as put_chunks
+                for chunk in write(schedule, playout):
+                    spool.write(chunk)
     return {"baseline_kib": baseline, "generate_peak_kib": generated, "peak_kib": status_kib()["VmHWM"]}
 
 
@@ -122,9 +128,9 @@ def main(argv: list[str]) -> int:
         total = float("inf")
         for _ in range(args.repeat):
             gc.collect()
-            with collector.paused():  # as the run job (onair.usecases.jobs._generate)
+            with collector.paused(), ProgrammeShelf() as shelf:  # as the run job (usecases.jobs._generate)
                 started = time.perf_counter()
-                schedule, playout = load_and_generate(len(stored), stored.split(b"\n"))
+                schedule, playout = load_and_generate(len(stored), stored.split(b"\n"), shelf)
                 seconds = {"load + generate": time.perf_counter() - started}
                 sizes["load + generate"] = len(playout.slots)
                 for name, (_, write) in WRITERS.items():
@@ -177,8 +183,8 @@ def _profile(stored: bytes) -> list[str]:
     profiler = cProfile.Profile()
     started = time.perf_counter()
     profiler.enable()
-    with collector.paused():  # as the run job
-        schedule, playout = load_and_generate(len(stored), stored.split(b"\n"))
+    with collector.paused(), ProgrammeShelf() as shelf:  # as the run job
+        schedule, playout = load_and_generate(len(stored), stored.split(b"\n"), shelf)
         for _, write in WRITERS.values():
             written(write(schedule, playout))
     profiler.disable()

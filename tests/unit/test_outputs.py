@@ -12,9 +12,23 @@ from zoneinfo import ZoneInfo
 import pytest
 from lxml import etree
 
+from onair import models
 from onair.errors import DocumentRejected
-from onair.models import WEEKDAYS, Block, Channel, Item, OnAirSchedule, Pool, PoolMember, XmltvListing
+from onair.models import (
+    WEEKDAYS,
+    Block,
+    Channel,
+    Item,
+    OnAirSchedule,
+    Pool,
+    PoolMember,
+    StoredSchedule,
+    XmltvListing,
+    load_stored,
+    stored_json_chunks,
+)
 from onair.playout.engine import generate
+from onair.playout.shelf import ProgrammeShelf
 from onair.playout.types import FillError, Playout, Report, RuleBreak, RunRange, Slot
 from onair.readers.schedule import parse_schedule
 from onair.writers import WRITERS
@@ -942,10 +956,40 @@ def test_guide_copies_stored_programmes_byte_for_byte_as_rebuilding_them_would(
     monkeypatch.setattr(
         guide_writer._Copier,
         "programme",
-        lambda self, slot, start, stop: guide_writer._serialized(guide_writer._xmltv_programme(slot)),
+        lambda self, slot, xml, start, stop: guide_writer._serialized(
+            guide_writer._xmltv_programme(slot, xml)
+        ),
     )
     assert guide == write("guide.xml", listing, playout)
     validate(guide)
+
+
+@pytest.mark.parametrize("per_line", [2, 1000], ids=["on lines", "on one line"])
+@pytest.mark.parametrize(
+    "attributes", ['{times} channel="{channel}" x-extra="1"', 'channel="{channel}" {times}']
+)
+def test_a_run_with_its_programmes_on_a_shelf_writes_every_output_as_one_holding_them(
+    monkeypatch, attributes, per_line
+):
+    # Given the programmes of many shapes (non-ASCII and C1 text among them) stored in schedule.json, on
+    # lines of two programmes or on one line
+    monkeypatch.setattr(models, "PROGRAMMES_PER_CHUNK", per_line)
+    listing = xmltv_listing(copy_listing(attributes))
+    stored = StoredSchedule(id="s", created_at=datetime(2026, 12, 1, tzinfo=UTC), schedule=listing)
+    lines = b"".join(stored_json_chunks(stored)).split(b"\n")
+    whole = load_stored(lines).schedule
+    held = generate(whole, RunRange(None, 1), 1)
+    # When a run loads them onto a shelf, as the run job does
+    with ProgrammeShelf() as shelf:
+        head = load_stored(lines, take=shelf.add).schedule
+        shelved = generate(head, RunRange(None, 1), 1, None, shelf)
+        shelf.programmes.clear()
+        # Then the listing it keeps has none, its slots hold places, and every output is byte for byte
+        # the one written from the programmes held in memory
+        assert not head.programmes and head.channels == whole.channels
+        assert all(isinstance(slot.source_xml, int) for slot in shelved.slots)
+        for name in WRITERS:
+            assert write(name, head, shelved) == write(name, whole, held), name
 
 
 def test_guide_of_a_listing_stored_before_guide_form_is_the_same():

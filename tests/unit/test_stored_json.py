@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from onair import models
-from onair.models import StoredSchedule, load_stored, stored_json_chunks
+from onair.models import StoredSchedule, XmltvListing, load_stored, stored_json_chunks
 from onair.readers.schedule import parse_schedule
 from tests.conftest import SAMPLE_ONAIR, SAMPLE_XMLTV
 
@@ -49,6 +49,28 @@ def test_programmes_loaded_a_line_at_a_time_share_their_fields_set_but_copy_it_t
     changed = programmes[0].model_copy(update={"clump": (0, 2)})
     assert "clump" in changed.model_fields_set
     assert all("clump" not in p.model_fields_set for p in programmes)
+
+
+@pytest.mark.parametrize("document", [SAMPLE_XMLTV, SAMPLE_ONAIR], ids=["xmltv", "onair"])
+@pytest.mark.parametrize("on_lines", [True, False], ids=["on lines", "on one line"])
+def test_a_run_takes_a_listings_programmes_as_they_load_and_gets_the_rest_without_them(
+    monkeypatch, document, on_lines
+):
+    # Given a schedule.json, a listing's programmes on lines of their own or not
+    stored, chunks = stored_in_pieces(monkeypatch, document)
+    lines = b"".join(chunks).split(b"\n") if on_lines else [stored.model_dump_json().encode()]
+    # When it is loaded with a taker of programmes
+    taken: list[object] = []
+    loaded = load_stored(lines, take=taken.extend)
+    # Then a listing's programmes all went to it, in order, and the rest loaded as before
+    schedule = stored.schedule
+    if isinstance(schedule, XmltvListing):
+        assert taken == schedule.programmes and len(taken) == 3
+        assert loaded == stored.model_copy(
+            update={"schedule": schedule.model_copy(update={"programmes": []})}
+        )
+    else:
+        assert taken == [] and loaded == stored
 
 
 def test_a_schedule_json_stored_on_one_line_loads_whole(monkeypatch):

@@ -469,15 +469,24 @@ class ProgrammeSpool:
         self.held = []
 
 
-def load_stored(lines: Iterable[bytes]) -> StoredSchedule:
+def load_stored(
+    lines: Iterable[bytes], take: Callable[[list[XmltvProgramme]], None] | None = None
+) -> StoredSchedule:
     """schedule.json from its lines (without their line breaks), as stored_json_chunks wrote it: a large
     listing's programmes are validated a line at a time, so the run never holds the file's bytes, nor
     pydantic's working memory for all of them at once. Any other file (one line: every OnAir schedule, a
-    small listing, a listing stored before the lines) is validated whole."""
+    small listing, a listing stored before the lines) is validated whole.
+
+    With `take`, a listing's programmes are handed to it as they are validated (a line's at a time) and
+    the listing comes back without them: the run keeps them in a form of its own (playout.shelf)."""
     lines = iter(lines)
     head = next(lines, b"")
     if not head.endswith(_PROGRAMMES_HEAD):
-        return StoredSchedule.model_validate_json(b"\n".join((head, *lines)))
+        stored = StoredSchedule.model_validate_json(b"\n".join((head, *lines)))
+        if take is None or not isinstance(stored.schedule, XmltvListing):
+            return stored
+        take(stored.schedule.programmes)
+        return stored.model_copy(update={"schedule": stored.schedule.model_copy(update={"programmes": []})})
     stored = StoredSchedule.model_validate_json(head + _CLOSING)
     programmes: list[XmltvProgramme] = []
     fields_sets = _FieldsSets()
@@ -485,6 +494,9 @@ def load_stored(lines: Iterable[bytes]) -> StoredSchedule:
         if line == _CLOSING:
             break
         chunk = _programmes_json.validate_json(b"[" + line.removesuffix(b",") + b"]")
+        if take is not None:
+            take(chunk)
+            continue
         fields_sets.share(chunk)
         programmes += chunk
     else:

@@ -21,10 +21,12 @@ MIB = 1024 * 1024
 Format = Literal["xmltv", "onair"]
 # Python, boto3, botocore, lxml, pydantic and Powertools once the run handler is imported: 82 MB measured.
 RUNTIME_BYTES = 128 * MIB
-# A loaded schedule per byte of its schedule.json, at the run's peak (docs/PERFORMANCE.md, "The run
-# streams"): a listing's programmes load a line at a time (2.2 measured: a 66 MiB schedule.json took
-# 144 MiB, its outputs being written); an OnAir schedule loads whole, its items many small models (11.7: a
-# 20 MiB library of 95,000 items took 240 MiB).
+# A loaded schedule per byte of its schedule.json, at the run's peak (docs/PERFORMANCE.md, "The run shelves
+# the programmes"): a listing's programmes load a line at a time onto the run's shelf (playout/shelf.py),
+# their XML in /tmp (0.8 measured, the slots and a piece of each output included: a 66 MiB schedule.json
+# took 52 MiB); 3 also keeps the shelf (~0.8 of the file) and the largest output within /tmp's 512 MB at
+# 1024 MB. An OnAir schedule loads whole, its items many small models (11.7: a 20 MiB library of 95,000
+# items took 240 MiB).
 LOADED_PER_STORED_BYTE: dict[Format, int] = {"xmltv": 3, "onair": 12}
 # A slot at the run's peak, its outputs written in pieces: 0.44 KB measured for OnAir slots (279,072 of them),
 # 0.47 KB for XMLTV programmes (85,888). Four times that: room for long titles and URIs, and it keeps the

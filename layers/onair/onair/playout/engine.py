@@ -6,19 +6,25 @@ from onair import collector
 from onair.models import OnAirSchedule, XmltvListing
 from onair.playout.budget import SlotBudget
 from onair.playout.onair import onair_playout
+from onair.playout.shelf import ProgrammeShelf
 from onair.playout.types import Notice, Playout, RunRange
 from onair.playout.xmltv import xmltv_playout
 
 
 @collector.paused()  # the slots all live until the run is written: nothing for the collector to find
 def generate(
-    schedule: XmltvListing | OnAirSchedule, run_range: RunRange, seed: int, budget: SlotBudget | None = None
+    schedule: XmltvListing | OnAirSchedule,
+    run_range: RunRange,
+    seed: int,
+    budget: SlotBudget | None = None,
+    shelf: ProgrammeShelf | None = None,
 ) -> Playout:
     """Deterministic: the same schedule, range and seed give the same playout. With a `budget`, a run that
     would make more slots raises RunTooLarge (OnAir: while generating; XMLTV: its slots are the listing's
-    programmes, already in memory, so before anything is written)."""
+    programmes, already in memory, so before anything is written). A listing loaded without its programmes
+    has them on `shelf` (models.load_stored's `take`)."""
     if isinstance(schedule, XmltvListing):
-        playout = xmltv_playout(schedule, run_range)
+        playout = xmltv_playout(schedule, run_range, shelf)
         if budget is not None and len(playout.slots) > budget.slots:
             raise budget.exceeded(len(playout.slots))
     else:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
     from onair.models import Item
+    from onair.playout.shelf import ProgrammeShelf
 
 SlotKind = Literal["programme", "event", "block", "filler"]
 
@@ -33,7 +34,9 @@ class Slot:
     uri: str | None = None
     pool: str | None = None
     block: str | None = None  # "06:00-10:00" for slots that fill a block
-    source_xml: str | None = None  # the XMLTV <programme> it came from, to keep every detail in the guide
+    # The XMLTV <programme> it came from, to keep every detail in the guide: its text, or where the
+    # playout's shelf holds it (Playout.source_xml reads either)
+    source_xml: str | int | None = None
     # The library item it plays (OnAir), shared by all its slots: the guide's description, episode, image,
     # rating and kind come from it. One reference, so a slot costs no more for the details it may carry.
     item: Item | None = field(default=None, repr=False)
@@ -154,3 +157,11 @@ class Report:
 class Playout:
     slots: list[Slot]  # per channel in time order, channels in schedule order
     report: Report
+    shelf: ProgrammeShelf | None = None  # where the slots' source XML is, when they hold its place
+
+    def source_xml(self, slot: Slot) -> str | None:
+        """The slot's stored <programme>, if it came from one."""
+        if isinstance(slot.source_xml, int):
+            assert self.shelf is not None, "a slot holds a place on a shelf the playout does not have"
+            return self.shelf.xml(slot.source_xml)
+        return slot.source_xml

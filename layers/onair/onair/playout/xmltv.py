@@ -13,22 +13,30 @@ the report, named for what happened.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, time, timedelta
 from itertools import groupby
 
 from onair.models import Clump, XmltvListing, XmltvProgramme
+from onair.playout.shelf import ProgrammeShelf, ShelvedProgramme
 from onair.playout.types import Change, Playout, Report, RunRange, Slot
 
+# A programme as the engine reads it: the listing's model, or the run's lean copy of it (playout.shelf)
+Programme = XmltvProgramme | ShelvedProgramme
 
-def xmltv_playout(listing: XmltvListing, run_range: RunRange) -> Playout:
+
+def xmltv_playout(listing: XmltvListing, run_range: RunRange, shelf: ProgrammeShelf | None = None) -> Playout:
+    """The listing's programmes, or with a `shelf` (whose slots' source_xml are its places) the shelf's."""
+    assert shelf is None or not listing.programmes, "the programmes are the shelf's"
+    programmes: Sequence[Programme] = listing.programmes if shelf is None else shelf.programmes
     report = Report()
     # Channels in listing order, then any only programmes name (the importer declares those: older files),
     # by id; aware datetimes compare as instants, without astimezone(UTC) (which overflows near years 1 and
     # 9999).
     order = {channel.id: index for index, channel in enumerate(listing.channels)}
-    for channel_id in sorted({p.channel for p in listing.programmes} - order.keys()):
+    for channel_id in sorted({p.channel for p in programmes} - order.keys()):
         order[channel_id] = len(order)
-    ordered = sorted(listing.programmes, key=lambda p: (order[p.channel], p.start))
+    ordered = sorted(programmes, key=lambda p: (order[p.channel], p.start))
     begin, end = _bounds(run_range)
     slots: list[Slot] = []
     for channel, group in groupby(ordered, key=lambda p: p.channel):
@@ -37,7 +45,7 @@ def xmltv_playout(listing: XmltvListing, run_range: RunRange) -> Playout:
                 slots.append(slot)
     if begin is not None:
         report.changes[:] = [c for c in report.changes if _in_range(c.start, c.stop or c.start, begin, end)]
-    return Playout(slots, report)
+    return Playout(slots, report, shelf)
 
 
 def _in_range(start: datetime, stop: datetime, begin: datetime | None, end: datetime | None) -> bool:
@@ -45,7 +53,7 @@ def _in_range(start: datetime, stop: datetime, begin: datetime | None, end: date
     return (end is None or start < end) and (begin is None or stop > begin or start >= begin)
 
 
-def _normalize(channel: str, programmes: list[XmltvProgramme], report: Report) -> list[Slot]:
+def _normalize(channel: str, programmes: list[Programme], report: Report) -> list[Slot]:
     programmes, endless = _without_endless_last(channel, programmes, report)
     last_start = endless[0].start if endless else None
     airs = [_airs(programme) for programme in programmes]
@@ -131,7 +139,7 @@ def _normalize(channel: str, programmes: list[XmltvProgramme], report: Report) -
     return slots
 
 
-def _duplicate_dropped(channel: str, programme: XmltvProgramme) -> Change:
+def _duplicate_dropped(channel: str, programme: Programme) -> Change:
     return Change(
         "duplicate_dropped",
         channel,
@@ -142,7 +150,7 @@ def _duplicate_dropped(channel: str, programme: XmltvProgramme) -> Change:
     )
 
 
-def _replaced(channel: str, programme: XmltvProgramme, winner: XmltvProgramme) -> Change:
+def _replaced(channel: str, programme: Programme, winner: Programme) -> Change:
     detail = f"replaced by '{winner.title}', listed later with the same start"
     return Change("replaced", channel, programme.start, programme.stop, programme.title, detail)
 
@@ -153,7 +161,7 @@ def _gap(channel: str, begin: datetime, end: datetime) -> Change:
     )
 
 
-def _slot(channel: str, programme: XmltvProgramme, stop: datetime) -> Slot:
+def _slot(channel: str, programme: Programme, stop: datetime) -> Slot:
     start = programme.start
     return Slot(  # by position: a keyword call costs 2.5x as much (onair.playout.onair)
         channel,
@@ -173,15 +181,15 @@ def _slot(channel: str, programme: XmltvProgramme, stop: datetime) -> Slot:
     )
 
 
-def _airs(programme: XmltvProgramme) -> bool:
+def _airs(programme: Programme) -> bool:
     """Has (or may have) airtime: a stop after its start, or no stop (the next start ends it)."""
     return programme.stop is None or programme.stop > programme.start
 
 
-def _duplicates(programmes: list[XmltvProgramme]) -> list[bool]:
+def _duplicates(programmes: list[Programme]) -> list[bool]:
     """Per programme (in start order), whether it repeats the last one kept before it."""
     duplicate = [False] * len(programmes)
-    kept: XmltvProgramme | None = None
+    kept: Programme | None = None
     for index, programme in enumerate(programmes):
         if kept is not None and _same(kept, programme):
             duplicate[index] = True
@@ -190,7 +198,7 @@ def _duplicates(programmes: list[XmltvProgramme]) -> list[bool]:
     return duplicate
 
 
-def _replaced_by(programmes: list[XmltvProgramme], duplicate: list[bool]) -> list[int | None]:
+def _replaced_by(programmes: list[Programme], duplicate: list[bool]) -> list[int | None]:
     """Per programme (in start order), the one that replaces it; None: it plays. Of programmes starting
     together, each is replaced by the first listed after it whose slot it does not share
     (XmltvProgramme.shares_slot_with): the last listed plays, and so do the other parts of its clump.
@@ -223,14 +231,14 @@ def _replaced_by(programmes: list[XmltvProgramme], duplicate: list[bool]) -> lis
     return replaced
 
 
-def _kind(programme: XmltvProgramme) -> tuple[datetime | None, int]:
+def _kind(programme: Programme) -> tuple[datetime | None, int]:
     """What the parts of one clump have in common: their stop and the clump's count."""
     return programme.stop, programme.clump[1] if programme.clump else 1
 
 
 def _without_endless_last(
-    channel: str, programmes: list[XmltvProgramme], report: Report
-) -> tuple[list[XmltvProgramme], list[XmltvProgramme]]:
+    channel: str, programmes: list[Programme], report: Report
+) -> tuple[list[Programme], list[Programme]]:
     """Set aside the programmes with no stop at the channel's last start (nothing says when they end)
     before any other is clipped against them; return the rest and those kept of them.
 
@@ -267,7 +275,7 @@ def _without_endless_last(
     return rest, kept
 
 
-def _next_later(programmes: list[XmltvProgramme], counts: list[bool] | None) -> list[int]:
+def _next_later(programmes: list[Programme], counts: list[bool] | None) -> list[int]:
     """Per programme (in start order), the index of the first one starting later that counts (per
     programme; None: every one does), len() when none: programmes starting at the same instant are not
     "next". One pass from the end."""
@@ -307,5 +315,5 @@ def _bounds(run_range: RunRange) -> tuple[datetime | None, datetime | None]:
         return begin, None
 
 
-def _same(a: XmltvProgramme, b: XmltvProgramme) -> bool:
+def _same(a: Programme, b: Programme) -> bool:
     return a.start == b.start and a.stop == b.stop and a.title == b.title and a.clump == b.clump

@@ -13,6 +13,7 @@ from onair.errors import NotFound, OnAirError, RunInProgress, Transient
 from onair.models import OnAirSchedule, load_stored
 from onair.playout.budget import SlotBudget
 from onair.playout.engine import generate
+from onair.playout.shelf import ProgrammeShelf
 from onair.playout.types import RunRange
 from onair.ports import ObjectChanged, Services
 from onair.records import FeedFile, Job, RunStatus
@@ -119,15 +120,17 @@ def _generate(services: Services, job: Job) -> tuple[dict[str, Any], dict[str, F
     leanest = SlotBudget.of(memory_mb, size)
     if leanest.slots == 0:  # loading it would already take the memory the slots need
         raise leanest.exceeded()
-    schedule = load_stored(lines).schedule
-    budget = SlotBudget.of(memory_mb, size, schedule.format)
-    playout = generate(schedule, RunRange(job.from_, job.days), job.seed, budget)
-    generated = time.perf_counter()
-    files: dict[str, FeedFile] = {}
-    for name in job.formats:
-        chunks = WRITERS[name][1](schedule, playout)
-        files |= feeds.store_output(services, job.run_id, name, chunks, to_publish=job.publish)
-    written = time.perf_counter()
+    with ProgrammeShelf() as shelf:  # a listing's programmes, their XML in /tmp
+        schedule = load_stored(lines, take=shelf.add).schedule
+        budget = SlotBudget.of(memory_mb, size, schedule.format)
+        playout = generate(schedule, RunRange(job.from_, job.days), job.seed, budget, shelf)
+        shelf.programmes.clear()  # the slots keep what the writers need
+        generated = time.perf_counter()
+        files: dict[str, FeedFile] = {}
+        for name in job.formats:
+            chunks = WRITERS[name][1](schedule, playout)
+            files |= feeds.store_output(services, job.run_id, name, chunks, to_publish=job.publish)
+        written = time.perf_counter()
     report = {
         "format": schedule.format,
         "slots": len(playout.slots),

@@ -81,8 +81,9 @@ def _elements(schedule: AnySchedule, playout: Playout) -> Iterator[str]:
                 yield _serialized(_channel(channel))
     copier = _Copier()
     for slot, start, stop in zip(slots, *iso_times(schedule, playout), strict=True):
-        if slot.source_xml:
-            yield copier.programme(slot, start, stop)
+        xml = playout.source_xml(slot)
+        if xml:
+            yield copier.programme(slot, xml, start, stop)
         else:
             yield _serialized(_programme(slot, ids.get(slot.channel)))
 
@@ -172,24 +173,22 @@ class _Copier:
         # (ISO text, XMLTV time) of the last time written: a stop is the next start
         self._last_time = ("", "")
 
-    def programme(self, slot: Slot, start: str, stop: str) -> str:
-        """The slot's stored programme, given its start and stop as ISO texts (common.iso_times)."""
-        xml = slot.source_xml
-        assert xml is not None
+    def programme(self, slot: Slot, xml: str, start: str, stop: str) -> str:
+        """The slot's stored programme `xml`, given its start and stop as ISO texts (common.iso_times)."""
         times = (self._time(slot.start, start), self._time(slot.stop, stop))
         if slot.source_guide_form:
             return self._retimed(slot, xml, times)
         if _unsafe(xml) or not xml.startswith("<programme "):
-            return _serialized(_xmltv_programme(slot))
+            return _serialized(_xmltv_programme(slot, xml))
         pieces = _GAP.split(xml)  # the gaps are at the odd indexes; text left in a piece has words
         shape = _TEXT.sub(">T<", _FREE_VALUE.sub('=""', "\0".join(pieces[::2])))
         if shape in self.gaps:
             gaps = self.gaps[shape]
             if gaps is None:
-                return _serialized(_xmltv_programme(slot))
+                return _serialized(_xmltv_programme(slot, xml))
             self.copies += 1
             return self._copy(slot, pieces, gaps, times)
-        rebuilt = _serialized(_xmltv_programme(slot))
+        rebuilt = _serialized(_xmltv_programme(slot, xml))
         gaps = _indentation(_FREE_VALUE.sub('=""', _GAP.sub("><", _WORDS.sub(">T<", xml))))
         if gaps is not None and _characters(self._copy(slot, list(pieces), gaps, times)) != rebuilt:
             gaps = None
@@ -304,9 +303,8 @@ def _xmltv_channel(channel_id: str, xml: str) -> etree._Element:
     return fallback
 
 
-def _xmltv_programme(slot: Slot) -> etree._Element:
-    assert slot.source_xml is not None
-    source = etree.fromstring(slot.source_xml, PARSER)
+def _xmltv_programme(slot: Slot, xml: str) -> etree._Element:
+    source = etree.fromstring(xml, PARSER)
     times = _programme_times(slot)
     if slot.stop == slot.start and source.get("stop") is None:
         del times["stop"]  # kept without a stop (the last on its channel): nothing says when it ends
