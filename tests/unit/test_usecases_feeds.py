@@ -149,6 +149,23 @@ def test_a_late_earlier_run_never_costs_the_previous_feed_its_files(w):
     assert kept == {c["run_id"], b["run_id"]}
 
 
+def test_a_run_that_switched_the_feed_then_lost_it_to_a_later_one_keeps_the_later_ones_files(w):
+    # Given run A switching the feed to itself, and run C (requested after A) publishing all of its own
+    # before A drops the old copies (four runs at once: RunConcurrency)
+    sid = new_schedule(w)
+    b = run_to_the_end(w, sid, "2026-12-01")
+    a, c = requested(w, sid, "2026-12-02"), requested(w, sid, "2026-12-03")
+    w.store.once("list", keys.feed_prefix(sid), lambda: execute(w, c))
+    execute(w, a)
+    # Then the feed is C's, and its files are there to read, with A's (the feed C replaced); B's are gone
+    token = schedules.load_record(w.services, sid).feed_token
+    assert feeds.published_pointer(w.services, sid).run_id == c["run_id"]
+    for name in feeds.feed_names(list(WRITERS)):
+        w.store.get_bytes(feeds.feed_file(w.services, token, name).key)
+    kept = {key.split("/")[3] for key in w.store.keys(keys.feed_prefix(sid))}
+    assert kept == {a["run_id"], c["run_id"]} and b.id not in kept
+
+
 def test_publishing_again_a_run_the_feed_has_moved_on_from_keeps_its_files_for_readers(w):
     # Given run A published, then run B; A's publication is repeated (its job stopped before it could
     # mark A published, and was delivered again)

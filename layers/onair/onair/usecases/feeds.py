@@ -22,7 +22,7 @@ from onair.errors import NotFound
 from onair.ports import ConditionFailed, Services
 from onair.records import FeedFile, Published, RunStatus, ScheduleRecord
 from onair.usecases import schedules
-from onair.usecases.runs import load_status_and_etag, save_status
+from onair.usecases.runs import load_status, load_status_and_etag, save_status
 from onair.writers import WRITERS
 
 log = logging.getLogger("onair.feeds")
@@ -92,7 +92,7 @@ def publish(services: Services, status: RunStatus) -> RunStatus:
         storage.delete(keys.published(schedule_id))
         storage.delete_prefix(keys.feed_run_prefix(schedule_id, run_id))
         return status
-    _drop_old_files(services, schedule_id, switched)
+    _drop_old_files(services, schedule_id)
     return _mark_published(services, run_id)
 
 
@@ -179,14 +179,29 @@ def _still_read(services: Services, schedule_id: str, run_id: str) -> bool:
     return run_id in (pointer.run_id, pointer.previous_run_id)
 
 
-def _drop_old_files(services: Services, schedule_id: str, pointer: Published) -> None:
-    """Every feed copy goes but the pointer's run's and the one's it replaced (a reader may be midway through
-    those). By the pointer, not by S3 time: a late earlier run must not outlast the feed before it."""
-    keep = {pointer.run_id, pointer.previous_run_id}
+def _drop_old_files(services: Services, schedule_id: str) -> None:
+    """Every feed copy goes but the current pointer's run's and the one's it replaced (a reader may be
+    midway through those), and those of runs requested after it (publishing now: one may become the feed).
+    By the pointer read now, not the one this run wrote: a later run may have switched the feed since, and
+    its copies are the feed's. By the pointer, not by S3 time: a late earlier run must not outlast the
+    feed before it."""
+    try:
+        current = Published.model_validate(services.storage.get_json(keys.published(schedule_id)))
+    except NotFound:
+        return  # the schedule was deleted meanwhile, and its files with it
+    keep = {current.run_id, current.previous_run_id}
     prefix = keys.feed_prefix(schedule_id)
     runs = {key[len(prefix) :].split("/", 1)[0] for key in services.storage.list_keys(prefix)}
-    for old in runs - keep:
-        services.storage.delete_prefix(keys.feed_run_prefix(schedule_id, old))
+    for old in sorted(runs - keep):
+        if _requested_before(services, old, current.run_created_at):
+            services.storage.delete_prefix(keys.feed_run_prefix(schedule_id, old))
+
+
+def _requested_before(services: Services, run_id: str, instant: datetime) -> bool:
+    try:
+        return load_status(services, run_id).created_at < instant
+    except NotFound:
+        return True  # a run deleted with its status: nothing will read its copies
 
 
 def _mark_published(services: Services, run_id: str) -> RunStatus:
