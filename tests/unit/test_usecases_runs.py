@@ -54,6 +54,29 @@ def test_a_run_request_saves_the_status_then_sends_the_job_then_records_that_it_
     assert schedules.load_record(w.services, sid).last_run == status.brief()
 
 
+def test_a_run_request_whose_schedule_record_changes_on_every_try_is_queued_all_the_same(w):
+    # Given another writer changing the schedule's record before each of this request's writes to it
+    # (runs of one schedule requested at once)
+    sid = schedule(w)
+    record_key = keys.schedule_record(sid)
+    changing = []
+
+    def another_writer(operation: str, key: str) -> None:
+        if (operation, key) == ("put", record_key) and not changing:
+            changing.append(key)
+            w.store.put_bytes(key, w.store.get_bytes(key) + b" ", "application/json")  # a new ETag
+            changing.clear()
+
+    w.store.hooks.append(another_writer)
+    # When the run is requested, Then it is queued and stored as if the record had been noted
+    status = runs.create_run(w.services, sid, request())
+    [message] = w.queues.sent
+    assert message.body["run_id"] == status.id and runs.load_status(w.services, status.id) == status
+    # And the record keeps the last run it had (none)
+    w.store.hooks.remove(another_writer)
+    assert schedules.load_record(w.services, sid).last_run is None
+
+
 def test_a_run_of_an_unknown_schedule_is_not_found_and_sends_nothing(w):
     with pytest.raises(NotFound):
         runs.create_run(w.services, keys.new_id(), request())

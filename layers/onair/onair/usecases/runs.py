@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 from dataclasses import dataclass
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
@@ -17,6 +18,8 @@ from onair.ports import ObjectChanged, ObjectExists, Services
 from onair.records import MAX_DAYS, Job, RunStatus, ScheduleRecord
 from onair.usecases import schedules
 from onair.writers import LINEUP_OUTPUT, WRITERS
+
+log = logging.getLogger("onair.runs")
 
 MAX_IDEMPOTENCY_KEY = 255
 MAX_LIST = 100
@@ -165,7 +168,9 @@ def _send(services: Services, job: Job, status: RunStatus, etag: str) -> RunStat
 
 
 def note_run(services: Services, status: RunStatus) -> None:
-    """The schedule's record shows its latest run (a newer one is not replaced by an older one)."""
+    """The schedule's record shows its latest run (a newer one is not replaced by an older one). A summary
+    the run does not depend on: when other writers keep winning the record (runs of one schedule requested
+    at once), the request or the job goes on without it, and the run's next note (its end) tries again."""
 
     def note(record: ScheduleRecord) -> ScheduleRecord:
         last = record.last_run
@@ -173,7 +178,10 @@ def note_run(services: Services, status: RunStatus) -> None:
             return record
         return record.model_copy(update={"last_run": status.brief()})
 
-    schedules.update_record(services, status.schedule_id, note)
+    try:
+        schedules.update_record(services, status.schedule_id, note)
+    except ObjectChanged:
+        log.warning("run not noted", extra={"schedule_id": status.schedule_id, "run_id": status.id})
 
 
 def _claim(services: Services, job: Job, idempotency_key: str) -> Job:
