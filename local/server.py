@@ -98,6 +98,9 @@ def make_handler(app: App, pools: dict[str, Pool]) -> type[BaseHTTPRequestHandle
         protocol_version = "HTTP/1.1"
         server_version = "onair-local"
         timeout = IDLE_SECONDS
+        # TCP_NODELAY: the head and the body of an answer go out in two writes, and with Nagle's algorithm
+        # the body waited for the client's delayed ACK of the head (up to 40 ms on Linux) on every answer.
+        disable_nagle_algorithm = True
 
         def handle_expect_100(self) -> bool:
             # Answer a body that will be refused before the client sends it (curl asks past 1 MB).
