@@ -67,9 +67,7 @@ def load_and_generate(
     whole listing's playout."""
     budget = SlotBudget.of(RUN_MEMORY_MB, size)
     schedule = load_stored(lines, take=shelf.add).schedule
-    playout = generate(schedule, RunRange(None, 1), SEED, budget, shelf)
-    shelf.programmes.clear()
-    return schedule, playout
+    return schedule, generate(schedule, RunRange(None, 1), SEED, budget, shelf)
 
 
 def written(chunks: Iterable[bytes]) -> int:

@@ -983,7 +983,6 @@ def test_a_run_with_its_programmes_on_a_shelf_writes_every_output_as_one_holding
     with ProgrammeShelf() as shelf:
         head = load_stored(lines, take=shelf.add).schedule
         shelved = generate(head, RunRange(None, 1), 1, None, shelf)
-        shelf.programmes.clear()
         # Then the listing it keeps has none, its slots hold places, and every output is byte for byte
         # the one written from the programmes held in memory
         assert not head.programmes and head.channels == whole.channels

@@ -62,6 +62,12 @@ class ProgrammeShelf:
         self._file.write(b"".join(texts))
         self._file.flush()  # xml() reads the file descriptor, past the buffer
 
+    def hand_over(self) -> list[ShelvedProgramme]:
+        """The programmes, once: the engine takes them, and the slots it makes keep what the writers need
+        (a run's peak is 7 MiB lower for the 50 MiB listing without them). Their XML stays on the shelf."""
+        programmes, self.programmes = self.programmes, []
+        return programmes
+
     def xml(self, place: int) -> str:
         """The element shelved at `place` (a ShelvedProgramme's, or a slot's source_xml taken from it)."""
         size = place & ((1 << _SIZE_BITS) - 1)

@@ -28,7 +28,7 @@ Programme = XmltvProgramme | ShelvedProgramme
 def xmltv_playout(listing: XmltvListing, run_range: RunRange, shelf: ProgrammeShelf | None = None) -> Playout:
     """The listing's programmes, or with a `shelf` (whose slots' source_xml are its places) the shelf's."""
     assert shelf is None or not listing.programmes, "the programmes are the shelf's"
-    programmes: Sequence[Programme] = listing.programmes if shelf is None else shelf.programmes
+    programmes: Sequence[Programme] = listing.programmes if shelf is None else shelf.hand_over()
     report = Report()
     # Channels in listing order, then any only programmes name (the importer declares those: older files),
     # by id; aware datetimes compare as instants, without astimezone(UTC) (which overflows near years 1 and

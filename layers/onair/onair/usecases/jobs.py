@@ -124,7 +124,6 @@ def _generate(services: Services, job: Job) -> tuple[dict[str, Any], dict[str, F
         schedule = load_stored(lines, take=shelf.add).schedule
         budget = SlotBudget.of(memory_mb, size, schedule.format)
         playout = generate(schedule, RunRange(job.from_, job.days), job.seed, budget, shelf)
-        shelf.programmes.clear()  # the slots keep what the writers need
         generated = time.perf_counter()
         files: dict[str, FeedFile] = {}
         for name in job.formats:
